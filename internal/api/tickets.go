@@ -1,0 +1,382 @@
+package api
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/sportello/sportello/internal/fault"
+	"github.com/sportello/sportello/internal/httpx"
+	"github.com/sportello/sportello/internal/ticket"
+)
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// listTickets: GET /api/v1/tickets?status=&priority=&team=&assignee=&tag=&requester=&channel=&sort=&page=&per_page=
+func (h *handler) listTickets(w http.ResponseWriter, r *http.Request) error {
+	p, err := pagination(r)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	f := ticket.Filter{Sort: q.Get("sort"), Limit: p.limit(), Offset: p.offset(), Tag: q.Get("tag"), Channel: ticket.Channel(q.Get("channel"))}
+	var c fault.Checker
+	for _, s := range splitList(q.Get("status")) {
+		f.Statuses = append(f.Statuses, ticket.Status(s))
+	}
+	for _, s := range splitList(q.Get("priority")) {
+		pr, ok := ticket.ParsePriority(s)
+		c.Check(ok, "priority", "enum", "must be among low, normal, high, urgent")
+		f.Priorities = append(f.Priorities, pr)
+	}
+	switch v := q.Get("team"); v {
+	case "":
+	case "none":
+		f.NoTeam = true
+	default:
+		id, err := strconv.ParseInt(v, 10, 64)
+		c.Check(err == nil && id > 0, "team", "id", "must be a team id or none")
+		f.TeamID = &id
+	}
+	switch v := q.Get("assignee"); v {
+	case "":
+	case "none":
+		f.NoAssignee = true
+	case "me":
+		id := current(r).ID
+		f.AssigneeID = &id
+	default:
+		id, err := strconv.ParseInt(v, 10, 64)
+		c.Check(err == nil && id > 0, "assignee", "id", "must be an agent id, me or none")
+		f.AssigneeID = &id
+	}
+	if v := q.Get("requester"); v != "" {
+		id, err := strconv.ParseInt(v, 10, 64)
+		c.Check(err == nil && id > 0, "requester", "id", "must be a contact id")
+		f.RequesterID = &id
+	}
+	if err := c.Err(); err != nil {
+		return err
+	}
+	ts, err := h.Tickets.List(r.Context(), actorOf(r), f)
+	if err != nil {
+		return err
+	}
+	out := make([]TicketJSON, len(ts))
+	for i := range ts {
+		out[i] = ticketJSON(&ts[i])
+	}
+	return httpx.JSON(w, http.StatusOK, listOf(out, p))
+}
+
+func splitList(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+type attachmentIn struct {
+	Filename      string `json:"filename"`
+	ContentBase64 string `json:"content_base64"`
+}
+
+func decodeAttachments(in []attachmentIn) ([]ticket.NewAttachment, error) {
+	out := make([]ticket.NewAttachment, len(in))
+	for i, a := range in {
+		data, err := base64.StdEncoding.DecodeString(a.ContentBase64)
+		if err != nil {
+			return nil, fault.Field(fmt.Sprintf("attachments[%d].content_base64", i), "base64", "must be standard base64")
+		}
+		out[i] = ticket.NewAttachment{Filename: a.Filename, Data: data}
+	}
+	return out, nil
+}
+
+type createTicketIn struct {
+	Subject   string `json:"subject"`
+	Body      string `json:"body"`
+	BodyHTML  string `json:"body_html"`
+	Requester struct {
+		ID    int64  `json:"id"`
+		Email string `json:"email"`
+		Name  string `json:"name"`
+	} `json:"requester"`
+	CCEmails     []string       `json:"cc_emails"`
+	Channel      string         `json:"channel"`
+	Priority     string         `json:"priority"`
+	Status       string         `json:"status"`
+	TeamID       *int64         `json:"team_id"`
+	AssigneeID   *int64         `json:"assignee_id"`
+	Tags         []string       `json:"tags"`
+	Language     string         `json:"language"`
+	CustomFields map[string]any `json:"custom_fields"`
+	Attachments  []attachmentIn `json:"attachments"`
+}
+
+type createdTicketJSON struct {
+	TicketJSON
+	RequesterCreated bool          `json:"requester_created"`
+	Messages         []MessageJSON `json:"messages"`
+}
+
+// createTicket: POST /api/v1/tickets — also on behalf of a customer by
+// requester email and name, finding or creating the contact.
+func (h *handler) createTicket(w http.ResponseWriter, r *http.Request) error {
+	var in createTicketIn
+	if err := httpx.Decode(w, r, h.MaxUpload, &in); err != nil {
+		return err
+	}
+	nt := ticket.NewTicket{
+		Subject: in.Subject, BodyText: in.Body, BodyHTML: in.BodyHTML,
+		Requester: ticket.Requester{ID: in.Requester.ID, Email: in.Requester.Email, Name: in.Requester.Name},
+		CCEmails:  in.CCEmails, Channel: ticket.Channel(in.Channel), TeamID: in.TeamID, AssigneeID: in.AssigneeID,
+		Tags: in.Tags, Language: in.Language, CustomFields: in.CustomFields,
+	}
+	if in.Priority != "" {
+		p, ok := ticket.ParsePriority(in.Priority)
+		if !ok {
+			return fault.Field("priority", "enum", "must be one of low, normal, high, urgent")
+		}
+		nt.Priority = &p
+	}
+	if in.Status != "" {
+		s := ticket.Status(in.Status)
+		nt.Status = &s
+	}
+	atts, err := decodeAttachments(in.Attachments)
+	if err != nil {
+		return err
+	}
+	nt.Attachments = atts
+	res, err := h.Tickets.Create(r.Context(), actorOf(r), nt)
+	if err != nil {
+		return err
+	}
+	if h.OnTicketCreated != nil {
+		h.OnTicketCreated(string(res.Ticket.Channel))
+	}
+	msgs, err := h.Tickets.Thread(r.Context(), actorOf(r), res.Ticket.ID)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/api/v1/tickets/"+itoa(res.Ticket.ID))
+	return httpx.JSON(w, http.StatusCreated, createdTicketJSON{TicketJSON: ticketJSON(res.Ticket), RequesterCreated: res.RequesterCreated, Messages: messagesJSON(msgs)})
+}
+
+func messagesJSON(ms []ticket.Message) []MessageJSON {
+	out := make([]MessageJSON, len(ms))
+	for i := range ms {
+		out[i] = messageJSON(&ms[i])
+	}
+	return out
+}
+
+type ticketWithThread struct {
+	TicketJSON
+	Messages []MessageJSON `json:"messages"`
+}
+
+// getTicket: GET /api/v1/tickets/{number}
+func (h *handler) getTicket(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "number")
+	if err != nil {
+		return err
+	}
+	t, err := h.Tickets.Get(r.Context(), actorOf(r), id)
+	if err != nil {
+		return err
+	}
+	msgs, err := h.Tickets.Thread(r.Context(), actorOf(r), id)
+	if err != nil {
+		return err
+	}
+	return httpx.JSON(w, http.StatusOK, ticketWithThread{TicketJSON: ticketJSON(t), Messages: messagesJSON(msgs)})
+}
+
+type updateTicketIn struct {
+	Subject      *string        `json:"subject"`
+	Status       *string        `json:"status"`
+	Priority     *string        `json:"priority"`
+	Language     *string        `json:"language"`
+	RequesterID  *int64         `json:"requester_id"`
+	TeamID       optID          `json:"team_id"`
+	AssigneeID   optID          `json:"assignee_id"`
+	Tags         *[]string      `json:"tags"`
+	AddTags      []string       `json:"add_tags"`
+	RemoveTags   []string       `json:"remove_tags"`
+	CCIDs        *[]int64       `json:"cc_ids"`
+	CustomFields map[string]any `json:"custom_fields"`
+}
+
+// updateTicket: PATCH /api/v1/tickets/{number}
+func (h *handler) updateTicket(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "number")
+	if err != nil {
+		return err
+	}
+	var in updateTicketIn
+	if err := h.decode(w, r, &in); err != nil {
+		return err
+	}
+	p := ticket.Patch{Subject: in.Subject, Language: in.Language, RequesterID: in.RequesterID, TeamID: in.TeamID.ref(),
+		AssigneeID: in.AssigneeID.ref(), Tags: in.Tags, AddTags: in.AddTags, RemoveTags: in.RemoveTags, CCIDs: in.CCIDs,
+		CustomFields: in.CustomFields}
+	if in.Status != nil {
+		s := ticket.Status(*in.Status)
+		p.Status = &s
+	}
+	if in.Priority != nil {
+		pr, ok := ticket.ParsePriority(*in.Priority)
+		if !ok {
+			return fault.Field("priority", "enum", "must be one of low, normal, high, urgent")
+		}
+		p.Priority = &pr
+	}
+	t, err := h.Tickets.Update(r.Context(), actorOf(r), id, p)
+	if err != nil {
+		return err
+	}
+	return httpx.JSON(w, http.StatusOK, ticketJSON(t))
+}
+
+type messageIn struct {
+	Kind            string         `json:"kind"`
+	Body            string         `json:"body"`
+	BodyHTML        string         `json:"body_html"`
+	Status          string         `json:"status"`
+	Automatic       bool           `json:"automatic"`
+	AuthorContactID *int64         `json:"author_contact_id"`
+	Channel         string         `json:"channel"`
+	Attachments     []attachmentIn `json:"attachments"`
+}
+
+type messageAdded struct {
+	Ticket   TicketJSON  `json:"ticket"`
+	Message  MessageJSON `json:"message"`
+	FollowUp bool        `json:"follow_up"`
+}
+
+// addMessage: POST /api/v1/tickets/{number}/messages — a public reply, an
+// internal note, or a customer message logged on the customer's behalf.
+func (h *handler) addMessage(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "number")
+	if err != nil {
+		return err
+	}
+	var in messageIn
+	if err := httpx.Decode(w, r, h.MaxUpload, &in); err != nil {
+		return err
+	}
+	if in.Kind == "" {
+		return fault.Field("kind", "required", "must be one of reply, note, customer")
+	}
+	if in.Kind == string(ticket.KindEvent) {
+		return fault.Field("kind", "enum", "must be one of reply, note, customer")
+	}
+	nm := ticket.NewMessage{Kind: ticket.MessageKind(in.Kind), BodyText: in.Body, BodyHTML: in.BodyHTML, Automatic: in.Automatic,
+		AuthorContactID: in.AuthorContactID, Channel: ticket.Channel(in.Channel)}
+	if in.Status != "" {
+		s := ticket.Status(in.Status)
+		nm.Status = &s
+	}
+	if nm.Attachments, err = decodeAttachments(in.Attachments); err != nil {
+		return err
+	}
+	res, err := h.Tickets.AddMessage(r.Context(), actorOf(r), id, nm)
+	if err != nil {
+		return err
+	}
+	if res.FollowUp && h.OnTicketCreated != nil {
+		h.OnTicketCreated(string(res.Ticket.Channel))
+	}
+	return httpx.JSON(w, http.StatusCreated, messageAdded{Ticket: ticketJSON(res.Ticket), Message: messageJSON(res.Message), FollowUp: res.FollowUp})
+}
+
+type mergeIn struct {
+	Into int64 `json:"into"`
+}
+
+// mergeTicket: POST /api/v1/tickets/{number}/merge {"into": N}
+func (h *handler) mergeTicket(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "number")
+	if err != nil {
+		return err
+	}
+	var in mergeIn
+	if err := h.decode(w, r, &in); err != nil {
+		return err
+	}
+	if in.Into <= 0 {
+		return fault.Field("into", "required", "give the number of the ticket to merge into")
+	}
+	t, err := h.Tickets.Merge(r.Context(), actorOf(r), id, in.Into)
+	if err != nil {
+		var ve *fault.ValidationError
+		if errors.As(err, &ve) && len(ve.Problems) > 0 && ve.Problems[0].Field == "target" {
+			ve.Problems[0].Field = "into"
+		}
+		return err
+	}
+	return httpx.JSON(w, http.StatusOK, ticketJSON(t))
+}
+
+// ticketHistory: GET /api/v1/tickets/{number}/history
+func (h *handler) ticketHistory(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "number")
+	if err != nil {
+		return err
+	}
+	evs, err := h.Tickets.History(r.Context(), actorOf(r), id)
+	if err != nil {
+		return err
+	}
+	names := map[int64]string{}
+	out := make([]EventJSON, len(evs))
+	for i, e := range evs {
+		out[i] = EventJSON{ID: e.ID, Field: e.Field, Before: e.Before, After: e.After, ActorType: string(e.ActorType), ActorID: e.ActorID, At: e.CreatedAt}
+		if e.ActorType == ticket.ActorAgent && e.ActorID != nil {
+			name, ok := names[*e.ActorID]
+			if !ok {
+				if a, err := h.Store.Agent(r.Context(), *e.ActorID); err == nil {
+					name = a.Name
+				}
+				names[*e.ActorID] = name
+			}
+			out[i].ActorName = name
+		}
+	}
+	return httpx.JSON(w, http.StatusOK, map[string]any{"items": out})
+}
+
+// getAttachment: GET /api/v1/attachments/{id} — always as a download, with
+// the sniffed type and no chance for the browser to run it.
+func (h *handler) getAttachment(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	a, err := h.Tickets.Attachment(r.Context(), actorOf(r), id)
+	if err != nil {
+		return err
+	}
+	f, err := h.Files.Open(a.SHA256)
+	if err != nil {
+		return fmt.Errorf("opening attachment %d: %w", a.ID, err)
+	}
+	defer f.Close()
+	w.Header().Set("Content-Type", a.ContentType)
+	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": a.Filename}))
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Content-Security-Policy", "sandbox; default-src 'none'")
+	w.Header().Set("Cache-Control", "private, max-age=3600")
+	http.ServeContent(w, r, "", a.CreatedAt, f)
+	return nil
+}

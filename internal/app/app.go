@@ -1,0 +1,278 @@
+// Package app wires Sportello together: configuration → store → services →
+// HTTP surfaces and background loops, and the command line around them.
+// Nothing else knows both the domain packages and the store.
+package app
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/sportello/sportello/internal/agent"
+	"github.com/sportello/sportello/internal/auth"
+	"github.com/sportello/sportello/internal/blob"
+	"github.com/sportello/sportello/internal/config"
+	"github.com/sportello/sportello/internal/metrics"
+	"github.com/sportello/sportello/internal/store"
+	"github.com/sportello/sportello/internal/ticket"
+)
+
+// Version is set at build time with -ldflags "-X …/app.Version=v1.2.3".
+var Version = "dev"
+
+// IO is where a command reads and writes.
+type IO struct {
+	In       io.Reader
+	Out, Err io.Writer
+}
+
+const usage = `Sportello — a help desk in one binary.
+
+Usage:
+  sportello [serve] [flags]           start the help desk (default command)
+  sportello migrate [up|status]       apply or list database migrations
+  sportello user add --email E --name N --role admin|lead|agent
+                                      add an agent (password from stdin, or generated)
+  sportello user passwd --email E     set an agent's password (from stdin, or generated)
+  sportello token add --email E --name N
+                                      create an API token for an agent (printed once)
+  sportello gen --tickets N           fill the database with N generated tickets (benchmarks)
+  sportello version                   print the version
+
+Run "sportello <command> -h" for the flags of a command.
+`
+
+// Run executes the command line args (without the program name).
+func Run(ctx context.Context, args []string, getenv func(string) string, stdio IO) error {
+	cmd := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return serve(ctx, args, getenv, stdio)
+	case "migrate":
+		return migrateCmd(ctx, args, getenv, stdio)
+	case "user":
+		return userCmd(ctx, args, getenv, stdio)
+	case "token":
+		return tokenCmd(ctx, args, getenv, stdio)
+	case "gen":
+		return genCmd(ctx, args, getenv, stdio)
+	case "version":
+		fmt.Fprintln(stdio.Out, "sportello", versionString())
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdio.Out, usage)
+		return nil
+	}
+	fmt.Fprint(stdio.Err, usage)
+	return fmt.Errorf("unknown command %q", cmd)
+}
+
+func versionString() string {
+	v := Version
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+				v += " (" + s.Value[:12] + ")"
+			}
+		}
+		v += " " + bi.GoVersion
+	}
+	return v
+}
+
+func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: lvl}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// Options let tests and tools adjust a desk built by New.
+type Options struct {
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+	// Log receives the desk's logs; default discards them.
+	Log *slog.Logger
+	// Auth tunes session and login throttling.
+	Auth auth.Config
+}
+
+// Desk is a built Sportello: its store, services and HTTP handler.
+type Desk struct {
+	Cfg     config.Config
+	Store   *store.Store
+	Tickets *ticket.Service
+	Auth    *auth.Service
+	Files   *blob.FS
+	Metrics *metrics.Metrics
+	Log     *slog.Logger
+	Now     func() time.Time
+	handler http.Handler
+}
+
+// New opens the database, applies migrations and builds every service and
+// the HTTP handler. Close it when done.
+func New(ctx context.Context, cfg config.Config, opt Options) (*Desk, error) {
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.Log == nil {
+		opt.Log = slog.New(slog.DiscardHandler)
+	}
+	st, err := store.Open(ctx, cfg.DatabaseURL, cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := st.Migrate(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	files, err := blob.New(cfg.DataDir + "/attachments")
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	d := &Desk{Cfg: cfg, Store: st, Files: files, Metrics: metrics.New(), Log: opt.Log, Now: opt.Now}
+	d.Tickets = ticket.NewService(st, files, opt.Now, ticket.Limits{})
+	d.Auth = auth.NewService(st, opt.Now, opt.Auth)
+	d.handler = d.routes()
+	return d, nil
+}
+
+// Handler is the desk's whole HTTP surface.
+func (d *Desk) Handler() http.Handler { return d.handler }
+
+// Close releases the database.
+func (d *Desk) Close() error { return d.Store.Close() }
+
+// EnsureAdmin creates the first admin when the desk has none and returns
+// its one-time password ("" when an admin already exists).
+func (d *Desk) EnsureAdmin(ctx context.Context) (email, password string, err error) {
+	n, err := d.Store.CountAdmins(ctx)
+	if err != nil || n > 0 {
+		return "", "", err
+	}
+	password = auth.RandomSecret(12)
+	hash, err := auth.HashPassword(password)
+	if err != nil {
+		return "", "", err
+	}
+	now := d.Now().UTC()
+	a := &agent.Agent{Email: d.Cfg.AdminEmail, Name: "Admin", Role: agent.RoleAdmin, Language: "it", Timezone: "Europe/Rome",
+		Availability: agent.Offline, Active: true, PasswordHash: hash, CreatedAt: now, UpdatedAt: now}
+	if err := a.Validate(); err != nil {
+		return "", "", fmt.Errorf("--admin-email: %w", err)
+	}
+	if err := d.Store.CreateAgent(ctx, a); err != nil {
+		return "", "", fmt.Errorf("creating the first admin: %w", err)
+	}
+	return a.Email, password, nil
+}
+
+// sessionJanitor deletes expired sessions once an hour until ctx ends.
+func (d *Desk) sessionJanitor(ctx context.Context) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if n, err := d.Store.DeleteExpiredSessions(ctx, d.Now()); err != nil && ctx.Err() == nil {
+			d.Log.Warn("deleting expired sessions", "err", err)
+		} else if n > 0 {
+			d.Log.Info("deleted expired sessions", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func serve(ctx context.Context, args []string, getenv func(string) string, stdio IO) error {
+	cfg, _, err := config.Parse("sportello serve", args, getenv, stdio.Err, true)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	log := newLogger(cfg, stdio.Err)
+	d, err := New(ctx, cfg, Options{Log: log})
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	log.Info("database ready", "where", d.Store.Where)
+	email, pw, err := d.EnsureAdmin(ctx)
+	if err != nil {
+		return err
+	}
+	if cfg.Demo {
+		if err := d.FillDemo(ctx, stdio.Out); err != nil {
+			return err
+		}
+	}
+	srv := &http.Server{
+		Addr: cfg.Addr, Handler: d.Handler(),
+		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	ln, err := listen(cfg.Addr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdio.Out, "Sportello %s is running at %s (%s)\n", Version, cfg.BaseURL, d.Store.Where)
+	if pw != "" {
+		fmt.Fprintf(stdio.Out, "\nFirst start: an admin account was created. The password is shown only now.\n")
+		fmt.Fprintf(stdio.Out, "  sign in at: %s/login\n  email:      %s\n  password:   %s\n\n", cfg.BaseURL, email, pw)
+	}
+	bg, stopBg := context.WithCancel(ctx)
+	defer stopBg()
+	go d.sessionJanitor(bg)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutting down: %w", err)
+	}
+	return nil
+}
+
+// readSecret reads a password from stdin when something is piped in.
+func readSecret(in io.Reader) (string, error) {
+	if f, ok := in.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			return "", nil // a terminal: generate instead of echoing a password
+		}
+	}
+	if in == nil {
+		return "", nil
+	}
+	line, err := bufio.NewReader(io.LimitReader(in, 4096)).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", err
+	}
+	return strings.TrimRight(line, "\r\n"), nil
+}
+

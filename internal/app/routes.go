@@ -1,0 +1,57 @@
+package app
+
+import (
+	"net"
+	"net/http"
+
+	"github.com/sportello/sportello/internal/api"
+	"github.com/sportello/sportello/internal/httpx"
+)
+
+// Route is one non-API route of the desk and who may call it.
+type Route struct {
+	Method, Path string
+	Public       bool
+}
+
+// Routes lists the desk's own routes outside /api/v1 (the API's are in
+// api.Routes). All of these are public: probes and scrapers carry no
+// credentials; keep /metrics behind your network's edge.
+func Routes() []Route {
+	return []Route{
+		{"GET", "/healthz", true},
+		{"GET", "/readyz", true},
+		{"GET", "/metrics", true},
+	}
+}
+
+func (d *Desk) routes() http.Handler {
+	mux := http.NewServeMux()
+	api.Register(mux, api.Deps{
+		Store: d.Store, Tickets: d.Tickets, Auth: d.Auth, Files: d.Files, Log: d.Log, Now: d.Now,
+		SecureCookies: d.Cfg.SecureCookies(), TrustProxy: d.Cfg.TrustProxy,
+		MaxBody: int64(d.Cfg.MaxBodyMB) << 20, MaxUpload: int64(d.Cfg.MaxUploadMB) << 20,
+		OnTicketCreated: d.Metrics.TicketCreated,
+	})
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if err := d.Store.Ping(r.Context()); err != nil {
+			d.Log.Warn("not ready", "err", err)
+			w.WriteHeader(http.StatusServiceUnavailable)
+			w.Write([]byte("database unavailable\n"))
+			return
+		}
+		w.Write([]byte("ready\n"))
+	})
+	mux.Handle("GET /metrics", d.Metrics.Handler())
+	// Cross-origin browser requests that change state are refused; API
+	// clients (no Origin / Sec-Fetch-Site) and same-origin pages pass.
+	cop := http.NewCrossOriginProtection()
+	return httpx.Chain(cop.Handler(mux), d.Log, d.Metrics.ObserveRequest)
+}
+
+func listen(addr string) (net.Listener, error) { return net.Listen("tcp", addr) }

@@ -1,0 +1,133 @@
+// Package contact holds the customer side of the desk: contacts (requesters
+// and people in copy) with their emails, phones and language, and the
+// organisations they belong to. An organisation lists email domains; a new
+// contact whose address is in one of them joins it automatically.
+package contact
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/sportello/sportello/internal/agent"
+	"github.com/sportello/sportello/internal/fault"
+)
+
+// Errors returned by the contact stores.
+var (
+	ErrNotFound             = fmt.Errorf("contact %w", fault.NotFound)
+	ErrOrganisationNotFound = fmt.Errorf("organisation %w", fault.NotFound)
+)
+
+// Contact is a customer or anyone on the customer side.
+type Contact struct {
+	ID             int64     `db:"id"`
+	Name           string    `db:"name"`
+	Language       string    `db:"language"`
+	OrganisationID *int64    `db:"organisation_id"`
+	Notes          string    `db:"notes"`
+	CreatedAt      time.Time `db:"created_at"`
+	UpdatedAt      time.Time `db:"updated_at"`
+	Emails         []string  `db:"-"`
+	Phones         []string  `db:"-"`
+}
+
+// Organisation groups contacts; Domains auto-associate new contacts.
+type Organisation struct {
+	ID        int64     `db:"id"`
+	Name      string    `db:"name"`
+	Notes     string    `db:"notes"`
+	Domains   []string  `db:"-"`
+	CreatedAt time.Time `db:"created_at"`
+	UpdatedAt time.Time `db:"updated_at"`
+}
+
+var (
+	phoneRe  = regexp.MustCompile(`^\+?[0-9 ()./-]{4,32}$`)
+	domainRe = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$`)
+)
+
+// Validate checks a contact, normalising emails and phones.
+func (c *Contact) Validate() error {
+	var ch fault.Checker
+	c.Name = strings.TrimSpace(c.Name)
+	ch.Check(len(c.Name) <= 200, "name", "max_length", "must be at most 200 characters")
+	ch.Check(c.Language == "" || (len(c.Language) >= 2 && len(c.Language) <= 8), "language", "language_code", "must be a language code such as it or en")
+	ch.Check(len(c.Notes) <= 10000, "notes", "max_length", "must be at most 10000 characters")
+	seen := map[string]bool{}
+	emails := c.Emails[:0:0]
+	for _, e := range c.Emails {
+		e = agent.NormaliseEmail(e)
+		if !agent.ValidEmail(e) {
+			ch.Add("emails", "email", fmt.Sprintf("%q is not a valid email address", e))
+			continue
+		}
+		if !seen[e] {
+			seen[e] = true
+			emails = append(emails, e)
+		}
+	}
+	c.Emails = emails
+	phones := c.Phones[:0:0]
+	for _, p := range c.Phones {
+		p = strings.TrimSpace(p)
+		if !phoneRe.MatchString(p) {
+			ch.Add("phones", "phone", fmt.Sprintf("%q is not a phone number", p))
+			continue
+		}
+		phones = append(phones, p)
+	}
+	c.Phones = phones
+	ch.Check(c.Name != "" || len(c.Emails) > 0 || len(c.Phones) > 0, "name", "required", "a contact needs a name, an email or a phone")
+	return ch.Err()
+}
+
+// DisplayName is the name, or the first email when the name is empty.
+func (c *Contact) DisplayName() string {
+	if c.Name != "" {
+		return c.Name
+	}
+	if len(c.Emails) > 0 {
+		return c.Emails[0]
+	}
+	return fmt.Sprintf("#%d", c.ID)
+}
+
+// Validate checks an organisation, normalising its domains.
+func (o *Organisation) Validate() error {
+	var ch fault.Checker
+	o.Name = strings.TrimSpace(o.Name)
+	ch.Check(o.Name != "" && len(o.Name) <= 200, "name", "required", "must be 1 to 200 characters")
+	ch.Check(len(o.Notes) <= 10000, "notes", "max_length", "must be at most 10000 characters")
+	seen := map[string]bool{}
+	domains := o.Domains[:0:0]
+	for _, d := range o.Domains {
+		d = strings.ToLower(strings.TrimSpace(d))
+		if !domainRe.MatchString(d) {
+			ch.Add("domains", "domain", fmt.Sprintf("%q is not a domain name", d))
+			continue
+		}
+		if !seen[d] {
+			seen[d] = true
+			domains = append(domains, d)
+		}
+	}
+	o.Domains = domains
+	return ch.Err()
+}
+
+// EmailDomain returns the part after @ of an address.
+func EmailDomain(email string) string {
+	if i := strings.LastIndexByte(email, '@'); i >= 0 {
+		return strings.ToLower(email[i+1:])
+	}
+	return ""
+}
+
+// Filter selects contacts for a list.
+type Filter struct {
+	Query          string // prefix of the name or of an email, case-insensitive
+	OrganisationID *int64
+	Limit, Offset  int
+}

@@ -1,0 +1,150 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/sportello/sportello/internal/agent"
+)
+
+const agentCols = `id, email, name, role, language, timezone, availability, active, password_hash, failed_logins, locked_until, created_at, updated_at`
+
+// CreateAgent stores a new agent and sets its ID.
+func (s *Store) CreateAgent(ctx context.Context, a *agent.Agent) error {
+	a.CreatedAt, a.UpdatedAt = utc(a.CreatedAt), utc(a.UpdatedAt)
+	err := s.w.QueryRowxContext(ctx, s.q(`INSERT INTO agents (email, name, role, language, timezone, availability, active,
+password_hash, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?) RETURNING id`),
+		a.Email, a.Name, a.Role, a.Language, a.Timezone, a.Availability, a.Active, a.PasswordHash, a.CreatedAt, a.UpdatedAt).Scan(&a.ID)
+	if isUnique(err) {
+		return conflict("email", "another agent has this email")
+	}
+	if err != nil {
+		return fmt.Errorf("creating agent: %w", err)
+	}
+	return nil
+}
+
+// Agent reads one agent with their team memberships.
+func (s *Store) Agent(ctx context.Context, id int64) (*agent.Agent, error) {
+	return s.agentWhere(ctx, "id = ?", id)
+}
+
+// AgentByEmail reads one agent by email.
+func (s *Store) AgentByEmail(ctx context.Context, email string) (*agent.Agent, error) {
+	return s.agentWhere(ctx, "email = ?", agent.NormaliseEmail(email))
+}
+
+func (s *Store) agentWhere(ctx context.Context, cond string, arg any) (*agent.Agent, error) {
+	var a agent.Agent
+	if err := sqlx.GetContext(ctx, s.r, &a, s.q(`SELECT `+agentCols+` FROM agents WHERE `+cond), arg); err != nil {
+		return nil, notFound(err, agent.ErrNotFound)
+	}
+	if err := sqlx.SelectContext(ctx, s.r, &a.TeamIDs, s.q(`SELECT team_id FROM team_members WHERE agent_id = ? ORDER BY team_id`), a.ID); err != nil {
+		return nil, fmt.Errorf("reading teams of agent: %w", err)
+	}
+	return &a, nil
+}
+
+// Agents lists agents ordered by name.
+func (s *Store) Agents(ctx context.Context, limit, offset int) ([]agent.Agent, error) {
+	var out []agent.Agent
+	if err := sqlx.SelectContext(ctx, s.r, &out, s.q(`SELECT `+agentCols+` FROM agents ORDER BY name, id LIMIT ? OFFSET ?`), limit, offset); err != nil {
+		return nil, fmt.Errorf("listing agents: %w", err)
+	}
+	var mem []struct {
+		TeamID  int64 `db:"team_id"`
+		AgentID int64 `db:"agent_id"`
+	}
+	if err := sqlx.SelectContext(ctx, s.r, &mem, `SELECT team_id, agent_id FROM team_members ORDER BY team_id`); err != nil {
+		return nil, fmt.Errorf("listing memberships: %w", err)
+	}
+	idx := map[int64]int{}
+	for i := range out {
+		idx[out[i].ID] = i
+		out[i].TeamIDs = []int64{}
+	}
+	for _, m := range mem {
+		if i, ok := idx[m.AgentID]; ok {
+			out[i].TeamIDs = append(out[i].TeamIDs, m.TeamID)
+		}
+	}
+	return out, nil
+}
+
+// CountAdmins counts active admins (first start creates one when zero).
+func (s *Store) CountAdmins(ctx context.Context) (int, error) {
+	var n int
+	err := s.r.GetContext(ctx, &n, s.q(`SELECT COUNT(*) FROM agents WHERE role = 'admin' AND active = TRUE`))
+	return n, err
+}
+
+// UpdateAgent writes an agent's profile. Deactivating an agent deletes their
+// sessions and API tokens in the same transaction: access ends at once.
+func (s *Store) UpdateAgent(ctx context.Context, a *agent.Agent) error {
+	return s.InTx(ctx, func(tx *Tx) error {
+		_, err := tx.tx.ExecContext(ctx, s.q(`UPDATE agents SET email=?, name=?, role=?, language=?, timezone=?, availability=?,
+active=?, updated_at=? WHERE id=?`), a.Email, a.Name, a.Role, a.Language, a.Timezone, a.Availability, a.Active, utc(a.UpdatedAt), a.ID)
+		if isUnique(err) {
+			return conflict("email", "another agent has this email")
+		}
+		if err != nil {
+			return fmt.Errorf("updating agent: %w", err)
+		}
+		if !a.Active {
+			return tx.revokeAccess(ctx, a.ID)
+		}
+		return nil
+	})
+}
+
+func (tx *Tx) revokeAccess(ctx context.Context, agentID int64) error {
+	if _, err := tx.tx.ExecContext(ctx, tx.s.q(`DELETE FROM sessions WHERE agent_id = ?`), agentID); err != nil {
+		return fmt.Errorf("revoking sessions: %w", err)
+	}
+	if _, err := tx.tx.ExecContext(ctx, tx.s.q(`DELETE FROM api_tokens WHERE agent_id = ?`), agentID); err != nil {
+		return fmt.Errorf("revoking tokens: %w", err)
+	}
+	return nil
+}
+
+// SetPassword replaces an agent's password hash, clears any lockout and
+// signs out every other session.
+func (s *Store) SetPassword(ctx context.Context, agentID int64, hash string, now time.Time, keepSession string) error {
+	return s.InTx(ctx, func(tx *Tx) error {
+		res, err := tx.tx.ExecContext(ctx, s.q(`UPDATE agents SET password_hash=?, failed_logins=0, locked_until=NULL, updated_at=? WHERE id=?`), hash, utc(now), agentID)
+		if err != nil {
+			return fmt.Errorf("setting password: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return agent.ErrNotFound
+		}
+		_, err = tx.tx.ExecContext(ctx, s.q(`DELETE FROM sessions WHERE agent_id = ? AND token_hash <> ?`), agentID, keepSession)
+		return err
+	})
+}
+
+// RecordLoginFailure counts a failed login and locks the account until
+// lockUntil once the count reaches limit. It returns the new count.
+func (s *Store) RecordLoginFailure(ctx context.Context, agentID int64, limit int, lockUntil time.Time) (int, error) {
+	var n int
+	err := s.InTx(ctx, func(tx *Tx) error {
+		if err := tx.tx.QueryRowxContext(ctx, s.q(`UPDATE agents SET failed_logins = failed_logins + 1 WHERE id = ? RETURNING failed_logins`), agentID).Scan(&n); err != nil {
+			return err
+		}
+		if n >= limit {
+			_, err := tx.tx.ExecContext(ctx, s.q(`UPDATE agents SET locked_until = ?, failed_logins = 0 WHERE id = ?`), utc(lockUntil), agentID)
+			return err
+		}
+		return nil
+	})
+	return n, err
+}
+
+// ResetLoginFailures clears the failure count after a good login.
+func (s *Store) ResetLoginFailures(ctx context.Context, agentID int64) error {
+	_, err := s.w.ExecContext(ctx, s.q(`UPDATE agents SET failed_logins = 0, locked_until = NULL WHERE id = ? AND (failed_logins <> 0 OR locked_until IS NOT NULL)`), agentID)
+	return err
+}

@@ -1,0 +1,418 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/sportello/sportello/internal/contact"
+	"github.com/sportello/sportello/internal/ticket"
+)
+
+const ticketCols = `id, subject, status, priority, channel, requester_id, team_id, assignee_id, language,
+custom_fields, merged_into_id, follow_up_of_id, reopen_count, created_at, updated_at, first_reply_at, solved_at, closed_at`
+
+// TicketTx runs fn in a write transaction for the ticket service.
+func (s *Store) TicketTx(ctx context.Context, fn func(ticket.Tx) error) error {
+	return s.InTx(ctx, func(tx *Tx) error { return fn(tx) })
+}
+
+// Ticket reads one ticket with its tags and CCs.
+func (s *Store) Ticket(ctx context.Context, id int64) (*ticket.Ticket, error) {
+	return s.readTicket(ctx, s.r, id, "")
+}
+
+func (s *Store) readTicket(ctx context.Context, db sqlx.QueryerContext, id int64, suffix string) (*ticket.Ticket, error) {
+	var t ticket.Ticket
+	err := sqlx.GetContext(ctx, db, &t, s.q(`SELECT `+ticketCols+` FROM tickets WHERE id = ?`+suffix), id)
+	if err != nil {
+		return nil, notFound(err, ticket.ErrNotFound)
+	}
+	ts := []*ticket.Ticket{&t}
+	if err := s.loadSets(ctx, db, ts); err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
+
+// loadSets fills tags and CCs for a page of tickets with two queries.
+func (s *Store) loadSets(ctx context.Context, db sqlx.QueryerContext, ts []*ticket.Ticket) error {
+	if len(ts) == 0 {
+		return nil
+	}
+	ids := make([]int64, len(ts))
+	byID := make(map[int64]*ticket.Ticket, len(ts))
+	for i, t := range ts {
+		ids[i] = t.ID
+		byID[t.ID] = t
+		t.Tags = []string{}
+		t.CCIDs = []int64{}
+	}
+	q, args, err := s.in(`SELECT tt.ticket_id, g.name FROM ticket_tags tt JOIN tags g ON g.id = tt.tag_id WHERE tt.ticket_id IN (?) ORDER BY g.name`, ids)
+	if err != nil {
+		return err
+	}
+	rows, err := db.QueryxContext(ctx, q, args...)
+	if err != nil {
+		return fmt.Errorf("reading tags: %w", err)
+	}
+	for rows.Next() {
+		var id int64
+		var name string
+		if err := rows.Scan(&id, &name); err != nil {
+			rows.Close()
+			return err
+		}
+		byID[id].Tags = append(byID[id].Tags, name)
+	}
+	rows.Close()
+	q, args, err = s.in(`SELECT ticket_id, contact_id FROM ticket_ccs WHERE ticket_id IN (?) ORDER BY contact_id`, ids)
+	if err != nil {
+		return err
+	}
+	rows, err = db.QueryxContext(ctx, q, args...)
+	if err != nil {
+		return fmt.Errorf("reading ccs: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, cid int64
+		if err := rows.Scan(&id, &cid); err != nil {
+			return err
+		}
+		byID[id].CCIDs = append(byID[id].CCIDs, cid)
+	}
+	return rows.Err()
+}
+
+var sortSQL = map[string]string{
+	"-updated":  "updated_at DESC, id DESC",
+	"updated":   "updated_at ASC, id ASC",
+	"-created":  "created_at DESC, id DESC",
+	"created":   "created_at ASC, id ASC",
+	"-priority": "priority DESC, updated_at DESC, id DESC",
+	"priority":  "priority ASC, updated_at DESC, id DESC",
+	"-number":   "id DESC",
+	"number":    "id ASC",
+}
+
+// Tickets lists tickets matching f in a stable order.
+func (s *Store) Tickets(ctx context.Context, f ticket.Filter) ([]ticket.Ticket, error) {
+	var where []string
+	var args []any
+	add := func(cond string, a ...any) { where = append(where, cond); args = append(args, a...) }
+	if len(f.Statuses) > 0 {
+		add("status IN (?)", f.Statuses)
+	}
+	if len(f.Priorities) > 0 {
+		add("priority IN (?)", f.Priorities)
+	}
+	switch {
+	case f.NoTeam:
+		add("team_id IS NULL")
+	case f.TeamID != nil:
+		add("team_id = ?", *f.TeamID)
+	}
+	switch {
+	case f.NoAssignee:
+		add("assignee_id IS NULL")
+	case f.AssigneeID != nil:
+		add("assignee_id = ?", *f.AssigneeID)
+	}
+	if f.RequesterID != nil {
+		add("requester_id = ?", *f.RequesterID)
+	}
+	if f.Channel != "" {
+		add("channel = ?", f.Channel)
+	}
+	if f.Tag != "" {
+		add("EXISTS (SELECT 1 FROM ticket_tags tt JOIN tags g ON g.id = tt.tag_id WHERE tt.ticket_id = tickets.id AND g.name = ?)", strings.ToLower(f.Tag))
+	}
+	if v := f.VisibleTo; v != nil {
+		if len(v.TeamIDs) > 0 {
+			add("(team_id IS NULL OR assignee_id = ? OR team_id IN (?))", v.ID, v.TeamIDs)
+		} else {
+			add("(team_id IS NULL OR assignee_id = ?)", v.ID)
+		}
+	}
+	query := `SELECT ` + ticketCols + ` FROM tickets`
+	if len(where) > 0 {
+		query += " WHERE " + strings.Join(where, " AND ")
+	}
+	order, ok := sortSQL[f.Sort]
+	if !ok {
+		order = sortSQL["-updated"]
+	}
+	query += " ORDER BY " + order + " LIMIT ? OFFSET ?"
+	args = append(args, f.Limit, f.Offset)
+	q, a, err := s.in(query, args...)
+	if err != nil {
+		return nil, err
+	}
+	var out []ticket.Ticket
+	if err := sqlx.SelectContext(ctx, s.r, &out, q, a...); err != nil {
+		return nil, fmt.Errorf("listing tickets: %w", err)
+	}
+	ptrs := make([]*ticket.Ticket, len(out))
+	for i := range out {
+		ptrs[i] = &out[i]
+	}
+	return out, s.loadSets(ctx, s.r, ptrs)
+}
+
+// TicketForUpdate reads a ticket and locks its row until the transaction ends.
+func (tx *Tx) TicketForUpdate(ctx context.Context, id int64) (*ticket.Ticket, error) {
+	return tx.s.readTicket(ctx, tx.tx, id, tx.s.forUpdate())
+}
+
+// InsertTicket stores a new ticket and sets its ID.
+func (tx *Tx) InsertTicket(ctx context.Context, t *ticket.Ticket) error {
+	t.CreatedAt, t.UpdatedAt = utc(t.CreatedAt), utc(t.UpdatedAt)
+	err := tx.tx.QueryRowxContext(ctx, tx.s.q(`INSERT INTO tickets (subject, status, priority, channel, requester_id, team_id,
+assignee_id, language, custom_fields, merged_into_id, follow_up_of_id, reopen_count, created_at, updated_at, first_reply_at, solved_at, closed_at)
+VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id`),
+		t.Subject, t.Status, t.Priority, t.Channel, t.RequesterID, t.TeamID, t.AssigneeID, t.Language, t.CustomFields,
+		t.MergedIntoID, t.FollowUpOfID, t.ReopenCount, t.CreatedAt, t.UpdatedAt, t.FirstReplyAt, t.SolvedAt, t.ClosedAt).Scan(&t.ID)
+	if err != nil {
+		return fmt.Errorf("inserting ticket: %w", err)
+	}
+	return nil
+}
+
+// UpdateTicket writes every column of t.
+func (tx *Tx) UpdateTicket(ctx context.Context, t *ticket.Ticket) error {
+	_, err := tx.tx.ExecContext(ctx, tx.s.q(`UPDATE tickets SET subject=?, status=?, priority=?, channel=?, requester_id=?,
+team_id=?, assignee_id=?, language=?, custom_fields=?, merged_into_id=?, follow_up_of_id=?, reopen_count=?, updated_at=?,
+first_reply_at=?, solved_at=?, closed_at=? WHERE id=?`),
+		t.Subject, t.Status, t.Priority, t.Channel, t.RequesterID, t.TeamID, t.AssigneeID, t.Language, t.CustomFields,
+		t.MergedIntoID, t.FollowUpOfID, t.ReopenCount, utc(t.UpdatedAt), utcPtr(t.FirstReplyAt), utcPtr(t.SolvedAt), utcPtr(t.ClosedAt), t.ID)
+	if err != nil {
+		return fmt.Errorf("updating ticket %d: %w", t.ID, err)
+	}
+	return nil
+}
+
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := utc(*t)
+	return &u
+}
+
+// SetTags replaces a ticket's tags, creating unknown tags.
+func (tx *Tx) SetTags(ctx context.Context, ticketID int64, tags []string) error {
+	if _, err := tx.tx.ExecContext(ctx, tx.s.q(`DELETE FROM ticket_tags WHERE ticket_id = ?`), ticketID); err != nil {
+		return fmt.Errorf("clearing tags: %w", err)
+	}
+	for _, name := range tags {
+		id, err := tx.tagID(ctx, name)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.tx.ExecContext(ctx, tx.s.q(`INSERT INTO ticket_tags (ticket_id, tag_id) VALUES (?, ?)`), ticketID, id); err != nil {
+			return fmt.Errorf("tagging ticket: %w", err)
+		}
+	}
+	return nil
+}
+
+func (tx *Tx) tagID(ctx context.Context, name string) (int64, error) {
+	var id int64
+	err := tx.tx.QueryRowxContext(ctx, tx.s.q(`INSERT INTO tags (name) VALUES (?) ON CONFLICT (name) DO NOTHING RETURNING id`), name).Scan(&id)
+	if err == nil {
+		return id, nil
+	}
+	if err != errNoRows {
+		return 0, fmt.Errorf("creating tag: %w", err)
+	}
+	if err := tx.tx.QueryRowxContext(ctx, tx.s.q(`SELECT id FROM tags WHERE name = ?`), name).Scan(&id); err != nil {
+		return 0, fmt.Errorf("reading tag: %w", err)
+	}
+	return id, nil
+}
+
+// SetCCs replaces a ticket's CC contacts.
+func (tx *Tx) SetCCs(ctx context.Context, ticketID int64, ids []int64) error {
+	if _, err := tx.tx.ExecContext(ctx, tx.s.q(`DELETE FROM ticket_ccs WHERE ticket_id = ?`), ticketID); err != nil {
+		return fmt.Errorf("clearing ccs: %w", err)
+	}
+	for _, id := range ids {
+		if _, err := tx.tx.ExecContext(ctx, tx.s.q(`INSERT INTO ticket_ccs (ticket_id, contact_id) VALUES (?, ?)`), ticketID, id); err != nil {
+			return fmt.Errorf("adding cc: %w", err)
+		}
+	}
+	return nil
+}
+
+// InsertMessage stores a message and sets its ID.
+func (tx *Tx) InsertMessage(ctx context.Context, m *ticket.Message) error {
+	m.CreatedAt = utc(m.CreatedAt)
+	err := tx.tx.QueryRowxContext(ctx, tx.s.q(`INSERT INTO messages (ticket_id, kind, author_agent_id, author_contact_id,
+body_text, body_html, channel, meta, created_at) VALUES (?,?,?,?,?,?,?,?,?) RETURNING id`),
+		m.TicketID, m.Kind, m.AuthorAgentID, m.AuthorContactID, m.BodyText, m.BodyHTML, m.Channel, m.Meta, m.CreatedAt).Scan(&m.ID)
+	if err != nil {
+		return fmt.Errorf("inserting message: %w", err)
+	}
+	return nil
+}
+
+// InsertAttachment stores an attachment record and sets its ID.
+func (tx *Tx) InsertAttachment(ctx context.Context, a *ticket.Attachment) error {
+	a.CreatedAt = utc(a.CreatedAt)
+	err := tx.tx.QueryRowxContext(ctx, tx.s.q(`INSERT INTO attachments (message_id, filename, content_type, size, sha256, created_at)
+VALUES (?,?,?,?,?,?) RETURNING id`), a.MessageID, a.Filename, a.ContentType, a.Size, a.SHA256, a.CreatedAt).Scan(&a.ID)
+	if err != nil {
+		return fmt.Errorf("inserting attachment: %w", err)
+	}
+	return nil
+}
+
+// MoveMessages re-parents every message of one ticket to another (merge).
+func (tx *Tx) MoveMessages(ctx context.Context, from, to int64) error {
+	if _, err := tx.tx.ExecContext(ctx, tx.s.q(`UPDATE messages SET ticket_id = ? WHERE ticket_id = ?`), to, from); err != nil {
+		return fmt.Errorf("moving messages: %w", err)
+	}
+	return nil
+}
+
+// InsertEvents appends events to tickets' histories.
+func (tx *Tx) InsertEvents(ctx context.Context, evs []ticket.Event) error {
+	for i := range evs {
+		e := &evs[i]
+		_, err := tx.tx.ExecContext(ctx, tx.s.q(`INSERT INTO ticket_events (ticket_id, actor_type, actor_id, field, before, after, created_at)
+VALUES (?,?,?,?,?,?,?)`), e.TicketID, e.ActorType, e.ActorID, e.Field, e.Before, e.After, utc(e.CreatedAt))
+		if err != nil {
+			return fmt.Errorf("recording event: %w", err)
+		}
+	}
+	return nil
+}
+
+// FindOrCreateContact returns the contact owning email, creating it when
+// unknown and joining it to the organisation that claims its domain.
+func (tx *Tx) FindOrCreateContact(ctx context.Context, email, name, language string, now time.Time) (int64, bool, error) {
+	var id int64
+	err := tx.tx.QueryRowxContext(ctx, tx.s.q(`SELECT contact_id FROM contact_emails WHERE email = ?`), email).Scan(&id)
+	if err == nil {
+		return id, false, nil
+	}
+	if err != errNoRows {
+		return 0, false, fmt.Errorf("finding contact: %w", err)
+	}
+	var org *int64
+	var oid int64
+	err = tx.tx.QueryRowxContext(ctx, tx.s.q(`SELECT organisation_id FROM organisation_domains WHERE domain = ?`), contact.EmailDomain(email)).Scan(&oid)
+	switch {
+	case err == nil:
+		org = &oid
+	case err != errNoRows:
+		return 0, false, fmt.Errorf("finding organisation: %w", err)
+	}
+	now = utc(now)
+	if err := tx.tx.QueryRowxContext(ctx, tx.s.q(`INSERT INTO contacts (name, language, organisation_id, created_at, updated_at)
+VALUES (?,?,?,?,?) RETURNING id`), strings.TrimSpace(name), language, org, now, now).Scan(&id); err != nil {
+		return 0, false, fmt.Errorf("creating contact: %w", err)
+	}
+	var owner int64
+	err = tx.tx.QueryRowxContext(ctx, tx.s.q(`INSERT INTO contact_emails (email, contact_id, position) VALUES (?, ?, 0)
+ON CONFLICT (email) DO NOTHING RETURNING contact_id`), email, id).Scan(&owner)
+	if err == errNoRows {
+		// Another transaction created this address first: use theirs.
+		if _, err := tx.tx.ExecContext(ctx, tx.s.q(`DELETE FROM contacts WHERE id = ?`), id); err != nil {
+			return 0, false, err
+		}
+		err = tx.tx.QueryRowxContext(ctx, tx.s.q(`SELECT contact_id FROM contact_emails WHERE email = ?`), email).Scan(&owner)
+		return owner, false, err
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("adding contact email: %w", err)
+	}
+	return id, true, nil
+}
+
+func (tx *Tx) exists(ctx context.Context, query string, id int64) (bool, error) {
+	var n int
+	err := tx.tx.QueryRowxContext(ctx, tx.s.q(query), id).Scan(&n)
+	if err == errNoRows {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// ContactExists reports whether contact id exists.
+func (tx *Tx) ContactExists(ctx context.Context, id int64) (bool, error) {
+	return tx.exists(ctx, `SELECT 1 FROM contacts WHERE id = ?`, id)
+}
+
+// TeamExists reports whether team id exists.
+func (tx *Tx) TeamExists(ctx context.Context, id int64) (bool, error) {
+	return tx.exists(ctx, `SELECT 1 FROM teams WHERE id = ?`, id)
+}
+
+// AgentActive reports whether agent id exists and is active.
+func (tx *Tx) AgentActive(ctx context.Context, id int64) (bool, error) {
+	return tx.exists(ctx, `SELECT 1 FROM agents WHERE id = ? AND active = TRUE`, id)
+}
+
+// TxFieldDefs lists custom field definitions inside the transaction.
+func (tx *Tx) TxFieldDefs(ctx context.Context) ([]ticket.FieldDef, error) {
+	return tx.s.fieldDefs(ctx, tx.tx)
+}
+
+// Messages lists a ticket's thread, oldest first, with attachments.
+func (s *Store) Messages(ctx context.Context, ticketID int64) ([]ticket.Message, error) {
+	var out []ticket.Message
+	err := sqlx.SelectContext(ctx, s.r, &out, s.q(`SELECT id, ticket_id, kind, author_agent_id, author_contact_id, body_text,
+body_html, channel, meta, created_at FROM messages WHERE ticket_id = ? ORDER BY created_at, id`), ticketID)
+	if err != nil {
+		return nil, fmt.Errorf("reading messages: %w", err)
+	}
+	if len(out) == 0 {
+		return out, nil
+	}
+	var atts []ticket.Attachment
+	err = sqlx.SelectContext(ctx, s.r, &atts, s.q(`SELECT a.id, a.message_id, a.filename, a.content_type, a.size, a.sha256, a.created_at
+FROM attachments a JOIN messages m ON m.id = a.message_id WHERE m.ticket_id = ? ORDER BY a.id`), ticketID)
+	if err != nil {
+		return nil, fmt.Errorf("reading attachments: %w", err)
+	}
+	idx := make(map[int64]int, len(out))
+	for i, m := range out {
+		idx[m.ID] = i
+	}
+	for _, a := range atts {
+		if i, ok := idx[a.MessageID]; ok {
+			out[i].Attachments = append(out[i].Attachments, a)
+		}
+	}
+	return out, nil
+}
+
+// Events lists a ticket's history, oldest first.
+func (s *Store) Events(ctx context.Context, ticketID int64) ([]ticket.Event, error) {
+	var out []ticket.Event
+	err := sqlx.SelectContext(ctx, s.r, &out, s.q(`SELECT id, ticket_id, actor_type, actor_id, field, before, after, created_at
+FROM ticket_events WHERE ticket_id = ? ORDER BY id`), ticketID)
+	if err != nil {
+		return nil, fmt.Errorf("reading history: %w", err)
+	}
+	return out, nil
+}
+
+// Attachment reads one attachment record and the ticket it belongs to.
+func (s *Store) Attachment(ctx context.Context, id int64) (*ticket.Attachment, int64, error) {
+	var row struct {
+		ticket.Attachment
+		TicketID int64 `db:"ticket_id"`
+	}
+	err := sqlx.GetContext(ctx, s.r, &row, s.q(`SELECT a.id, a.message_id, a.filename, a.content_type, a.size, a.sha256, a.created_at,
+m.ticket_id FROM attachments a JOIN messages m ON m.id = a.message_id WHERE a.id = ?`), id)
+	if err != nil {
+		return nil, 0, notFound(err, ticket.ErrAttachmentNotFound)
+	}
+	return &row.Attachment, row.TicketID, nil
+}

@@ -1,0 +1,781 @@
+package ticket
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sportello/sportello/internal/agent"
+	"github.com/sportello/sportello/internal/fault"
+)
+
+// Store is what the ticket service needs from persistence. Reads run
+// outside transactions; every change runs inside TicketTx.
+type Store interface {
+	TicketTx(ctx context.Context, fn func(Tx) error) error
+	Ticket(ctx context.Context, id int64) (*Ticket, error)
+	Tickets(ctx context.Context, f Filter) ([]Ticket, error)
+	Messages(ctx context.Context, ticketID int64) ([]Message, error)
+	Events(ctx context.Context, ticketID int64) ([]Event, error)
+	Attachment(ctx context.Context, id int64) (*Attachment, int64, error)
+	FieldDefs(ctx context.Context) ([]FieldDef, error)
+}
+
+// Tx is the set of writes the service composes inside one transaction.
+type Tx interface {
+	TicketForUpdate(ctx context.Context, id int64) (*Ticket, error)
+	InsertTicket(ctx context.Context, t *Ticket) error
+	UpdateTicket(ctx context.Context, t *Ticket) error
+	SetTags(ctx context.Context, ticketID int64, tags []string) error
+	SetCCs(ctx context.Context, ticketID int64, contactIDs []int64) error
+	InsertMessage(ctx context.Context, m *Message) error
+	InsertAttachment(ctx context.Context, a *Attachment) error
+	MoveMessages(ctx context.Context, fromTicket, toTicket int64) error
+	InsertEvents(ctx context.Context, evs []Event) error
+	// FindOrCreateContact returns the contact owning email, creating it
+	// (and joining it to the organisation of its domain) when unknown.
+	FindOrCreateContact(ctx context.Context, email, name, language string, now time.Time) (int64, bool, error)
+	ContactExists(ctx context.Context, id int64) (bool, error)
+	TeamExists(ctx context.Context, id int64) (bool, error)
+	AgentActive(ctx context.Context, id int64) (bool, error)
+	TxFieldDefs(ctx context.Context) ([]FieldDef, error)
+}
+
+// Files stores attachment content, addressed by its SHA-256.
+type Files interface {
+	// Put stores data and returns its hex SHA-256 and sniffed content type.
+	Put(ctx context.Context, data []byte) (sum, contentType string, err error)
+}
+
+// Filter selects and orders tickets for a list. Zero values mean "any".
+type Filter struct {
+	Statuses     []Status
+	Priorities   []Priority
+	TeamID       *int64
+	NoTeam       bool
+	AssigneeID   *int64
+	NoAssignee   bool
+	Tag          string
+	RequesterID  *int64
+	Channel      Channel
+	Sort         string // one of Sorts
+	Limit        int
+	Offset       int
+	VisibleTo    *Actor // restrict to what this actor may see
+	IncludeMerge bool
+}
+
+// Sorts are the accepted list orders; "-" means descending.
+var Sorts = []string{"-updated", "updated", "-created", "created", "-priority", "priority", "-number", "number"}
+
+// Limits bound what one message may carry.
+type Limits struct {
+	MaxAttachmentBytes int64
+	MaxAttachments     int
+}
+
+// Service runs the ticket lifecycle.
+type Service struct {
+	store    Store
+	files    Files
+	now      func() time.Time
+	sanitize *Sanitizer
+	limits   Limits
+}
+
+// NewService builds a ticket service; now is the clock (tests freeze it).
+func NewService(store Store, files Files, now func() time.Time, limits Limits) *Service {
+	if limits.MaxAttachmentBytes <= 0 {
+		limits.MaxAttachmentBytes = 10 << 20
+	}
+	if limits.MaxAttachments <= 0 {
+		limits.MaxAttachments = 20
+	}
+	return &Service{store: store, files: files, now: now, sanitize: NewSanitizer(), limits: limits}
+}
+
+func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
+
+// Requester names the customer a ticket is for: an existing contact by ID,
+// or an email (and optional name) that finds or creates the contact.
+type Requester struct {
+	ID    int64
+	Email string
+	Name  string
+}
+
+// NewAttachment is an uploaded file to attach to a message.
+type NewAttachment struct {
+	Filename string
+	Data     []byte
+}
+
+// NewTicket is the input to Create. The first message is the customer's
+// words (also when an agent logs a phone call on their behalf).
+type NewTicket struct {
+	Subject      string
+	BodyText     string
+	BodyHTML     string
+	Requester    Requester
+	CCEmails     []string
+	Channel      Channel
+	Priority     *Priority
+	Status       *Status
+	TeamID       *int64
+	AssigneeID   *int64
+	Tags         []string
+	Language     string
+	CustomFields map[string]any
+	Attachments  []NewAttachment
+	Meta         map[string]any
+}
+
+// Created reports what Create did.
+type Created struct {
+	Ticket           *Ticket
+	RequesterCreated bool
+}
+
+// Create opens a ticket with its first message, finding or creating the
+// requester, and records the creation events in the same transaction.
+func (s *Service) Create(ctx context.Context, actor Actor, in NewTicket) (*Created, error) {
+	now := s.clock()
+	var ch fault.Checker
+	subject, err := checkSubject(in.Subject)
+	if err != nil {
+		ch.Add("subject", "required", "must be 1 to 250 characters")
+	}
+	text, html, berr := s.sanitize.Body("body", in.BodyText, in.BodyHTML)
+	if berr != nil {
+		p := berr.(*fault.ValidationError).Problems[0]
+		ch.Add(p.Field, p.Rule, p.Detail)
+	}
+	if in.Channel == "" {
+		in.Channel = ChannelAPI
+	}
+	ch.Check(in.Channel.Valid(), "channel", "enum", "must be one of email, web, chat, telegram, phone, api")
+	if in.Requester.ID == 0 {
+		in.Requester.Email = agent.NormaliseEmail(in.Requester.Email)
+		ch.Check(agent.ValidEmail(in.Requester.Email), "requester.email", "email", "give the requester's id or a valid email address")
+		ch.Check(len(in.Requester.Name) <= 200, "requester.name", "max_length", "must be at most 200 characters")
+	}
+	for i, e := range in.CCEmails {
+		in.CCEmails[i] = agent.NormaliseEmail(e)
+		ch.Check(agent.ValidEmail(in.CCEmails[i]), "cc_emails", "email", fmt.Sprintf("%q is not a valid email address", e))
+	}
+	if err := checkLanguage(in.Language); err != nil {
+		ch.Add("language", "language_code", "must be a language code such as it or en")
+	}
+	if !ch.OK() {
+		return nil, ch.Err()
+	}
+	status := StatusNew
+	if in.Status != nil {
+		status = *in.Status
+		if !status.Valid() || status == StatusClosed {
+			return nil, fault.Field("status", "enum", "a new ticket may start as new, open, pending, on_hold or solved")
+		}
+	}
+	prio := PriorityNormal
+	if in.Priority != nil {
+		prio = *in.Priority
+	}
+	if err := s.checkAttachments(in.Attachments); err != nil {
+		return nil, err
+	}
+	stored, err := s.storeFiles(ctx, in.Attachments)
+	if err != nil {
+		return nil, err
+	}
+	out := &Created{}
+	err = s.store.TicketTx(ctx, func(tx Tx) error {
+		reqID := in.Requester.ID
+		if reqID != 0 {
+			ok, err := tx.ContactExists(ctx, reqID)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return fault.Field("requester.id", "exists", "no contact has this id")
+			}
+		} else {
+			id, created, err := tx.FindOrCreateContact(ctx, in.Requester.Email, in.Requester.Name, in.Language, now)
+			if err != nil {
+				return err
+			}
+			reqID, out.RequesterCreated = id, created
+		}
+		var ccIDs []int64
+		for _, e := range in.CCEmails {
+			id, _, err := tx.FindOrCreateContact(ctx, e, "", "", now)
+			if err != nil {
+				return err
+			}
+			if id != reqID {
+				ccIDs = append(ccIDs, id)
+			}
+		}
+		defs, err := tx.TxFieldDefs(ctx)
+		if err != nil {
+			return err
+		}
+		t := &Ticket{
+			Subject: subject, Status: StatusNew, Priority: PriorityNormal, Channel: in.Channel,
+			RequesterID: reqID, Language: in.Language, CustomFields: Fields{},
+			CreatedAt: now, UpdatedAt: now,
+		}
+		if err := tx.InsertTicket(ctx, t); err != nil {
+			return err
+		}
+		created := Event{TicketID: t.ID, ActorType: actor.Type, ActorID: actor.idPtr(), Field: "created", After: string(in.Channel), CreatedAt: now}
+		// The initial values are applied as a patch so that they are
+		// validated and recorded exactly like later changes.
+		p := Patch{Tags: &in.Tags, CustomFields: in.CustomFields}
+		if prio != PriorityNormal {
+			p.Priority = &prio
+		}
+		if len(ccIDs) > 0 {
+			p.CCIDs = &ccIDs
+		}
+		if in.TeamID != nil {
+			p.TeamID = Ref{Set: true, ID: in.TeamID}
+		}
+		if in.AssigneeID != nil {
+			p.AssigneeID = Ref{Set: true, ID: in.AssigneeID}
+		}
+		if status != StatusNew {
+			p.Status = &status
+		}
+		if err := s.checkRefs(ctx, tx, p); err != nil {
+			return err
+		}
+		evs, err := Apply(t, p, actor, now, defs)
+		if err != nil {
+			return err
+		}
+		if err := checkRequiredFields(t, defs); err != nil {
+			return err
+		}
+		if err := tx.UpdateTicket(ctx, t); err != nil {
+			return err
+		}
+		if err := s.saveSets(ctx, tx, t, p); err != nil {
+			return err
+		}
+		m := &Message{
+			TicketID: t.ID, Kind: KindCustomer, AuthorContactID: &reqID, BodyText: text, BodyHTML: html,
+			Channel: in.Channel, Meta: Fields(in.Meta), CreatedAt: now,
+		}
+		if m.Meta == nil {
+			m.Meta = Fields{}
+		}
+		if actor.Type == ActorAgent {
+			m.Meta["logged_by_agent_id"] = actor.ID
+		}
+		if err := s.insertMessage(ctx, tx, m, in.Attachments, stored); err != nil {
+			return err
+		}
+		msgEv := Event{TicketID: t.ID, ActorType: actor.Type, ActorID: actor.idPtr(), Field: "message", After: "customer:" + strconv.FormatInt(m.ID, 10), CreatedAt: now}
+		if err := tx.InsertEvents(ctx, append([]Event{created, msgEv}, evs...)); err != nil {
+			return err
+		}
+		out.Ticket = t
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// checkRefs verifies that the team, assignee, requester and CC contacts a
+// patch points to exist (and that the assignee is active).
+func (s *Service) checkRefs(ctx context.Context, tx Tx, p Patch) error {
+	if p.TeamID.Set && p.TeamID.ID != nil {
+		ok, err := tx.TeamExists(ctx, *p.TeamID.ID)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fault.Field("team_id", "exists", "no team has this id")
+		}
+	}
+	if p.AssigneeID.Set && p.AssigneeID.ID != nil {
+		ok, err := tx.AgentActive(ctx, *p.AssigneeID.ID)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fault.Field("assignee_id", "exists", "no active agent has this id")
+		}
+	}
+	if p.RequesterID != nil {
+		ok, err := tx.ContactExists(ctx, *p.RequesterID)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fault.Field("requester_id", "exists", "no contact has this id")
+		}
+	}
+	if p.CCIDs != nil {
+		for _, id := range *p.CCIDs {
+			ok, err := tx.ContactExists(ctx, id)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return fault.Field("cc_ids", "exists", fmt.Sprintf("no contact has id %d", id))
+			}
+		}
+	}
+	return nil
+}
+
+func (s *Service) saveSets(ctx context.Context, tx Tx, t *Ticket, p Patch) error {
+	if p.Tags != nil || len(p.AddTags) > 0 || len(p.RemoveTags) > 0 {
+		if err := tx.SetTags(ctx, t.ID, t.Tags); err != nil {
+			return err
+		}
+	}
+	if p.CCIDs != nil {
+		if err := tx.SetCCs(ctx, t.ID, t.CCIDs); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Service) checkAttachments(atts []NewAttachment) error {
+	if len(atts) > s.limits.MaxAttachments {
+		return fault.Field("attachments", "max_items", fmt.Sprintf("at most %d attachments per message", s.limits.MaxAttachments))
+	}
+	for i, a := range atts {
+		f := fmt.Sprintf("attachments[%d]", i)
+		name := strings.TrimSpace(a.Filename)
+		if name == "" || len(name) > 255 || strings.ContainsAny(name, "/\\\x00") {
+			return fault.Field(f+".filename", "filename", "must be 1 to 255 characters without slashes")
+		}
+		if len(a.Data) == 0 {
+			return fault.Field(f+".content", "required", "the file is empty")
+		}
+		if int64(len(a.Data)) > s.limits.MaxAttachmentBytes {
+			return fault.Field(f+".content", "max_size", fmt.Sprintf("a file may be at most %d bytes", s.limits.MaxAttachmentBytes))
+		}
+	}
+	return nil
+}
+
+type storedFile struct{ sum, contentType string }
+
+// storeFiles writes attachment content before the transaction. Files are
+// content-addressed, so a rolled-back transaction leaves at worst an
+// unreferenced file, never a row pointing at nothing.
+func (s *Service) storeFiles(ctx context.Context, atts []NewAttachment) ([]storedFile, error) {
+	out := make([]storedFile, len(atts))
+	for i, a := range atts {
+		sum, ct, err := s.files.Put(ctx, a.Data)
+		if err != nil {
+			return nil, fmt.Errorf("storing attachment: %w", err)
+		}
+		out[i] = storedFile{sum, ct}
+	}
+	return out, nil
+}
+
+func (s *Service) insertMessage(ctx context.Context, tx Tx, m *Message, atts []NewAttachment, stored []storedFile) error {
+	if err := tx.InsertMessage(ctx, m); err != nil {
+		return err
+	}
+	for i, a := range atts {
+		att := &Attachment{MessageID: m.ID, Filename: strings.TrimSpace(a.Filename), ContentType: stored[i].contentType,
+			Size: int64(len(a.Data)), SHA256: stored[i].sum, CreatedAt: m.CreatedAt}
+		if err := tx.InsertAttachment(ctx, att); err != nil {
+			return err
+		}
+		m.Attachments = append(m.Attachments, *att)
+	}
+	return nil
+}
+
+// Get returns a ticket the actor may see.
+func (s *Service) Get(ctx context.Context, actor Actor, id int64) (*Ticket, error) {
+	t, err := s.store.Ticket(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !actor.CanSee(t) {
+		// Hide existence from those who may not see it.
+		return nil, ErrNotFound
+	}
+	return t, nil
+}
+
+// Thread returns a ticket's messages, oldest first. Contacts never see
+// internal notes.
+func (s *Service) Thread(ctx context.Context, actor Actor, id int64) ([]Message, error) {
+	if _, err := s.Get(ctx, actor, id); err != nil {
+		return nil, err
+	}
+	msgs, err := s.store.Messages(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if actor.Type == ActorContact {
+		msgs = slices.DeleteFunc(msgs, func(m Message) bool { return m.Kind == KindNote || m.Kind == KindEvent })
+	}
+	return msgs, nil
+}
+
+// History returns every event of a ticket, oldest first.
+func (s *Service) History(ctx context.Context, actor Actor, id int64) ([]Event, error) {
+	if _, err := s.Get(ctx, actor, id); err != nil {
+		return nil, err
+	}
+	return s.store.Events(ctx, id)
+}
+
+// List returns the tickets matching f that the actor may see.
+func (s *Service) List(ctx context.Context, actor Actor, f Filter) ([]Ticket, error) {
+	if f.Sort == "" {
+		f.Sort = "-updated"
+	}
+	if !slices.Contains(Sorts, f.Sort) {
+		return nil, fault.Field("sort", "enum", "must be one of "+strings.Join(Sorts, ", "))
+	}
+	for _, st := range f.Statuses {
+		if !st.Valid() {
+			return nil, fault.Field("status", "enum", "must be one of new, open, pending, on_hold, solved, closed")
+		}
+	}
+	if f.Channel != "" && !f.Channel.Valid() {
+		return nil, fault.Field("channel", "enum", "must be one of email, web, chat, telegram, phone, api")
+	}
+	if actor.Type != ActorSystem && actor.Role != agent.RoleAdmin {
+		a := actor
+		f.VisibleTo = &a
+	}
+	return s.store.Tickets(ctx, f)
+}
+
+// Attachment returns an attachment's record if the actor may see its ticket.
+func (s *Service) Attachment(ctx context.Context, actor Actor, id int64) (*Attachment, error) {
+	a, ticketID, err := s.store.Attachment(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.Get(ctx, actor, ticketID); err != nil {
+		return nil, ErrAttachmentNotFound
+	}
+	return a, nil
+}
+
+// FieldDefs lists the custom field definitions.
+func (s *Service) FieldDefs(ctx context.Context) ([]FieldDef, error) { return s.store.FieldDefs(ctx) }
+
+// Update applies a patch to a ticket the actor may see.
+func (s *Service) Update(ctx context.Context, actor Actor, id int64, p Patch) (*Ticket, error) {
+	now := s.clock()
+	var out *Ticket
+	err := s.store.TicketTx(ctx, func(tx Tx) error {
+		t, err := tx.TicketForUpdate(ctx, id)
+		if err != nil {
+			return err
+		}
+		if !actor.CanSee(t) {
+			return ErrNotFound
+		}
+		if err := s.checkRefs(ctx, tx, p); err != nil {
+			return err
+		}
+		defs, err := tx.TxFieldDefs(ctx)
+		if err != nil {
+			return err
+		}
+		evs, err := Apply(t, p, actor, now, defs)
+		if err != nil {
+			return err
+		}
+		if len(evs) > 0 {
+			if err := tx.UpdateTicket(ctx, t); err != nil {
+				return err
+			}
+			if err := s.saveSets(ctx, tx, t, p); err != nil {
+				return err
+			}
+			if err := tx.InsertEvents(ctx, evs); err != nil {
+				return err
+			}
+		}
+		out = t
+		return nil
+	})
+	return out, err
+}
+
+// NewMessage is the input to AddMessage.
+type NewMessage struct {
+	Kind        MessageKind
+	BodyText    string
+	BodyHTML    string
+	Attachments []NewAttachment
+	// Status optionally moves the ticket with the message ("send and set
+	// status"); only for replies and notes.
+	Status *Status
+	// Automatic marks replies sent by rules or bots: they never count as
+	// the human reply SLA and metrics wait for.
+	Automatic bool
+	// AuthorContactID is the customer writing, for customer messages added
+	// by an agent or an integration on their behalf (default: requester).
+	AuthorContactID *int64
+	Channel         Channel
+	Meta            map[string]any
+}
+
+// Added reports what AddMessage did. When a customer writes on a closed
+// ticket, a new follow-up ticket is opened and returned as Ticket.
+type Added struct {
+	Ticket   *Ticket
+	Message  *Message
+	FollowUp bool
+}
+
+// AddMessage appends a message to a ticket and applies its lifecycle
+// effects: the first human public reply stamps FirstReplyAt and opens a
+// new ticket; a customer message reopens pending, on-hold and solved
+// tickets, and on a closed ticket opens a linked follow-up.
+func (s *Service) AddMessage(ctx context.Context, actor Actor, id int64, in NewMessage) (*Added, error) {
+	now := s.clock()
+	if !in.Kind.Valid() {
+		return nil, fault.Field("kind", "enum", "must be one of reply, note, customer")
+	}
+	if in.Kind == KindEvent && actor.Type != ActorSystem {
+		return nil, fault.Field("kind", "enum", "system events are written by Sportello itself")
+	}
+	if in.Kind == KindCustomer && in.Status != nil {
+		return nil, fault.Field("status", "not_allowed", "a customer message cannot set the status")
+	}
+	if in.Channel == "" {
+		in.Channel = ChannelAPI
+	}
+	if !in.Channel.Valid() {
+		return nil, fault.Field("channel", "enum", "must be one of email, web, chat, telegram, phone, api")
+	}
+	text, html, err := s.sanitize.Body("body", in.BodyText, in.BodyHTML)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.checkAttachments(in.Attachments); err != nil {
+		return nil, err
+	}
+	stored, err := s.storeFiles(ctx, in.Attachments)
+	if err != nil {
+		return nil, err
+	}
+	out := &Added{}
+	err = s.store.TicketTx(ctx, func(tx Tx) error {
+		t, err := tx.TicketForUpdate(ctx, id)
+		if err != nil {
+			return err
+		}
+		if !actor.CanSee(t) {
+			return ErrNotFound
+		}
+		m := &Message{Kind: in.Kind, BodyText: text, BodyHTML: html, Channel: in.Channel, Meta: Fields(in.Meta), CreatedAt: now}
+		if m.Meta == nil {
+			m.Meta = Fields{}
+		}
+		if in.Automatic {
+			m.Meta["automatic"] = true
+		}
+		switch {
+		case in.Kind == KindCustomer:
+			author := t.RequesterID
+			if in.AuthorContactID != nil {
+				author = *in.AuthorContactID
+			} else if actor.Type == ActorContact {
+				author = actor.ID
+			}
+			m.AuthorContactID = &author
+			if actor.Type == ActorAgent {
+				m.Meta["logged_by_agent_id"] = actor.ID
+			}
+		case actor.Type == ActorAgent:
+			m.AuthorAgentID = actor.idPtr()
+		}
+		if t.Status == StatusClosed {
+			if in.Kind != KindCustomer {
+				return ErrClosed
+			}
+			return s.followUp(ctx, tx, actor, t, m, in, stored, now, out)
+		}
+		c := &change{t: t, actor: actor, now: now}
+		switch in.Kind {
+		case KindReply:
+			human := actor.Type == ActorAgent && !in.Automatic
+			if human && t.FirstReplyAt == nil {
+				t.FirstReplyAt = timeOf(now)
+				c.record("first_reply", "", now.Format(time.RFC3339))
+			}
+			if in.Status == nil && t.Status == StatusNew && human {
+				if err := c.setStatus(StatusOpen); err != nil {
+					return err
+				}
+			}
+		case KindCustomer:
+			switch t.Status {
+			case StatusPending, StatusOnHold, StatusSolved:
+				if err := c.setStatus(StatusOpen); err != nil {
+					return err
+				}
+			}
+		}
+		if in.Status != nil {
+			if err := c.setStatus(*in.Status); err != nil {
+				return err
+			}
+		}
+		m.TicketID = t.ID
+		if err := s.insertMessage(ctx, tx, m, in.Attachments, stored); err != nil {
+			return err
+		}
+		evs := append([]Event{{TicketID: t.ID, ActorType: actor.Type, ActorID: actor.idPtr(), Field: "message",
+			After: string(m.Kind) + ":" + strconv.FormatInt(m.ID, 10), CreatedAt: now}}, c.events...)
+		t.UpdatedAt = now
+		if err := tx.UpdateTicket(ctx, t); err != nil {
+			return err
+		}
+		if err := tx.InsertEvents(ctx, evs); err != nil {
+			return err
+		}
+		out.Ticket, out.Message = t, m
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// followUp opens a new ticket linked to the closed one t, carrying the
+// customer's message (DOMAIN.md §2).
+func (s *Service) followUp(ctx context.Context, tx Tx, actor Actor, old *Ticket, m *Message, in NewMessage, stored []storedFile, now time.Time, out *Added) error {
+	oldID := old.ID
+	nt := &Ticket{
+		Subject: old.Subject, Status: StatusNew, Priority: old.Priority, Channel: in.Channel,
+		RequesterID: old.RequesterID, TeamID: old.TeamID, Language: old.Language,
+		CustomFields: Fields{}, FollowUpOfID: &oldID, CreatedAt: now, UpdatedAt: now,
+		Tags: slices.Clone(old.Tags), CCIDs: slices.Clone(old.CCIDs),
+	}
+	if err := tx.InsertTicket(ctx, nt); err != nil {
+		return err
+	}
+	if err := tx.SetTags(ctx, nt.ID, nt.Tags); err != nil {
+		return err
+	}
+	if err := tx.SetCCs(ctx, nt.ID, nt.CCIDs); err != nil {
+		return err
+	}
+	m.TicketID = nt.ID
+	if err := s.insertMessage(ctx, tx, m, in.Attachments, stored); err != nil {
+		return err
+	}
+	newID := strconv.FormatInt(nt.ID, 10)
+	evs := []Event{
+		{TicketID: nt.ID, ActorType: actor.Type, ActorID: actor.idPtr(), Field: "created", After: string(in.Channel), CreatedAt: now},
+		{TicketID: nt.ID, ActorType: actor.Type, ActorID: actor.idPtr(), Field: "follow_up_of", After: strconv.FormatInt(oldID, 10), CreatedAt: now},
+		{TicketID: nt.ID, ActorType: actor.Type, ActorID: actor.idPtr(), Field: "message", After: "customer:" + strconv.FormatInt(m.ID, 10), CreatedAt: now},
+		{TicketID: oldID, ActorType: actor.Type, ActorID: actor.idPtr(), Field: "follow_up", After: newID, CreatedAt: now},
+	}
+	if err := tx.InsertEvents(ctx, evs); err != nil {
+		return err
+	}
+	out.Ticket, out.Message, out.FollowUp = nt, m, true
+	return nil
+}
+
+// Merge folds source into target: the source's messages move to the target,
+// the source is closed with a link, and both histories record it. The
+// target's clocks are untouched (DOMAIN.md §2).
+func (s *Service) Merge(ctx context.Context, actor Actor, sourceID, targetID int64) (*Ticket, error) {
+	if sourceID == targetID {
+		return nil, fault.Field("target", "different", "a ticket cannot be merged into itself")
+	}
+	now := s.clock()
+	var out *Ticket
+	err := s.store.TicketTx(ctx, func(tx Tx) error {
+		// Lock in id order so that two opposite merges cannot deadlock.
+		first, second := min(sourceID, targetID), max(sourceID, targetID)
+		a, err := tx.TicketForUpdate(ctx, first)
+		if err != nil {
+			if first == targetID {
+				return fault.Field("target", "exists", "no ticket has this number")
+			}
+			return err
+		}
+		b, err := tx.TicketForUpdate(ctx, second)
+		if err != nil {
+			if second == targetID {
+				return fault.Field("target", "exists", "no ticket has this number")
+			}
+			return err
+		}
+		src, dst := a, b
+		if first == targetID {
+			src, dst = b, a
+		}
+		if !actor.CanSee(src) {
+			return ErrNotFound
+		}
+		if !actor.CanSee(dst) {
+			return fault.Field("target", "exists", "no ticket has this number")
+		}
+		if src.Status == StatusClosed {
+			return ErrClosed
+		}
+		if dst.Status == StatusClosed {
+			return fault.Field("target", "open", "cannot merge into a closed ticket")
+		}
+		if err := tx.MoveMessages(ctx, src.ID, dst.ID); err != nil {
+			return err
+		}
+		// The source's requester keeps hearing about the request.
+		evs := []Event{}
+		if src.RequesterID != dst.RequesterID && !slices.Contains(dst.CCIDs, src.RequesterID) {
+			before := joinIDs(dst.CCIDs)
+			dst.CCIDs = append(dst.CCIDs, src.RequesterID)
+			slices.Sort(dst.CCIDs)
+			if err := tx.SetCCs(ctx, dst.ID, dst.CCIDs); err != nil {
+				return err
+			}
+			evs = append(evs, Event{TicketID: dst.ID, ActorType: actor.Type, ActorID: actor.idPtr(), Field: "cc", Before: before, After: joinIDs(dst.CCIDs), CreatedAt: now})
+		}
+		dstID := dst.ID
+		src.MergedIntoID = &dstID
+		prev := src.Status
+		src.Status = StatusClosed
+		src.ClosedAt = timeOf(now)
+		src.UpdatedAt = now
+		dst.UpdatedAt = now
+		if err := tx.UpdateTicket(ctx, src); err != nil {
+			return err
+		}
+		if err := tx.UpdateTicket(ctx, dst); err != nil {
+			return err
+		}
+		evs = append(evs,
+			Event{TicketID: src.ID, ActorType: actor.Type, ActorID: actor.idPtr(), Field: "merged_into", After: strconv.FormatInt(dst.ID, 10), CreatedAt: now},
+			Event{TicketID: src.ID, ActorType: actor.Type, ActorID: actor.idPtr(), Field: "status", Before: string(prev), After: string(StatusClosed), CreatedAt: now},
+			Event{TicketID: dst.ID, ActorType: actor.Type, ActorID: actor.idPtr(), Field: "merged_from", After: strconv.FormatInt(src.ID, 10), CreatedAt: now},
+		)
+		if err := tx.InsertEvents(ctx, evs); err != nil {
+			return err
+		}
+		out = dst
+		return nil
+	})
+	return out, err
+}

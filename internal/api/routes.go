@@ -36,10 +36,10 @@ func (p Perm) String() string {
 
 // Route is one entry of the route table.
 type Route struct {
-	Method  string
-	Path    string
-	Perm    Perm
-	handle  func(h *handler, w http.ResponseWriter, r *http.Request) error
+	Method string
+	Path   string
+	Perm   Perm
+	handle func(h *handler, w http.ResponseWriter, r *http.Request) error
 }
 
 // Routes is the API's route table: every route and who may call it.

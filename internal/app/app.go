@@ -275,4 +275,3 @@ func readSecret(in io.Reader) (string, error) {
 	}
 	return strings.TrimRight(line, "\r\n"), nil
 }
-

@@ -159,7 +159,7 @@ func Fill(ctx context.Context, st Store, now time.Time, seed uint64) (Summary, e
 	start := now.Add(-90 * 24 * time.Hour)
 	var arrivals []time.Time
 	for t := start; t.Before(now.Add(-30 * time.Minute)); {
-		t = t.Add(time.Duration(rng.ExpFloat64() * float64(85*time.Minute)))
+		t = t.Add(time.Duration(rng.ExpFloat64() * float64(40*time.Minute)))
 		local := t.In(rome)
 		wd, h := local.Weekday(), local.Hour()
 		weight := 100
@@ -216,7 +216,9 @@ func playTicket(ctx context.Context, svc *ticket.Service, clock *time.Time, rng 
 	switch r := rng.IntN(100); {
 	case r < 12:
 		prio = ticket.PriorityLow
-	case r < 20 && prio < ticket.PriorityUrgent:
+	case r < 40 && prio == ticket.PriorityUrgent:
+		prio = ticket.PriorityHigh // not every outage report is one
+	case r < 20 && prio < ticket.PriorityHigh:
 		prio++
 	}
 	*clock = at
@@ -253,8 +255,10 @@ func playTicket(ctx context.Context, svc *ticket.Service, clock *time.Time, rng 
 		*clock = next
 		return true
 	}
-	// Some recent tickets are still waiting for anyone.
-	if age < 6*time.Hour && rng.IntN(100) < 60 {
+	// Recent tickets stop part-way through their life, so the desk has a
+	// live backlog: new, open, pending, like a real queue on a weekday.
+	recent := func(within time.Duration, pct int) bool { return age < within && rng.IntN(100) < pct }
+	if recent(30*time.Hour, 70) {
 		return nil
 	}
 	firstReply := time.Duration(10+rng.IntN(300)) * time.Minute
@@ -267,6 +271,9 @@ func playTicket(ctx context.Context, svc *ticket.Service, clock *time.Time, rng 
 	aid := ag.a.ID
 	if _, err := svc.Update(ctx, actor, t.ID, ticket.Patch{AssigneeID: ticket.Ref{Set: true, ID: &aid}}); err != nil {
 		return err
+	}
+	if recent(4*24*time.Hour, 35) {
+		return nil
 	}
 	if sc.escalate && rng.IntN(100) < 70 {
 		note := fill(txt.note, t.ID, ag.a.Name)
@@ -288,6 +295,9 @@ func playTicket(ctx context.Context, svc *ticket.Service, clock *time.Time, rng 
 	}
 	sum.Messages++
 	if status == ticket.StatusPending {
+		if recent(10*24*time.Hour, 55) {
+			return nil
+		}
 		if !step(time.Duration(1+rng.IntN(30)) * time.Hour) {
 			return nil
 		}
@@ -295,11 +305,14 @@ func playTicket(ctx context.Context, svc *ticket.Service, clock *time.Time, rng 
 			return err
 		}
 		sum.Messages++
+		if recent(7*24*time.Hour, 40) {
+			return nil
+		}
 		if !step(time.Duration(20+rng.IntN(240)) * time.Minute) {
 			return nil
 		}
 		solved := ticket.StatusSolved
-		if rng.IntN(100) < 10 {
+		if rng.IntN(100) < 4 {
 			solved = ticket.StatusOnHold
 		}
 		if _, err := svc.AddMessage(ctx, actor, t.ID, ticket.NewMessage{Kind: ticket.KindReply, BodyText: fill(txt.close, t.ID, ag.a.Name), Status: &solved}); err != nil {

@@ -226,4 +226,3 @@ func Fill(ctx context.Context, st Store, opt Options) error {
 	}
 	return st.Analyze(ctx)
 }
-

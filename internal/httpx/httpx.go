@@ -79,6 +79,11 @@ func ProblemFor(r *http.Request, err error) Problem {
 	}
 	if st < 500 {
 		p.Detail = err.Error()
+		// Domain errors end with their kind ("…: unauthorized"); the title
+		// already says it.
+		for _, k := range []error{fault.NotFound, fault.Conflict, fault.Forbidden, fault.Unauthorized, fault.TooMany} {
+			p.Detail = strings.TrimSuffix(p.Detail, ": "+k.Error())
+		}
 	}
 	var ve *fault.ValidationError
 	var he *Error

@@ -45,7 +45,9 @@ func (s *Store) DeleteTag(ctx context.Context, id int64) error {
 const fieldCols = `id, key, label, type, options, required, active, position, created_at, updated_at`
 
 // FieldDefs lists custom field definitions in display order.
-func (s *Store) FieldDefs(ctx context.Context) ([]ticket.FieldDef, error) { return s.fieldDefs(ctx, s.r) }
+func (s *Store) FieldDefs(ctx context.Context) ([]ticket.FieldDef, error) {
+	return s.fieldDefs(ctx, s.r)
+}
 
 func (s *Store) fieldDefs(ctx context.Context, db sqlx.QueryerContext) ([]ticket.FieldDef, error) {
 	var out []ticket.FieldDef

@@ -1,0 +1,173 @@
+package app_test
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sportello/sportello/internal/api"
+	"github.com/sportello/sportello/internal/app"
+	"github.com/sportello/sportello/internal/testdb"
+)
+
+var rank = map[string]int{"anonymous": 0, "agent": 1, "lead": 2, "admin": 3}
+
+// Every route × every role: anonymous callers get 401 on every protected
+// route, roles below the route's permission get 403, and the roles allowed
+// get through (whatever the route then answers, it is not 401 or 403).
+func TestEveryRouteEveryRole(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		k := newDesk(t, db)
+		// Objects every route can point at, visible to the agent.
+		contact := k.must(201, "admin", "POST", "/api/v1/contacts", map[string]any{"name": "Rita Sanna", "emails": []string{"rita@example.com"}}).num("id")
+		org := k.must(201, "admin", "POST", "/api/v1/organisations", map[string]any{"name": "Caseificio Valle Verde"}).num("id")
+		field := k.must(201, "admin", "POST", "/api/v1/fields", map[string]any{"key": "prodotto", "label": "Prodotto", "type": "text"}).num("id")
+		tk := k.must(201, "admin", "POST", "/api/v1/tickets", map[string]any{"subject": "s", "body": "b", "requester": map[string]any{"id": contact},
+			"team_id": k.teamID, "attachments": []any{map[string]any{"filename": "nota.txt", "content_base64": "Y2lhbw=="}}})
+		ticketNum := tk.num("number")
+		att := int64(tk.JSON["messages"].([]any)[0].(map[string]any)["attachments"].([]any)[0].(map[string]any)["id"].(float64))
+
+		// Deletions get a fresh victim each time.
+		fresh := map[string]func() int64{
+			"/api/v1/organisations/{id}": func() int64 {
+				return k.must(201, "admin", "POST", "/api/v1/organisations", map[string]any{"name": fmt.Sprint("Org ", time.Now().UnixNano())}).num("id")
+			},
+			"/api/v1/teams/{id}": func() int64 {
+				return k.must(201, "admin", "POST", "/api/v1/teams", map[string]any{"name": fmt.Sprint("Team ", time.Now().UnixNano())}).num("id")
+			},
+			"/api/v1/tags/{id}": func() int64 {
+				return k.must(201, "admin", "POST", "/api/v1/tags", map[string]any{"name": fmt.Sprint("t", time.Now().UnixNano())}).num("id")
+			},
+		}
+		ids := map[string]int64{
+			"/api/v1/tickets/{number}": ticketNum, "/api/v1/attachments/{id}": att, "/api/v1/contacts/{id}": contact,
+			"/api/v1/organisations/{id}": org, "/api/v1/agents/{id}": k.agents["agent"].ID, "/api/v1/teams/{id}": k.teamID, "/api/v1/fields/{id}": field,
+		}
+		bodies := map[string]any{
+			"POST /api/v1/auth/login":                map[string]any{"email": "agent@example.com", "password": "password-agent"},
+			"PATCH /api/v1/me":                       map[string]any{"availability": "online"},
+			"PUT /api/v1/me/password":                map[string]any{"current_password": "x", "new_password": "y"},
+			"POST /api/v1/tickets":                   map[string]any{"subject": "s", "body": "b", "requester": map[string]any{"id": contact}, "team_id": k.teamID},
+			"PATCH /api/v1/tickets/{number}":         map[string]any{"priority": "high"},
+			"POST /api/v1/tickets/{number}/messages": map[string]any{"kind": "note", "body": "nota"},
+			"POST /api/v1/tickets/{number}/merge":    map[string]any{"into": 999999},
+			"POST /api/v1/contacts":                  map[string]any{"name": "Nuovo"},
+			"PATCH /api/v1/contacts/{id}":            map[string]any{"notes": "n"},
+			"POST /api/v1/organisations":             map[string]any{"name": "x"},
+			"PATCH /api/v1/organisations/{id}":       map[string]any{"notes": "n"},
+			"POST /api/v1/agents":                    map[string]any{"email": "x", "name": "x", "role": "agent"},
+			"PATCH /api/v1/agents/{id}":              map[string]any{"availability": "away"},
+			"POST /api/v1/teams":                     map[string]any{"name": ""},
+			"PATCH /api/v1/teams/{id}":               map[string]any{"tier": 1},
+			"POST /api/v1/tags":                      map[string]any{"name": ""},
+			"POST /api/v1/fields":                    map[string]any{"key": ""},
+			"PATCH /api/v1/fields/{id}":              map[string]any{"label": "Prodotto"},
+			"POST /api/v1/tokens":                    map[string]any{"name": ""},
+		}
+		var routes []api.Route
+		routes = append(routes, api.Routes()...)
+		for _, r := range app.Routes() {
+			perm := api.Agent
+			if r.Public {
+				perm = api.Public
+			}
+			routes = append(routes, api.Route{Method: r.Method, Path: r.Path, Perm: perm})
+		}
+		walked := 0
+		for _, rt := range routes {
+			for _, role := range roles {
+				path := rt.Path
+				for pattern, id := range ids {
+					if strings.HasPrefix(rt.Path, pattern) {
+						if mk, ok := fresh[pattern]; ok && rt.Method == http.MethodDelete {
+							id = mk()
+						}
+						path = strings.Replace(path, pattern[strings.LastIndex(pattern, "/"):], fmt.Sprintf("/%d", id), 1)
+					}
+				}
+				if strings.Contains(path, "{") { // routes with ids not listed above (tags, tokens)
+					if mk, ok := fresh[rt.Path]; ok {
+						path = strings.Replace(rt.Path, "{id}", fmt.Sprint(mk()), 1)
+					} else {
+						path = strings.Replace(rt.Path, "{id}", "999999", 1)
+					}
+				}
+				var body any
+				if rt.Method != http.MethodGet && rt.Method != http.MethodDelete {
+					body = bodies[rt.Method+" "+rt.Path]
+					if body == nil {
+						body = map[string]any{}
+					}
+				}
+				r := k.do(role, rt.Method, path, body)
+				walked++
+				need := int(rt.Perm)
+				switch {
+				case rt.Perm == api.Public:
+					if r.Status == 401 || r.Status == 403 || r.Status >= 500 {
+						t.Errorf("%s %s as %s: public route answered %d: %.200s", rt.Method, path, role, r.Status, r)
+					}
+				case role == "anonymous":
+					if r.Status != 401 {
+						t.Errorf("%s %s anonymous: %d, want 401", rt.Method, path, r.Status)
+					}
+				case rank[role] < need:
+					if r.Status != 403 {
+						t.Errorf("%s %s as %s (route needs %s): %d, want 403", rt.Method, path, role, rt.Perm, r.Status)
+					}
+				default:
+					if r.Status == 401 || r.Status == 403 || r.Status >= 500 {
+						t.Errorf("%s %s as %s (route needs %s): %d: %.200s", rt.Method, path, role, rt.Perm, r.Status, r)
+					}
+				}
+			}
+		}
+		if walked != len(routes)*len(roles) {
+			t.Fatalf("walked %d of %d route×role pairs", walked, len(routes)*len(roles))
+		}
+		// The permissions themselves are pinned here, so that a route
+		// loosened in the table by mistake fails this test.
+		pinned := map[string]api.Perm{
+			"POST /api/v1/agents": api.Admin, "PATCH /api/v1/agents/{id}": api.Admin, "POST /api/v1/agents/{id}/password": api.Admin,
+			"POST /api/v1/teams": api.Admin, "DELETE /api/v1/teams/{id}": api.Admin, "PATCH /api/v1/teams/{id}": api.Lead,
+			"POST /api/v1/fields": api.Admin, "PATCH /api/v1/fields/{id}": api.Admin, "DELETE /api/v1/tags/{id}": api.Admin,
+			"DELETE /api/v1/organisations/{id}": api.Admin, "POST /api/v1/tags": api.Lead,
+		}
+		for _, rt := range api.Routes() {
+			if want, ok := pinned[rt.Method+" "+rt.Path]; ok && rt.Perm != want {
+				t.Errorf("%s %s declares %s, want %s", rt.Method, rt.Path, rt.Perm, want)
+			}
+			if rt.Perm == api.Public && rt.Path != "/api/v1/openapi.json" && rt.Path != "/api/v1/auth/login" {
+				t.Errorf("%s %s is public", rt.Method, rt.Path)
+			}
+		}
+	})
+}
+
+// Row-level rules on top of the route permissions.
+func TestRowLevelAccess(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		k := newDesk(t, db)
+		other := k.must(201, "admin", "POST", "/api/v1/teams", map[string]any{"name": "Tecnico L2", "tier": 2}).num("id")
+		hidden := k.must(201, "admin", "POST", "/api/v1/tickets", map[string]any{"subject": "s", "body": "b",
+			"requester": map[string]any{"email": "x@example.com"}, "team_id": other}).num("number")
+		p := fmt.Sprintf("/api/v1/tickets/%d", hidden)
+		k.must(404, "agent", "GET", p, nil)
+		k.must(404, "agent", "PATCH", p, map[string]any{"priority": "low"})
+		k.must(404, "agent", "POST", p+"/messages", map[string]any{"kind": "note", "body": "x"})
+		k.must(404, "lead", "GET", p+"/history", nil)
+		k.must(200, "admin", "GET", p, nil)
+		l := k.must(200, "agent", "GET", "/api/v1/tickets", nil)
+		if strings.Contains(l.String(), fmt.Sprintf(`"number":%d,`, hidden)) {
+			t.Errorf("list shows another team's ticket to an agent")
+		}
+		// A lead manages their own team, not another.
+		k.must(200, "lead", "PATCH", fmt.Sprintf("/api/v1/teams/%d", k.teamID), map[string]any{"topics": []string{"ordini"}})
+		k.must(403, "lead", "PATCH", fmt.Sprintf("/api/v1/teams/%d", other), map[string]any{"tier": 3})
+		// Assigned to the agent, the ticket becomes visible to them.
+		k.must(200, "admin", "PATCH", p, map[string]any{"assignee_id": k.agents["agent"].ID})
+		k.must(200, "agent", "GET", p, nil)
+	})
+}

@@ -2,7 +2,7 @@ package ticket
 
 import (
 	"html"
-	"regexp"
+	"net/url"
 	"strings"
 	"unicode/utf8"
 
@@ -13,6 +13,9 @@ import (
 
 // MaxBodyBytes bounds one message body (text or HTML).
 const MaxBodyBytes = 1 << 20
+
+// BlockedImage is the cid: placeholder that replaces remote image sources.
+const BlockedImage = "remote-image-blocked"
 
 // Sanitizer turns untrusted message bodies into the text and HTML Sportello
 // stores. Inbound HTML is hostile (DOMAIN.md §7): only an allow-list of
@@ -29,9 +32,14 @@ func NewSanitizer() *Sanitizer {
 	p.AllowURLSchemes("http", "https", "mailto", "cid")
 	p.RequireNoFollowOnLinks(true)
 	p.AddTargetBlankToFullyQualifiedLinks(true)
-	// Remote images leak that the mail was read: keep only inline cid: images
-	// (served from stored attachments). This replaces UGC's img src rule.
-	p.AllowAttrs("src").Matching(regexp.MustCompile(`^cid:[^\s]+$`)).OnElements("img")
+	// Remote images leak that the mail was read: only inline cid: images
+	// (served from stored attachments) keep their source; any other source
+	// becomes an inert placeholder that loads nothing.
+	p.RewriteSrc(func(u *url.URL) {
+		if u.Scheme != "cid" {
+			*u = url.URL{Scheme: "cid", Opaque: BlockedImage}
+		}
+	})
 	return &Sanitizer{ugc: p, plain: bluemonday.StrictPolicy()}
 }
 

@@ -1,0 +1,64 @@
+package demo_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/sportello/sportello/internal/demo"
+	"github.com/sportello/sportello/internal/store"
+	"github.com/sportello/sportello/internal/testdb"
+	"github.com/sportello/sportello/internal/ticket"
+)
+
+// The demo desk has the promised shape on both databases, and its tickets
+// carry the histories real use would record.
+func TestFill(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the demo desk takes a few seconds to fill")
+	}
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		ctx := context.Background()
+		st, err := store.Open(ctx, db.URL, db.DataDir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		if _, err := st.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		now := time.Date(2026, 11, 20, 15, 0, 0, 0, time.UTC)
+		sum, err := demo.Fill(ctx, st, now, 7)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum.Teams != 3 || sum.Agents != 8 || sum.Contacts != 300 || sum.Organisations != 40 || sum.Tickets < 1300 || sum.Tickets > 1800 {
+			t.Fatalf("demo shape: %+v", sum)
+		}
+		all, err := st.Tickets(ctx, ticket.Filter{Limit: 5000, Sort: "created"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		count := map[ticket.Status]int{}
+		langs := map[string]int{}
+		for _, tk := range all {
+			count[tk.Status]++
+			langs[tk.Language]++
+			if tk.CreatedAt.Before(now.Add(-91*24*time.Hour)) || tk.CreatedAt.After(now) {
+				t.Fatalf("ticket %d created %v, outside the last 90 days", tk.ID, tk.CreatedAt)
+			}
+		}
+		for _, s := range []ticket.Status{ticket.StatusNew, ticket.StatusOpen, ticket.StatusPending, ticket.StatusSolved, ticket.StatusClosed} {
+			if count[s] == 0 {
+				t.Errorf("no %s tickets: %v", s, count)
+			}
+		}
+		if langs["it"] < langs["en"] || langs["en"] == 0 {
+			t.Errorf("languages %v", langs)
+		}
+		evs, err := st.Events(ctx, all[0].ID)
+		if err != nil || len(evs) < 3 {
+			t.Errorf("oldest ticket history: %v %v", err, evs)
+		}
+	})
+}

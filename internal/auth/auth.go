@@ -143,8 +143,10 @@ type Service struct {
 	mu    sync.Mutex
 	perIP map[string]*ipLimiter
 	// dummy is a real hash compared against when the email is unknown, so
-	// that timing does not reveal which accounts exist.
-	dummy string
+	// that timing does not reveal which accounts exist. Made on first use:
+	// an argon2id hash costs tens of milliseconds.
+	dummyOnce sync.Once
+	dummy     string
 }
 
 type ipLimiter struct {
@@ -169,8 +171,7 @@ func NewService(store Store, now func() time.Time, cfg Config) *Service {
 	if cfg.PerIPBurst <= 0 {
 		cfg.PerIPBurst = 10
 	}
-	dummy, _ := HashPassword(RandomSecret(16))
-	return &Service{store: store, now: now, cfg: cfg, perIP: map[string]*ipLimiter{}, dummy: dummy}
+	return &Service{store: store, now: now, cfg: cfg, perIP: map[string]*ipLimiter{}}
 }
 
 // SessionTTL is how long a new session lasts.
@@ -205,6 +206,7 @@ func (s *Service) Login(ctx context.Context, email, password, ip string) (string
 	now := s.now()
 	a, err := s.store.AgentByEmail(ctx, email)
 	if errors.Is(err, agent.ErrNotFound) {
+		s.dummyOnce.Do(func() { s.dummy, _ = HashPassword(RandomSecret(16)) })
 		CheckPassword(s.dummy, password)
 		return "", nil, ErrBadCredentials
 	}

@@ -44,6 +44,8 @@ type Store struct {
 	r       *sqlx.DB // reads (PostgreSQL: the same pool as w)
 	pool    *pgxpool.Pool
 	dialect Dialect
+	wstmts  *stmts // SQLite only: prepared statements on the writer
+	rstmts  *stmts // SQLite only: prepared statements on the readers
 	// Where is a human description of the database, safe to log (no password).
 	Where string
 }
@@ -83,6 +85,7 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
 	s := &Store{w: rebindAs(w, "sqlite3"), r: rebindAs(r, "sqlite3"), dialect: SQLite, Where: "sqlite " + path}
+	s.wstmts, s.rstmts = &stmts{db: s.w}, &stmts{db: s.r}
 	if err := s.w.PingContext(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("opening sqlite %s: %w", path, err)
@@ -120,6 +123,10 @@ func (s *Store) Dialect() Dialect { return s.dialect }
 // Close releases every connection.
 func (s *Store) Close() error {
 	var errs []error
+	if s.wstmts != nil {
+		s.wstmts.close()
+		s.rstmts.close()
+	}
 	if s.r != s.w {
 		errs = append(errs, s.r.Close())
 	}
@@ -235,6 +242,9 @@ func (s *Store) InTx(ctx context.Context, fn func(*Tx) error) (err error) {
 	}
 	if err = tx.Commit(); err != nil {
 		return fmt.Errorf("committing: %w", err)
+	}
+	if s.wstmts != nil {
+		s.wstmts.preparePending(ctx)
 	}
 	return nil
 }

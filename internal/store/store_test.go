@@ -290,3 +290,55 @@ func idsOf(ts []ticket.Ticket) []int64 {
 	}
 	return out
 }
+
+// Many writers mixing every kind of change on a fresh store (so every
+// query is new to the statement cache) finish: no deadlock between the one
+// SQLite writer connection and statement preparation.
+func TestConcurrentMixedWritesFinish(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		st := open(t, db)
+		svc := ticket.NewService(st, noFiles{}, time.Now, ticket.Limits{})
+		done := make(chan error, 16)
+		for g := 0; g < 16; g++ {
+			go func() {
+				for i := 0; i < 15; i++ {
+					res, err := svc.Create(ctx, ticket.System, ticket.NewTicket{Subject: "s", BodyText: "b",
+						Requester: ticket.Requester{Email: "w@example.com"}, Tags: []string{"t" + string(rune('a'+i))}})
+					if err != nil {
+						done <- err
+						return
+					}
+					pr := ticket.PriorityHigh
+					if _, err := svc.Update(ctx, ticket.System, res.Ticket.ID, ticket.Patch{Priority: &pr, AddTags: []string{"x"}}); err != nil {
+						done <- err
+						return
+					}
+					if _, err := svc.AddMessage(ctx, ticket.System, res.Ticket.ID, ticket.NewMessage{Kind: ticket.KindNote, BodyText: "n"}); err != nil {
+						done <- err
+						return
+					}
+					if _, err := svc.Get(ctx, ticket.System, res.Ticket.ID); err != nil {
+						done <- err
+						return
+					}
+				}
+				done <- nil
+			}()
+		}
+		for g := 0; g < 16; g++ {
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatal(err)
+				}
+			case <-ctx.Done():
+				t.Fatal("concurrent writers did not finish within 60s: deadlock")
+			}
+		}
+		if n, _ := st.CountTickets(context.Background()); n != 240 {
+			t.Fatalf("%d tickets, want 240", n)
+		}
+	})
+}

@@ -22,12 +22,21 @@ func (s *Store) TicketTx(ctx context.Context, fn func(ticket.Tx) error) error {
 
 // Ticket reads one ticket with its tags and CCs.
 func (s *Store) Ticket(ctx context.Context, id int64) (*ticket.Ticket, error) {
-	return s.readTicket(ctx, s.r, id, "")
+	return s.readTicket(ctx, nil, id, "")
 }
 
-func (s *Store) readTicket(ctx context.Context, db sqlx.QueryerContext, id int64, suffix string) (*ticket.Ticket, error) {
+// readTicket reads a ticket from the readers, or inside tx when not nil.
+func (s *Store) readTicket(ctx context.Context, tx *Tx, id int64, suffix string) (*ticket.Ticket, error) {
 	var t ticket.Ticket
-	err := sqlx.GetContext(ctx, db, &t, s.q(`SELECT `+ticketCols+` FROM tickets WHERE id = ?`+suffix), id)
+	q := `SELECT ` + ticketCols + ` FROM tickets WHERE id = ?` + suffix
+	var err error
+	var db sqlx.QueryerContext = s.r
+	if tx != nil {
+		db = tx.tx
+		err = tx.queryRow(ctx, q, id).StructScan(&t)
+	} else {
+		err = s.get(ctx, &t, q, id)
+	}
 	if err != nil {
 		return nil, notFound(err, ticket.ErrNotFound)
 	}
@@ -165,15 +174,15 @@ func (s *Store) Tickets(ctx context.Context, f ticket.Filter) ([]ticket.Ticket, 
 
 // TicketForUpdate reads a ticket and locks its row until the transaction ends.
 func (tx *Tx) TicketForUpdate(ctx context.Context, id int64) (*ticket.Ticket, error) {
-	return tx.s.readTicket(ctx, tx.tx, id, tx.s.forUpdate())
+	return tx.s.readTicket(ctx, tx, id, tx.s.forUpdate())
 }
 
 // InsertTicket stores a new ticket and sets its ID.
 func (tx *Tx) InsertTicket(ctx context.Context, t *ticket.Ticket) error {
 	t.CreatedAt, t.UpdatedAt = utc(t.CreatedAt), utc(t.UpdatedAt)
-	err := tx.tx.QueryRowxContext(ctx, tx.s.q(`INSERT INTO tickets (subject, status, priority, channel, requester_id, team_id,
+	err := tx.queryRow(ctx, `INSERT INTO tickets (subject, status, priority, channel, requester_id, team_id,
 assignee_id, language, custom_fields, merged_into_id, follow_up_of_id, reopen_count, created_at, updated_at, first_reply_at, solved_at, closed_at)
-VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id`),
+VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id`,
 		t.Subject, t.Status, t.Priority, t.Channel, t.RequesterID, t.TeamID, t.AssigneeID, t.Language, t.CustomFields,
 		t.MergedIntoID, t.FollowUpOfID, t.ReopenCount, t.CreatedAt, t.UpdatedAt, t.FirstReplyAt, t.SolvedAt, t.ClosedAt).Scan(&t.ID)
 	if err != nil {
@@ -184,9 +193,9 @@ VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id`),
 
 // UpdateTicket writes every column of t.
 func (tx *Tx) UpdateTicket(ctx context.Context, t *ticket.Ticket) error {
-	_, err := tx.tx.ExecContext(ctx, tx.s.q(`UPDATE tickets SET subject=?, status=?, priority=?, channel=?, requester_id=?,
+	_, err := tx.exec(ctx, `UPDATE tickets SET subject=?, status=?, priority=?, channel=?, requester_id=?,
 team_id=?, assignee_id=?, language=?, custom_fields=?, merged_into_id=?, follow_up_of_id=?, reopen_count=?, updated_at=?,
-first_reply_at=?, solved_at=?, closed_at=? WHERE id=?`),
+first_reply_at=?, solved_at=?, closed_at=? WHERE id=?`,
 		t.Subject, t.Status, t.Priority, t.Channel, t.RequesterID, t.TeamID, t.AssigneeID, t.Language, t.CustomFields,
 		t.MergedIntoID, t.FollowUpOfID, t.ReopenCount, utc(t.UpdatedAt), utcPtr(t.FirstReplyAt), utcPtr(t.SolvedAt), utcPtr(t.ClosedAt), t.ID)
 	if err != nil {
@@ -205,7 +214,7 @@ func utcPtr(t *time.Time) *time.Time {
 
 // SetTags replaces a ticket's tags, creating unknown tags.
 func (tx *Tx) SetTags(ctx context.Context, ticketID int64, tags []string) error {
-	if _, err := tx.tx.ExecContext(ctx, tx.s.q(`DELETE FROM ticket_tags WHERE ticket_id = ?`), ticketID); err != nil {
+	if _, err := tx.exec(ctx, `DELETE FROM ticket_tags WHERE ticket_id = ?`, ticketID); err != nil {
 		return fmt.Errorf("clearing tags: %w", err)
 	}
 	for _, name := range tags {
@@ -213,7 +222,7 @@ func (tx *Tx) SetTags(ctx context.Context, ticketID int64, tags []string) error 
 		if err != nil {
 			return err
 		}
-		if _, err := tx.tx.ExecContext(ctx, tx.s.q(`INSERT INTO ticket_tags (ticket_id, tag_id) VALUES (?, ?)`), ticketID, id); err != nil {
+		if _, err := tx.exec(ctx, `INSERT INTO ticket_tags (ticket_id, tag_id) VALUES (?, ?)`, ticketID, id); err != nil {
 			return fmt.Errorf("tagging ticket: %w", err)
 		}
 	}
@@ -221,27 +230,32 @@ func (tx *Tx) SetTags(ctx context.Context, ticketID int64, tags []string) error 
 }
 
 func (tx *Tx) tagID(ctx context.Context, name string) (int64, error) {
+	// Most tags exist already: look first, create only when missing.
 	var id int64
-	err := tx.tx.QueryRowxContext(ctx, tx.s.q(`INSERT INTO tags (name) VALUES (?) ON CONFLICT (name) DO NOTHING RETURNING id`), name).Scan(&id)
+	err := tx.queryRow(ctx, `SELECT id FROM tags WHERE name = ?`, name).Scan(&id)
 	if err == nil {
 		return id, nil
 	}
 	if err != errNoRows {
-		return 0, fmt.Errorf("creating tag: %w", err)
-	}
-	if err := tx.tx.QueryRowxContext(ctx, tx.s.q(`SELECT id FROM tags WHERE name = ?`), name).Scan(&id); err != nil {
 		return 0, fmt.Errorf("reading tag: %w", err)
+	}
+	err = tx.queryRow(ctx, `INSERT INTO tags (name) VALUES (?) ON CONFLICT (name) DO NOTHING RETURNING id`, name).Scan(&id)
+	if err == errNoRows { // created meanwhile by another transaction
+		err = tx.queryRow(ctx, `SELECT id FROM tags WHERE name = ?`, name).Scan(&id)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("creating tag: %w", err)
 	}
 	return id, nil
 }
 
 // SetCCs replaces a ticket's CC contacts.
 func (tx *Tx) SetCCs(ctx context.Context, ticketID int64, ids []int64) error {
-	if _, err := tx.tx.ExecContext(ctx, tx.s.q(`DELETE FROM ticket_ccs WHERE ticket_id = ?`), ticketID); err != nil {
+	if _, err := tx.exec(ctx, `DELETE FROM ticket_ccs WHERE ticket_id = ?`, ticketID); err != nil {
 		return fmt.Errorf("clearing ccs: %w", err)
 	}
 	for _, id := range ids {
-		if _, err := tx.tx.ExecContext(ctx, tx.s.q(`INSERT INTO ticket_ccs (ticket_id, contact_id) VALUES (?, ?)`), ticketID, id); err != nil {
+		if _, err := tx.exec(ctx, `INSERT INTO ticket_ccs (ticket_id, contact_id) VALUES (?, ?)`, ticketID, id); err != nil {
 			return fmt.Errorf("adding cc: %w", err)
 		}
 	}
@@ -251,8 +265,8 @@ func (tx *Tx) SetCCs(ctx context.Context, ticketID int64, ids []int64) error {
 // InsertMessage stores a message and sets its ID.
 func (tx *Tx) InsertMessage(ctx context.Context, m *ticket.Message) error {
 	m.CreatedAt = utc(m.CreatedAt)
-	err := tx.tx.QueryRowxContext(ctx, tx.s.q(`INSERT INTO messages (ticket_id, kind, author_agent_id, author_contact_id,
-body_text, body_html, channel, meta, created_at) VALUES (?,?,?,?,?,?,?,?,?) RETURNING id`),
+	err := tx.queryRow(ctx, `INSERT INTO messages (ticket_id, kind, author_agent_id, author_contact_id,
+body_text, body_html, channel, meta, created_at) VALUES (?,?,?,?,?,?,?,?,?) RETURNING id`,
 		m.TicketID, m.Kind, m.AuthorAgentID, m.AuthorContactID, m.BodyText, m.BodyHTML, m.Channel, m.Meta, m.CreatedAt).Scan(&m.ID)
 	if err != nil {
 		return fmt.Errorf("inserting message: %w", err)
@@ -263,8 +277,8 @@ body_text, body_html, channel, meta, created_at) VALUES (?,?,?,?,?,?,?,?,?) RETU
 // InsertAttachment stores an attachment record and sets its ID.
 func (tx *Tx) InsertAttachment(ctx context.Context, a *ticket.Attachment) error {
 	a.CreatedAt = utc(a.CreatedAt)
-	err := tx.tx.QueryRowxContext(ctx, tx.s.q(`INSERT INTO attachments (message_id, filename, content_type, size, sha256, created_at)
-VALUES (?,?,?,?,?,?) RETURNING id`), a.MessageID, a.Filename, a.ContentType, a.Size, a.SHA256, a.CreatedAt).Scan(&a.ID)
+	err := tx.queryRow(ctx, `INSERT INTO attachments (message_id, filename, content_type, size, sha256, created_at)
+VALUES (?,?,?,?,?,?) RETURNING id`, a.MessageID, a.Filename, a.ContentType, a.Size, a.SHA256, a.CreatedAt).Scan(&a.ID)
 	if err != nil {
 		return fmt.Errorf("inserting attachment: %w", err)
 	}
@@ -273,21 +287,30 @@ VALUES (?,?,?,?,?,?) RETURNING id`), a.MessageID, a.Filename, a.ContentType, a.S
 
 // MoveMessages re-parents every message of one ticket to another (merge).
 func (tx *Tx) MoveMessages(ctx context.Context, from, to int64) error {
-	if _, err := tx.tx.ExecContext(ctx, tx.s.q(`UPDATE messages SET ticket_id = ? WHERE ticket_id = ?`), to, from); err != nil {
+	if _, err := tx.exec(ctx, `UPDATE messages SET ticket_id = ? WHERE ticket_id = ?`, to, from); err != nil {
 		return fmt.Errorf("moving messages: %w", err)
 	}
 	return nil
 }
 
-// InsertEvents appends events to tickets' histories.
+// InsertEvents appends events to tickets' histories in one statement.
 func (tx *Tx) InsertEvents(ctx context.Context, evs []ticket.Event) error {
+	if len(evs) == 0 {
+		return nil
+	}
+	var b strings.Builder
+	b.WriteString(`INSERT INTO ticket_events (ticket_id, actor_type, actor_id, field, before, after, created_at) VALUES `)
+	args := make([]any, 0, len(evs)*7)
 	for i := range evs {
 		e := &evs[i]
-		_, err := tx.tx.ExecContext(ctx, tx.s.q(`INSERT INTO ticket_events (ticket_id, actor_type, actor_id, field, before, after, created_at)
-VALUES (?,?,?,?,?,?,?)`), e.TicketID, e.ActorType, e.ActorID, e.Field, e.Before, e.After, utc(e.CreatedAt))
-		if err != nil {
-			return fmt.Errorf("recording event: %w", err)
+		if i > 0 {
+			b.WriteByte(',')
 		}
+		b.WriteString("(?,?,?,?,?,?,?)")
+		args = append(args, e.TicketID, e.ActorType, e.ActorID, e.Field, e.Before, e.After, utc(e.CreatedAt))
+	}
+	if _, err := tx.exec(ctx, b.String(), args...); err != nil {
+		return fmt.Errorf("recording events: %w", err)
 	}
 	return nil
 }
@@ -296,7 +319,7 @@ VALUES (?,?,?,?,?,?,?)`), e.TicketID, e.ActorType, e.ActorID, e.Field, e.Before,
 // unknown and joining it to the organisation that claims its domain.
 func (tx *Tx) FindOrCreateContact(ctx context.Context, email, name, language string, now time.Time) (int64, bool, error) {
 	var id int64
-	err := tx.tx.QueryRowxContext(ctx, tx.s.q(`SELECT contact_id FROM contact_emails WHERE email = ?`), email).Scan(&id)
+	err := tx.queryRow(ctx, `SELECT contact_id FROM contact_emails WHERE email = ?`, email).Scan(&id)
 	if err == nil {
 		return id, false, nil
 	}
@@ -305,7 +328,7 @@ func (tx *Tx) FindOrCreateContact(ctx context.Context, email, name, language str
 	}
 	var org *int64
 	var oid int64
-	err = tx.tx.QueryRowxContext(ctx, tx.s.q(`SELECT organisation_id FROM organisation_domains WHERE domain = ?`), contact.EmailDomain(email)).Scan(&oid)
+	err = tx.queryRow(ctx, `SELECT organisation_id FROM organisation_domains WHERE domain = ?`, contact.EmailDomain(email)).Scan(&oid)
 	switch {
 	case err == nil:
 		org = &oid
@@ -313,19 +336,19 @@ func (tx *Tx) FindOrCreateContact(ctx context.Context, email, name, language str
 		return 0, false, fmt.Errorf("finding organisation: %w", err)
 	}
 	now = utc(now)
-	if err := tx.tx.QueryRowxContext(ctx, tx.s.q(`INSERT INTO contacts (name, language, organisation_id, created_at, updated_at)
-VALUES (?,?,?,?,?) RETURNING id`), strings.TrimSpace(name), language, org, now, now).Scan(&id); err != nil {
+	if err := tx.queryRow(ctx, `INSERT INTO contacts (name, language, organisation_id, created_at, updated_at)
+VALUES (?,?,?,?,?) RETURNING id`, strings.TrimSpace(name), language, org, now, now).Scan(&id); err != nil {
 		return 0, false, fmt.Errorf("creating contact: %w", err)
 	}
 	var owner int64
-	err = tx.tx.QueryRowxContext(ctx, tx.s.q(`INSERT INTO contact_emails (email, contact_id, position) VALUES (?, ?, 0)
-ON CONFLICT (email) DO NOTHING RETURNING contact_id`), email, id).Scan(&owner)
+	err = tx.queryRow(ctx, `INSERT INTO contact_emails (email, contact_id, position) VALUES (?, ?, 0)
+ON CONFLICT (email) DO NOTHING RETURNING contact_id`, email, id).Scan(&owner)
 	if err == errNoRows {
 		// Another transaction created this address first: use theirs.
-		if _, err := tx.tx.ExecContext(ctx, tx.s.q(`DELETE FROM contacts WHERE id = ?`), id); err != nil {
+		if _, err := tx.exec(ctx, `DELETE FROM contacts WHERE id = ?`, id); err != nil {
 			return 0, false, err
 		}
-		err = tx.tx.QueryRowxContext(ctx, tx.s.q(`SELECT contact_id FROM contact_emails WHERE email = ?`), email).Scan(&owner)
+		err = tx.queryRow(ctx, `SELECT contact_id FROM contact_emails WHERE email = ?`, email).Scan(&owner)
 		return owner, false, err
 	}
 	if err != nil {
@@ -336,7 +359,7 @@ ON CONFLICT (email) DO NOTHING RETURNING contact_id`), email, id).Scan(&owner)
 
 func (tx *Tx) exists(ctx context.Context, query string, id int64) (bool, error) {
 	var n int
-	err := tx.tx.QueryRowxContext(ctx, tx.s.q(query), id).Scan(&n)
+	err := tx.queryRow(ctx, query, id).Scan(&n)
 	if err == errNoRows {
 		return false, nil
 	}
@@ -366,7 +389,7 @@ func (tx *Tx) TxFieldDefs(ctx context.Context) ([]ticket.FieldDef, error) {
 // Messages lists a ticket's thread, oldest first, with attachments.
 func (s *Store) Messages(ctx context.Context, ticketID int64) ([]ticket.Message, error) {
 	var out []ticket.Message
-	err := sqlx.SelectContext(ctx, s.r, &out, s.q(`SELECT id, ticket_id, kind, author_agent_id, author_contact_id, body_text,
+	err := s.sel(ctx, &out, (`SELECT id, ticket_id, kind, author_agent_id, author_contact_id, body_text,
 body_html, channel, meta, created_at FROM messages WHERE ticket_id = ? ORDER BY created_at, id`), ticketID)
 	if err != nil {
 		return nil, fmt.Errorf("reading messages: %w", err)
@@ -375,7 +398,7 @@ body_html, channel, meta, created_at FROM messages WHERE ticket_id = ? ORDER BY 
 		return out, nil
 	}
 	var atts []ticket.Attachment
-	err = sqlx.SelectContext(ctx, s.r, &atts, s.q(`SELECT a.id, a.message_id, a.filename, a.content_type, a.size, a.sha256, a.created_at
+	err = s.sel(ctx, &atts, (`SELECT a.id, a.message_id, a.filename, a.content_type, a.size, a.sha256, a.created_at
 FROM attachments a JOIN messages m ON m.id = a.message_id WHERE m.ticket_id = ? ORDER BY a.id`), ticketID)
 	if err != nil {
 		return nil, fmt.Errorf("reading attachments: %w", err)
@@ -395,7 +418,7 @@ FROM attachments a JOIN messages m ON m.id = a.message_id WHERE m.ticket_id = ? 
 // Events lists a ticket's history, oldest first.
 func (s *Store) Events(ctx context.Context, ticketID int64) ([]ticket.Event, error) {
 	var out []ticket.Event
-	err := sqlx.SelectContext(ctx, s.r, &out, s.q(`SELECT id, ticket_id, actor_type, actor_id, field, before, after, created_at
+	err := s.sel(ctx, &out, (`SELECT id, ticket_id, actor_type, actor_id, field, before, after, created_at
 FROM ticket_events WHERE ticket_id = ? ORDER BY id`), ticketID)
 	if err != nil {
 		return nil, fmt.Errorf("reading history: %w", err)
@@ -409,7 +432,7 @@ func (s *Store) Attachment(ctx context.Context, id int64) (*ticket.Attachment, i
 		ticket.Attachment
 		TicketID int64 `db:"ticket_id"`
 	}
-	err := sqlx.GetContext(ctx, s.r, &row, s.q(`SELECT a.id, a.message_id, a.filename, a.content_type, a.size, a.sha256, a.created_at,
+	err := s.get(ctx, &row, (`SELECT a.id, a.message_id, a.filename, a.content_type, a.size, a.sha256, a.created_at,
 m.ticket_id FROM attachments a JOIN messages m ON m.id = a.message_id WHERE a.id = ?`), id)
 	if err != nil {
 		return nil, 0, notFound(err, ticket.ErrAttachmentNotFound)

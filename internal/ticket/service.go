@@ -227,12 +227,9 @@ func (s *Service) Create(ctx context.Context, actor Actor, in NewTicket) (*Creat
 			RequesterID: reqID, Language: in.Language, CustomFields: Fields{},
 			CreatedAt: now, UpdatedAt: now,
 		}
-		if err := tx.InsertTicket(ctx, t); err != nil {
-			return err
-		}
-		created := Event{TicketID: t.ID, ActorType: actor.Type, ActorID: actor.idPtr(), Field: "created", After: string(in.Channel), CreatedAt: now}
 		// The initial values are applied as a patch so that they are
-		// validated and recorded exactly like later changes.
+		// validated and recorded exactly like later changes; the row is
+		// inserted once, with its final values.
 		p := Patch{Tags: &in.Tags, CustomFields: in.CustomFields}
 		if prio != PriorityNormal {
 			p.Priority = &prio
@@ -259,11 +256,22 @@ func (s *Service) Create(ctx context.Context, actor Actor, in NewTicket) (*Creat
 		if err := checkRequiredFields(t, defs); err != nil {
 			return err
 		}
-		if err := tx.UpdateTicket(ctx, t); err != nil {
+		if err := tx.InsertTicket(ctx, t); err != nil {
 			return err
 		}
-		if err := s.saveSets(ctx, tx, t, p); err != nil {
-			return err
+		for i := range evs {
+			evs[i].TicketID = t.ID
+		}
+		created := Event{TicketID: t.ID, ActorType: actor.Type, ActorID: actor.idPtr(), Field: "created", After: string(in.Channel), CreatedAt: now}
+		if len(t.Tags) > 0 {
+			if err := tx.SetTags(ctx, t.ID, t.Tags); err != nil {
+				return err
+			}
+		}
+		if len(t.CCIDs) > 0 {
+			if err := tx.SetCCs(ctx, t.ID, t.CCIDs); err != nil {
+				return err
+			}
 		}
 		m := &Message{
 			TicketID: t.ID, Kind: KindCustomer, AuthorContactID: &reqID, BodyText: text, BodyHTML: html,

@@ -1,0 +1,233 @@
+package app_test
+
+// Benchmarks for docs/BENCHMARKS.md. The small ones build their own desk;
+// the ones "at 1M" read a database filled beforehand with `sportello gen`:
+//
+//	SPORTELLO_BENCH_SQLITE=/path/to/data-dir      (holds sportello.db)
+//	SPORTELLO_BENCH_POSTGRES=postgres://…/db
+//
+// and skip, saying so, when those are not set.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"slices"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/sportello/sportello/internal/agent"
+	"github.com/sportello/sportello/internal/app"
+	"github.com/sportello/sportello/internal/config"
+	"github.com/sportello/sportello/internal/testdb"
+	"github.com/sportello/sportello/internal/ticket"
+)
+
+func benchEngines(b *testing.B, fn func(b *testing.B, db testdb.DB)) {
+	b.Run("sqlite", func(b *testing.B) { fn(b, testdb.DB{Engine: "sqlite", DataDir: b.TempDir()}) })
+	b.Run("postgres", func(b *testing.B) { fn(b, testdb.Postgres(b)) })
+}
+
+func benchDesk(b *testing.B, db testdb.DB) *app.Desk {
+	b.Helper()
+	cfg := config.Defaults()
+	cfg.DataDir, cfg.DatabaseURL = db.DataDir, db.URL
+	if err := cfg.Validate(); err != nil {
+		b.Fatal(err)
+	}
+	d, err := app.New(context.Background(), cfg, app.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { d.Close() })
+	return d
+}
+
+// BenchmarkCreateTicketService: tickets created through the ticket service
+// (validation, contact lookup, ticket, message, events, tags in one
+// transaction), one at a time.
+func BenchmarkCreateTicketService(b *testing.B) {
+	benchEngines(b, func(b *testing.B, db testdb.DB) {
+		d := benchDesk(b, db)
+		ctx := context.Background()
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			_, err := d.Tickets.Create(ctx, ticket.System, ticket.NewTicket{Subject: "Ordine non arrivato", BodyText: "Buongiorno, il mio ordine non è ancora arrivato.",
+				Requester: ticket.Requester{Email: fmt.Sprintf("c%d@example.com", i%500)}, Tags: []string{"spedizione"}})
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tickets/s")
+	})
+}
+
+// BenchmarkCreateTicketHTTP: POST /api/v1/tickets over loopback TCP with
+// 16 concurrent clients (2 cores × parallelism 8), bearer token auth.
+func BenchmarkCreateTicketHTTP(b *testing.B) {
+	benchEngines(b, func(b *testing.B, db testdb.DB) {
+		d := benchDesk(b, db)
+		srv := httptest.NewServer(d.Handler())
+		defer srv.Close()
+		tok := benchToken(b, d)
+		var n atomic.Int64
+		tr := &http.Transport{MaxIdleConnsPerHost: 64}
+		c := &http.Client{Transport: tr}
+		b.SetParallelism(max(1, 16/runtimeProcs()))
+		b.ReportAllocs()
+		b.ResetTimer()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				i := n.Add(1)
+				body, _ := json.Marshal(map[string]any{"subject": "Fattura errata", "body": "La partita IVA è sbagliata.",
+					"requester": map[string]any{"email": fmt.Sprintf("h%d@example.com", i%500)}})
+				req, _ := http.NewRequest("POST", srv.URL+"/api/v1/tickets", bytes.NewReader(body))
+				req.Header.Set("Authorization", "Bearer "+tok)
+				req.Header.Set("Content-Type", "application/json")
+				res, err := c.Do(req)
+				if err != nil {
+					b.Fatal(err)
+				}
+				res.Body.Close()
+				if res.StatusCode != 201 {
+					b.Fatalf("status %d", res.StatusCode)
+				}
+			}
+		})
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tickets/s")
+	})
+}
+
+func benchToken(b *testing.B, d *app.Desk) string {
+	b.Helper()
+	ctx := context.Background()
+	now := time.Now()
+	a := &agent.Agent{Email: fmt.Sprintf("bench%d@example.com", now.UnixNano()), Name: "Bench", Role: agent.RoleAdmin, Language: "it",
+		Timezone: "Europe/Rome", Availability: agent.Online, Active: true, CreatedAt: now, UpdatedAt: now}
+	if err := d.Store.CreateAgent(ctx, a); err != nil {
+		b.Fatal(err)
+	}
+	tok, _, err := d.Auth.NewToken(ctx, a.ID, "bench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	return tok
+}
+
+func runtimeProcs() int { return max(1, testingProcs) }
+
+// bigDesk opens a pre-generated database, or skips.
+func bigDesk(b *testing.B, engine string) *app.Desk {
+	b.Helper()
+	var db testdb.DB
+	switch engine {
+	case "sqlite":
+		dir := os.Getenv("SPORTELLO_BENCH_SQLITE")
+		if dir == "" {
+			b.Skip("set SPORTELLO_BENCH_SQLITE to a data folder filled with `sportello gen --tickets 1000000`")
+		}
+		db = testdb.DB{Engine: "sqlite", DataDir: dir}
+	default:
+		url := os.Getenv("SPORTELLO_BENCH_POSTGRES")
+		if url == "" {
+			b.Skip("set SPORTELLO_BENCH_POSTGRES to a database filled with `sportello gen --tickets 1000000`")
+		}
+		db = testdb.DB{Engine: "postgres", URL: url, DataDir: b.TempDir()}
+	}
+	return benchDesk(b, db)
+}
+
+// latencies runs fn b.N times and reports p50/p95/p99 in milliseconds.
+func latencies(b *testing.B, fn func()) {
+	ds := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		t0 := time.Now()
+		fn()
+		ds = append(ds, time.Since(t0))
+	}
+	b.StopTimer()
+	slices.Sort(ds)
+	q := func(p float64) float64 { return float64(ds[int(float64(len(ds)-1)*p)].Microseconds()) / 1000 }
+	b.ReportMetric(q(0.50), "p50-ms")
+	b.ReportMetric(q(0.95), "p95-ms")
+	b.ReportMetric(q(0.99), "p99-ms")
+}
+
+func getJSON(b *testing.B, c *http.Client, url, tok string) {
+	req, _ := http.NewRequest("GET", url, nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	res, err := c.Do(req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var v map[string]any
+	if err := json.NewDecoder(res.Body).Decode(&v); err != nil {
+		b.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		b.Fatalf("%s: %d %v", url, res.StatusCode, v)
+	}
+}
+
+// BenchmarkListTeamOpenAt1M: GET /api/v1/tickets?team=T&status=open&sort=-created
+// (the 50 newest open tickets of a team) on a 1,000,000-ticket database,
+// through HTTP, cycling over the generated teams.
+func BenchmarkListTeamOpenAt1M(b *testing.B) {
+	for _, engine := range []string{"sqlite", "postgres"} {
+		b.Run(engine, func(b *testing.B) {
+			d := bigDesk(b, engine)
+			srv := httptest.NewServer(d.Handler())
+			defer srv.Close()
+			tok := benchToken(b, d)
+			teams, err := d.Store.Teams(context.Background())
+			if err != nil || len(teams) == 0 {
+				b.Fatal("no teams", err)
+			}
+			i := 0
+			latencies(b, func() {
+				t := teams[i%len(teams)]
+				i++
+				getJSON(b, srv.Client(), fmt.Sprintf("%s/api/v1/tickets?team=%d&status=open&sort=-created&per_page=50", srv.URL, t.ID), tok)
+			})
+		})
+	}
+}
+
+// BenchmarkGetTicket20MessagesAt1M: GET /api/v1/tickets/{n} for a ticket
+// with 20 messages, in the 1,000,000-ticket database.
+func BenchmarkGetTicket20MessagesAt1M(b *testing.B) {
+	for _, engine := range []string{"sqlite", "postgres"} {
+		b.Run(engine, func(b *testing.B) {
+			d := bigDesk(b, engine)
+			srv := httptest.NewServer(d.Handler())
+			defer srv.Close()
+			tok := benchToken(b, d)
+			ctx := context.Background()
+			res, err := d.Tickets.Create(ctx, ticket.System, ticket.NewTicket{Subject: "Thread lungo", BodyText: "Primo messaggio",
+				Requester: ticket.Requester{Email: "thread@example.com"}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			for i := 1; i < 20; i++ {
+				kind := ticket.KindReply
+				if i%2 == 0 {
+					kind = ticket.KindCustomer
+				}
+				if _, err := d.Tickets.AddMessage(ctx, ticket.System, res.Ticket.ID, ticket.NewMessage{Kind: kind,
+					BodyText: fmt.Sprintf("Messaggio %d: grazie per la pazienza, stiamo verificando con il corriere e la aggiorniamo entro domani.", i)}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			url := fmt.Sprintf("%s/api/v1/tickets/%d", srv.URL, res.Ticket.ID)
+			latencies(b, func() { getJSON(b, srv.Client(), url, tok) })
+		})
+	}
+}

@@ -1,0 +1,5 @@
+package app_test
+
+import "runtime"
+
+var testingProcs = runtime.GOMAXPROCS(0)

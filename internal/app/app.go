@@ -226,6 +226,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdio
 			return err
 		}
 	}
+	if pw != "" || cfg.Demo {
+		// Setup hashed passwords with argon2id (64 MiB each): give that
+		// memory back now rather than carry it while idle.
+		debug.FreeOSMemory()
+	}
 	srv := &http.Server{
 		Addr: cfg.Addr, Handler: d.Handler(),
 		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute,

@@ -96,7 +96,7 @@ type handler struct {
 }
 
 // SessionCookie is the name of the workspace session cookie.
-const SessionCookie = "sportello_session"
+const SessionCookie = httpx.SessionCookie
 
 type ctxKey int
 
@@ -142,7 +142,7 @@ func (h *handler) guard(p Perm, fn httpx.HandlerFunc) http.Handler {
 			if a == nil {
 				return errUnauthenticated
 			}
-			if a.Role.Rank() < p.minRole().Rank() {
+			if !p.Allows(a.Role.Rank()) {
 				return errForbidden(p)
 			}
 			return fn(w, r.WithContext(context.WithValue(r.Context(), agentKey, a)))
@@ -156,7 +156,7 @@ func (h *handler) guard(p Perm, fn httpx.HandlerFunc) http.Handler {
 var errUnauthenticated = fmt.Errorf("sign in or send an API token (Authorization: Bearer spt_…): %w", fault.Unauthorized)
 
 func errForbidden(p Perm) error {
-	return fmt.Errorf("this action needs the %s role: %w", p.minRole(), fault.Forbidden)
+	return fmt.Errorf("this action needs the %s role: %w", p, fault.Forbidden)
 }
 
 // pathID reads a positive integer path parameter.

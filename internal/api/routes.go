@@ -3,36 +3,19 @@ package api
 import (
 	"net/http"
 
-	"github.com/sportello/sportello/internal/agent"
 	"github.com/sportello/sportello/internal/httpx"
 )
 
-// Perm is the least a caller must be to use a route.
-type Perm int
+// Perm is the least a caller must be to use a route (see httpx.Perm).
+type Perm = httpx.Perm
 
-// Permissions, from open to most restricted. Row-level rules (which tickets
-// an agent sees, which team a lead manages) are checked in the handlers and
-// the ticket service on top of these.
+// Permissions, re-exported for the route table.
 const (
-	Public Perm = iota // anyone, no credentials
-	Agent              // any signed-in agent, lead or admin
-	Lead               // leads and admins
-	Admin              // admins only
+	Public = httpx.Public
+	Agent  = httpx.Agent
+	Lead   = httpx.Lead
+	Admin  = httpx.Admin
 )
-
-func (p Perm) minRole() agent.Role {
-	switch p {
-	case Lead:
-		return agent.RoleLead
-	case Admin:
-		return agent.RoleAdmin
-	}
-	return agent.RoleAgent
-}
-
-func (p Perm) String() string {
-	return [...]string{"public", "agent", "lead", "admin"}[p]
-}
 
 // Route is one entry of the route table.
 type Route struct {

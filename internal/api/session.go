@@ -36,15 +36,8 @@ func (h *handler) login(w http.ResponseWriter, r *http.Request) error {
 	return httpx.JSON(w, http.StatusOK, agentJSON(a))
 }
 
-// SetSessionCookie writes the session cookie: HttpOnly, SameSite=Lax, and
-// Secure whenever the desk is served over https.
-func SetSessionCookie(w http.ResponseWriter, r *http.Request, secure bool, tok string, ttl time.Duration) {
-	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: tok, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode,
-		Secure: secure || r.TLS != nil, MaxAge: int(ttl.Seconds())})
-}
-
 func (h *handler) setSessionCookie(w http.ResponseWriter, r *http.Request, tok string, ttl time.Duration) {
-	SetSessionCookie(w, r, h.SecureCookies, tok, ttl)
+	httpx.SetSessionCookie(w, r, h.SecureCookies, tok, ttl)
 }
 
 // logout: POST /api/v1/auth/logout — ends the cookie session.

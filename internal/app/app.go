@@ -21,6 +21,7 @@ import (
 	"github.com/sportello/sportello/internal/auth"
 	"github.com/sportello/sportello/internal/blob"
 	"github.com/sportello/sportello/internal/config"
+	"github.com/sportello/sportello/internal/i18n"
 	"github.com/sportello/sportello/internal/metrics"
 	"github.com/sportello/sportello/internal/store"
 	"github.com/sportello/sportello/internal/ticket"
@@ -120,6 +121,7 @@ type Desk struct {
 	Auth    *auth.Service
 	Files   *blob.FS
 	Metrics *metrics.Metrics
+	I18n    *i18n.Bundle
 	Log     *slog.Logger
 	Now     func() time.Time
 	handler http.Handler
@@ -150,7 +152,14 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Desk, error) {
 	d := &Desk{Cfg: cfg, Store: st, Files: files, Metrics: metrics.New(), Log: opt.Log, Now: opt.Now}
 	d.Tickets = ticket.NewService(st, files, opt.Now, ticket.Limits{})
 	d.Auth = auth.NewService(st, opt.Now, opt.Auth)
-	d.handler = d.routes()
+	if d.I18n, err = i18n.New(); err != nil {
+		st.Close()
+		return nil, err
+	}
+	if d.handler, err = d.routes(); err != nil {
+		st.Close()
+		return nil, err
+	}
 	return d, nil
 }
 

@@ -9,7 +9,9 @@ import (
 
 	"github.com/sportello/sportello/internal/api"
 	"github.com/sportello/sportello/internal/app"
+	"github.com/sportello/sportello/internal/httpx"
 	"github.com/sportello/sportello/internal/testdb"
+	"github.com/sportello/sportello/internal/web"
 )
 
 var rank = map[string]int{"anonymous": 0, "agent": 1, "lead": 2, "admin": 3}
@@ -124,7 +126,33 @@ func TestEveryRouteEveryRole(t *testing.T) {
 				}
 			}
 		}
-		if walked != len(routes)*len(roles) {
+		// The workspace: visitors are sent to the sign-in page; signed-in
+		// roles that may use a page get it.
+		for _, rt := range web.Routes() {
+			for _, role := range roles {
+				path := strings.Replace(strings.Replace(rt.Path, "{$}", "", 1), "{file}", "missing.css", 1)
+				var r resp
+				if rt.Method == "POST" {
+					r = k.do(role, rt.Method, path, "")
+				} else {
+					r = k.do(role, rt.Method, path, nil)
+				}
+				walked++
+				// Bearer tokens are not workspace sessions: every role
+				// here is a visitor to the pages.
+				switch {
+				case rt.Perm == httpx.Public:
+					if r.Status == 401 || r.Status == 403 || r.Status >= 500 {
+						t.Errorf("%s %s as %s: public page answered %d", rt.Method, path, role, r.Status)
+					}
+				default:
+					if r.Status != http.StatusSeeOther || !strings.HasPrefix(r.Header.Get("Location"), "/login") {
+						t.Errorf("%s %s without a session: %d → %q, want 303 to /login", rt.Method, path, r.Status, r.Header.Get("Location"))
+					}
+				}
+			}
+		}
+		if walked != (len(routes)+len(web.Routes()))*len(roles) {
 			t.Fatalf("walked %d of %d route×role pairs", walked, len(routes)*len(roles))
 		}
 		// The permissions themselves are pinned here, so that a route

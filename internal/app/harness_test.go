@@ -115,7 +115,9 @@ func (k *desk) do(role, method, path string, body any) resp {
 	if tok := k.token[role]; tok != "" {
 		req.Header.Set("Authorization", "Bearer "+tok)
 	}
-	res, err := k.srv.Client().Do(req)
+	c := *k.srv.Client()
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	res, err := c.Do(req)
 	if err != nil {
 		k.t.Fatal(err)
 	}

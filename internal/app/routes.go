@@ -6,6 +6,7 @@ import (
 
 	"github.com/sportello/sportello/internal/api"
 	"github.com/sportello/sportello/internal/httpx"
+	"github.com/sportello/sportello/internal/web"
 )
 
 // Route is one non-API route of the desk and who may call it.
@@ -14,8 +15,8 @@ type Route struct {
 	Public       bool
 }
 
-// Routes lists the desk's own routes outside /api/v1 (the API's are in
-// api.Routes). All of these are public: probes and scrapers carry no
+// Routes lists the desk's own routes outside /api/v1 and the workspace (the
+// API's are in api.Routes, the workspace's in web.Routes). All of these are public: probes and scrapers carry no
 // credentials; keep /metrics behind your network's edge.
 func Routes() []Route {
 	return []Route{
@@ -25,7 +26,7 @@ func Routes() []Route {
 	}
 }
 
-func (d *Desk) routes() http.Handler {
+func (d *Desk) routes() (http.Handler, error) {
 	mux := http.NewServeMux()
 	api.Register(mux, api.Deps{
 		Store: d.Store, Tickets: d.Tickets, Auth: d.Auth, Files: d.Files, Log: d.Log, Now: d.Now,
@@ -48,10 +49,14 @@ func (d *Desk) routes() http.Handler {
 		w.Write([]byte("ready\n"))
 	})
 	mux.Handle("GET /metrics", d.Metrics.Handler())
+	if err := web.Register(mux, web.Deps{Auth: d.Auth, Tickets: d.Tickets, Store: d.Store, I18n: d.I18n, Log: d.Log, Now: d.Now,
+		SecureCookies: d.Cfg.SecureCookies(), TrustProxy: d.Cfg.TrustProxy}); err != nil {
+		return nil, err
+	}
 	// Cross-origin browser requests that change state are refused; API
 	// clients (no Origin / Sec-Fetch-Site) and same-origin pages pass.
 	cop := http.NewCrossOriginProtection()
-	return httpx.Chain(cop.Handler(mux), d.Log, d.Metrics.ObserveRequest)
+	return httpx.Chain(cop.Handler(mux), d.Log, d.Metrics.ObserveRequest), nil
 }
 
 func listen(addr string) (net.Listener, error) { return net.Listen("tcp", addr) }

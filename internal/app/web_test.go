@@ -1,0 +1,106 @@
+package app_test
+
+import (
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/sportello/sportello/internal/testdb"
+)
+
+type browser struct {
+	t *testing.T
+	c *http.Client
+	k *desk
+}
+
+func newBrowser(t *testing.T, k *desk) *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{t: t, k: k, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+func (b *browser) req(method, path string, form url.Values, lang string) (int, http.Header, string) {
+	b.t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, _ := http.NewRequest(method, b.k.srv.URL+path, body)
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	// What a browser sends for a same-origin form.
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	if lang != "" {
+		req.Header.Set("Accept-Language", lang)
+	}
+	res, err := b.c.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	return res.StatusCode, res.Header, string(raw)
+}
+
+// Sign-in through the HTML form: errors next to the field in the visitor's
+// language with the email kept; success lands on the start page in the
+// agent's language; the page carries a strict CSP and hashed assets.
+func TestWorkspaceSignIn(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		k := newDesk(t, db)
+		k.must(201, "agent", "POST", "/api/v1/tickets", map[string]any{"subject": "Consegna in ritardo", "body": "x",
+			"requester": map[string]any{"email": "r@example.com"}, "team_id": k.teamID})
+		b := newBrowser(t, k)
+		st, h, _ := b.req("GET", "/", nil, "")
+		if st != http.StatusSeeOther || h.Get("Location") != "/login" {
+			t.Fatalf("visitor at /: %d %s", st, h.Get("Location"))
+		}
+		st, h, body := b.req("GET", "/login", nil, "en-GB,en;q=0.8")
+		if st != 200 || !strings.Contains(body, "<h1>Sign in</h1>") || !strings.Contains(h.Get("Content-Security-Policy"), "default-src 'none'") {
+			t.Fatalf("login page: %d %s", st, body)
+		}
+		st, _, body = b.req("POST", "/login", url.Values{"email": {"agent@example.com"}, "password": {""}}, "it")
+		if st != 422 || !strings.Contains(body, `id="password-error">Campo obbligatorio.`) || !strings.Contains(body, `value="agent@example.com"`) {
+			t.Fatalf("empty password: %d %s", st, body)
+		}
+		st, _, body = b.req("POST", "/login", url.Values{"email": {"agent@example.com"}, "password": {"wrong-password"}}, "en")
+		if st != 401 || !strings.Contains(body, "Wrong email or password.") {
+			t.Fatalf("wrong password: %d %s", st, body)
+		}
+		st, h, _ = b.req("POST", "/login", url.Values{"email": {"agent@example.com"}, "password": {"password-agent"}, "next": {"https://evil.example/"}}, "en")
+		if st != http.StatusSeeOther || h.Get("Location") != "/" {
+			t.Fatalf("sign in: %d %q (an outside next must not be followed)", st, h.Get("Location"))
+		}
+		st, _, body = b.req("GET", "/", nil, "en")
+		if st != 200 || !strings.Contains(body, "Le tue richieste") || !strings.Contains(body, "Consegna in ritardo") || !strings.Contains(body, "adesso") {
+			t.Fatalf("start page in the agent's language (it): %d %s", st, body)
+		}
+		// Switching language changes the page and is remembered.
+		if st, _, _ := b.req("POST", "/language", url.Values{"lang": {"en"}}, ""); st != http.StatusSeeOther {
+			t.Fatalf("language switch: %d", st)
+		}
+		_, _, body = b.req("GET", "/", nil, "")
+		if !strings.Contains(body, "Your requests") || !strings.Contains(body, `lang="en"`) {
+			t.Fatalf("after switching to English: %s", body)
+		}
+		css := body[strings.Index(body, "/static/app."):]
+		css = css[:strings.Index(css, `"`)]
+		st, h, _ = b.req("GET", css, nil, "")
+		if st != 200 || !strings.Contains(h.Get("Cache-Control"), "immutable") {
+			t.Fatalf("hashed asset %s: %d", css, st)
+		}
+		if st, _, body := b.req("GET", "/no/such/page", nil, ""); st != 404 || !strings.Contains(body, "Page not found") {
+			t.Fatalf("404 page: %d %s", st, body)
+		}
+		if st, h, _ := b.req("POST", "/logout", url.Values{}, ""); st != http.StatusSeeOther || h.Get("Location") != "/login" {
+			t.Fatalf("logout: %d", st)
+		}
+		if st, _, _ := b.req("GET", "/", nil, ""); st != http.StatusSeeOther {
+			t.Fatalf("after logout: %d", st)
+		}
+	})
+}

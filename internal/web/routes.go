@@ -1,0 +1,43 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/sportello/sportello/internal/httpx"
+)
+
+// Route is one workspace route and who may use it.
+type Route struct {
+	Method, Path string
+	Perm         httpx.Perm
+	handle       func(h *handler, w http.ResponseWriter, r *http.Request) error
+}
+
+// Routes lists every workspace route and its permission.
+func Routes() []Route {
+	return []Route{
+		{"GET", "/{$}", httpx.Agent, (*handler).home},
+		{"GET", "/login", httpx.Public, (*handler).loginShow},
+		{"POST", "/login", httpx.Public, (*handler).loginSubmit},
+		{"POST", "/logout", httpx.Agent, (*handler).logout},
+		{"POST", "/language", httpx.Public, (*handler).setLanguage},
+		{"GET", "/static/{file}", httpx.Public, (*handler).serveAsset},
+	}
+}
+
+// Register adds the workspace routes to mux, plus the HTML 404 page for
+// every path no surface claims.
+func Register(mux *http.ServeMux, d Deps) error {
+	h, err := newHandler(d)
+	if err != nil {
+		return err
+	}
+	for _, rt := range Routes() {
+		fn := rt.handle
+		mux.Handle(rt.Method+" "+rt.Path, h.guard(rt.Perm, func(w http.ResponseWriter, r *http.Request) error { return fn(h, w, r) }))
+	}
+	mux.Handle("/", h.guard(httpx.Public, func(w http.ResponseWriter, r *http.Request) error {
+		return &httpx.Error{Status: http.StatusNotFound, Detail: "no page " + r.URL.Path}
+	}))
+	return nil
+}

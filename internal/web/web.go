@@ -1,0 +1,248 @@
+// Package web is the agent workspace: server-rendered HTML from embedded
+// templates, our own CSS (and later JS) under content-hashed URLs, a strict
+// Content-Security-Policy, and every string from the i18n catalogs in the
+// agent's language and time zone. Forms work without JavaScript.
+package web
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/sportello/sportello/internal/agent"
+	"github.com/sportello/sportello/internal/auth"
+	"github.com/sportello/sportello/internal/fault"
+	"github.com/sportello/sportello/internal/httpx"
+	"github.com/sportello/sportello/internal/i18n"
+	"github.com/sportello/sportello/internal/ticket"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Store is what the pages write directly.
+type Store interface {
+	UpdateAgent(ctx context.Context, a *agent.Agent) error
+}
+
+// Deps are what the workspace is built from.
+type Deps struct {
+	Auth          *auth.Service
+	Tickets       *ticket.Service
+	Store         Store
+	I18n          *i18n.Bundle
+	Log           *slog.Logger
+	Now           func() time.Time
+	SecureCookies bool
+	TrustProxy    bool
+}
+
+type handler struct {
+	Deps
+	pages  map[string]*template.Template
+	assets map[string]asset // logical name → hashed asset
+	byPath map[string]asset // hashed file name → asset
+}
+
+type asset struct {
+	name, hashed, contentType string
+	body                      []byte
+}
+
+// LangCookie remembers the language chosen before signing in.
+const LangCookie = "sportello_lang"
+
+// CSP allows only our own files: no inline script or style, no frames.
+const CSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+func newHandler(d Deps) (*handler, error) {
+	h := &handler{Deps: d, pages: map[string]*template.Template{}, assets: map[string]asset{}, byPath: map[string]asset{}}
+	err := fs.WalkDir(staticFS, "static", func(p string, e fs.DirEntry, err error) error {
+		if err != nil || e.IsDir() {
+			return err
+		}
+		body, err := staticFS.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(body)
+		name := path.Base(p)
+		ext := path.Ext(name)
+		a := asset{name: name, hashed: strings.TrimSuffix(name, ext) + "." + hex.EncodeToString(sum[:6]) + ext, body: body}
+		switch ext {
+		case ".css":
+			a.contentType = "text/css; charset=utf-8"
+		case ".js":
+			a.contentType = "text/javascript; charset=utf-8"
+		default:
+			a.contentType = http.DetectContentType(body)
+		}
+		h.assets[name], h.byPath[a.hashed] = a, a
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("loading static files: %w", err)
+	}
+	funcs := template.FuncMap{
+		"asset": func(name string) string { return "/static/" + h.assets[name].hashed },
+	}
+	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html")
+	if err != nil {
+		return nil, fmt.Errorf("parsing layout: %w", err)
+	}
+	for _, page := range []string{"login", "home", "error"} {
+		t, err := template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+page+".html")
+		if err != nil {
+			return nil, fmt.Errorf("parsing %s: %w", page, err)
+		}
+		h.pages[page] = t
+	}
+	return h, nil
+}
+
+// page is what every template receives.
+type page struct {
+	P     *i18n.Printer
+	Agent *agent.Agent
+	Title string
+	Now   time.Time
+	Data  any
+}
+
+func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, name string, pg page) error {
+	var buf bytes.Buffer
+	if err := h.pages[name].ExecuteTemplate(&buf, "layout.html", pg); err != nil {
+		return fmt.Errorf("rendering %s: %w", name, err)
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Security-Policy", CSP)
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Referrer-Policy", "same-origin")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+// printer is the viewer's language and zone: the agent's, or for visitors
+// the chosen or browser language.
+func (h *handler) printer(r *http.Request, a *agent.Agent) *i18n.Printer {
+	if a != nil {
+		return h.I18n.Printer(a.Language, a.Timezone)
+	}
+	lang := ""
+	if c, err := r.Cookie(LangCookie); err == nil && i18n.Supported(c.Value) {
+		lang = c.Value
+	} else {
+		lang = i18n.Match(r.Header.Get("Accept-Language"))
+	}
+	return h.I18n.Printer(lang, "Europe/Rome")
+}
+
+func (h *handler) session(r *http.Request) *agent.Agent {
+	c, err := r.Cookie(httpx.SessionCookie)
+	if err != nil || c.Value == "" {
+		return nil
+	}
+	a, err := h.Auth.Session(r.Context(), c.Value)
+	if err != nil {
+		return nil
+	}
+	return a
+}
+
+type ctxKey int
+
+const agentKey ctxKey = 0
+
+func withAgent(ctx context.Context, a *agent.Agent) context.Context {
+	return context.WithValue(ctx, agentKey, a)
+}
+
+func errForbidden(p httpx.Perm) error {
+	return fmt.Errorf("page needs the %s role: %w", p, fault.Forbidden)
+}
+
+func current(r *http.Request) *agent.Agent {
+	a, _ := r.Context().Value(agentKey).(*agent.Agent)
+	return a
+}
+
+// guard enforces a route's permission: visitors go to the sign-in page,
+// signed-in agents without the role get the 403 page.
+func (h *handler) guard(p httpx.Perm, fn httpx.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a := h.session(r)
+		if a != nil {
+			r = r.WithContext(withAgent(r.Context(), a))
+		}
+		var err error
+		switch {
+		case p == httpx.Public:
+			err = fn(w, r)
+		case a == nil:
+			next := ""
+			if r.Method == http.MethodGet && r.URL.Path != "/" {
+				next = "?next=" + template.URLQueryEscaper(r.URL.RequestURI())
+			}
+			http.Redirect(w, r, "/login"+next, http.StatusSeeOther)
+			return
+		case !p.Allows(a.Role.Rank()):
+			err = errForbidden(p)
+		default:
+			err = fn(w, r)
+		}
+		if err != nil {
+			h.fail(w, r, err)
+		}
+	})
+}
+
+// fail renders the error page for err in the viewer's language; internal
+// errors are logged once with the request id and never shown.
+func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	st := httpx.Status(err)
+	kind := "internal"
+	switch {
+	case st == http.StatusForbidden:
+		kind = "forbidden"
+	case st == http.StatusNotFound:
+		kind = "notfound"
+	case st >= 500:
+		h.Log.ErrorContext(r.Context(), "page failed", "request_id", httpx.RequestID(r.Context()), "path", r.URL.Path, "err", err)
+	}
+	a := current(r)
+	pr := h.printer(r, a)
+	rerr := h.render(w, r, st, "error", page{P: pr, Agent: a, Title: pr.T("error." + kind + ".title"),
+		Data: map[string]string{"Kind": kind, "ID": httpx.RequestID(r.Context())}})
+	if rerr != nil && !errors.Is(rerr, context.Canceled) {
+		h.Log.Error("rendering the error page", "err", rerr)
+	}
+}
+
+// serveAsset serves a content-hashed static file, cached for a year.
+func (h *handler) serveAsset(w http.ResponseWriter, r *http.Request) error {
+	a, ok := h.byPath[r.PathValue("file")]
+	if !ok {
+		return fmt.Errorf("asset %w", fault.NotFound)
+	}
+	w.Header().Set("Content-Type", a.contentType)
+	w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	_, err := w.Write(a.body)
+	return err
+}

@@ -143,6 +143,14 @@ func bigDesk(b *testing.B, engine string) *app.Desk {
 	return benchDesk(b, db)
 }
 
+// bigServer serves a pre-generated desk over loopback with an admin token.
+func bigServer(b *testing.B, engine string) (*app.Desk, *httptest.Server, string) {
+	d := bigDesk(b, engine)
+	srv := httptest.NewServer(d.Handler())
+	b.Cleanup(srv.Close)
+	return d, srv, benchToken(b, d)
+}
+
 // latencies runs fn b.N times and reports p50/p95/p99 in milliseconds.
 func latencies(b *testing.B, fn func()) {
 	ds := make([]time.Duration, 0, b.N)
@@ -183,10 +191,7 @@ func getJSON(b *testing.B, c *http.Client, url, tok string) {
 func BenchmarkListTeamOpenAt1M(b *testing.B) {
 	for _, engine := range []string{"sqlite", "postgres"} {
 		b.Run(engine, func(b *testing.B) {
-			d := bigDesk(b, engine)
-			srv := httptest.NewServer(d.Handler())
-			defer srv.Close()
-			tok := benchToken(b, d)
+			d, srv, tok := bigServer(b, engine)
 			teams, err := d.Store.Teams(context.Background())
 			if err != nil || len(teams) == 0 {
 				b.Fatal("no teams", err)
@@ -206,10 +211,7 @@ func BenchmarkListTeamOpenAt1M(b *testing.B) {
 func BenchmarkGetTicket20MessagesAt1M(b *testing.B) {
 	for _, engine := range []string{"sqlite", "postgres"} {
 		b.Run(engine, func(b *testing.B) {
-			d := bigDesk(b, engine)
-			srv := httptest.NewServer(d.Handler())
-			defer srv.Close()
-			tok := benchToken(b, d)
+			d, srv, tok := bigServer(b, engine)
 			ctx := context.Background()
 			res, err := d.Tickets.Create(ctx, ticket.System, ticket.NewTicket{Subject: "Thread lungo", BodyText: "Primo messaggio",
 				Requester: ticket.Requester{Email: "thread@example.com"}})

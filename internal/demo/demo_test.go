@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/sportello/sportello/internal/demo"
-	"github.com/sportello/sportello/internal/store"
 	"github.com/sportello/sportello/internal/testdb"
 	"github.com/sportello/sportello/internal/ticket"
 )
@@ -19,14 +18,7 @@ func TestFill(t *testing.T) {
 	}
 	testdb.Each(t, func(t *testing.T, db testdb.DB) {
 		ctx := context.Background()
-		st, err := store.Open(ctx, db.URL, db.DataDir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer st.Close()
-		if _, err := st.Migrate(ctx); err != nil {
-			t.Fatal(err)
-		}
+		st := db.Open(t)
 		now := time.Date(2026, 11, 20, 15, 0, 0, 0, time.UTC)
 		sum, err := demo.Fill(ctx, st, now, 7)
 		if err != nil {

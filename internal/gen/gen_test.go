@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/sportello/sportello/internal/gen"
-	"github.com/sportello/sportello/internal/store"
 	"github.com/sportello/sportello/internal/testdb"
 	"github.com/sportello/sportello/internal/ticket"
 )
@@ -16,14 +15,7 @@ import (
 func TestFillAppends(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db testdb.DB) {
 		ctx := context.Background()
-		st, err := store.Open(ctx, db.URL, db.DataDir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer st.Close()
-		if _, err := st.Migrate(ctx); err != nil {
-			t.Fatal(err)
-		}
+		st := db.Open(t)
 		for i := 0; i < 2; i++ {
 			if err := gen.Fill(ctx, st, gen.Options{Tickets: 12000, Messages: 3, Teams: 3, Seed: int64(i)}); err != nil {
 				t.Fatal(err)

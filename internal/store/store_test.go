@@ -30,19 +30,7 @@ func TestMigrationSetsMatch(t *testing.T) {
 	}
 }
 
-func open(t *testing.T, db testdb.DB) *store.Store {
-	t.Helper()
-	ctx := context.Background()
-	st, err := store.Open(ctx, db.URL, db.DataDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if _, err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return st
-}
+func open(t *testing.T, db testdb.DB) *store.Store { return db.Open(t) }
 
 type noFiles struct{}
 

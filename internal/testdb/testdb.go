@@ -16,6 +16,8 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/sportello/sportello/internal/store"
 )
 
 // Env is the variable naming the PostgreSQL server used by tests.
@@ -82,3 +84,18 @@ func Postgres(t testing.TB) DB {
 
 // Name is a label for logs.
 func (d DB) Name() string { return strings.ToUpper(d.Engine[:1]) + d.Engine[1:] }
+
+// Open opens and migrates the store for db, closing it when t ends.
+func (d DB) Open(t testing.TB) *store.Store {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, d.URL, d.DataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if _, err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}

@@ -211,6 +211,36 @@ func (d *Desk) sessionJanitor(ctx context.Context) {
 	}
 }
 
+// autoClose closes solved tickets due for closing every ten minutes until
+// ctx ends. Several nodes may run it at once (see ticket.CloseSolved).
+func (d *Desk) autoClose(ctx context.Context) {
+	if d.Cfg.AutoCloseDays == 0 {
+		return
+	}
+	after := time.Duration(d.Cfg.AutoCloseDays) * 24 * time.Hour
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		for {
+			n, err := d.Tickets.CloseSolved(ctx, d.Store, after, 500)
+			if err != nil && ctx.Err() == nil {
+				d.Log.Warn("closing solved tickets", "err", err)
+			}
+			if n > 0 {
+				d.Log.Info("closed solved tickets", "count", n, "after_days", d.Cfg.AutoCloseDays)
+			}
+			if n < 500 || err != nil {
+				break
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
 func serve(ctx context.Context, args []string, getenv func(string) string, stdio IO) error {
 	cfg, _, err := config.Parse("sportello serve", args, getenv, stdio.Err, true)
 	if err != nil {
@@ -257,6 +287,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdio
 	bg, stopBg := context.WithCancel(ctx)
 	defer stopBg()
 	go d.sessionJanitor(bg)
+	go d.autoClose(bg)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

@@ -80,6 +80,11 @@ func TestTicketWorkflowOverHTTP(t *testing.T) {
 				t.Errorf("history lacks %+v; has %+v", w, changes)
 			}
 		}
+		metrics := k.must(200, "anonymous", "GET", "/metrics", nil)
+		if !strings.Contains(metrics.String(), `sportello_tickets_created_total{channel="phone"} 1`) ||
+			!strings.Contains(metrics.String(), `sportello_http_requests_total{method="PATCH",route="PATCH /api/v1/tickets/{number}",status="200"} 1`) {
+			t.Errorf("metrics do not count the ticket and the requests:\n%.2000s", metrics)
+		}
 		var notes int
 		for _, c := range changes {
 			if c.field == "message" && strings.HasPrefix(c.after, "note:") && c.actor == "Lead Person" {

@@ -26,13 +26,16 @@ type Config struct {
 	TrustProxy  bool   // take client addresses from X-Forwarded-For
 	MaxBodyMB   int    // limit for JSON bodies without attachments
 	MaxUploadMB int    // limit for bodies carrying attachments
+	// AutoCloseDays closes solved tickets the customer has not answered
+	// after this many days (DOMAIN.md §2); 0 turns it off.
+	AutoCloseDays int
 }
 
 // Defaults returns the built-in settings.
 func Defaults() Config {
 	return Config{
 		Addr: "127.0.0.1:8080", DataDir: "./sportello-data", LogFormat: "text", LogLevel: "info",
-		AdminEmail: "admin@sportello.local", MaxBodyMB: 1, MaxUploadMB: 35,
+		AdminEmail: "admin@sportello.local", MaxBodyMB: 1, MaxUploadMB: 35, AutoCloseDays: 4,
 	}
 }
 
@@ -78,6 +81,7 @@ func (c *Config) ServeFlags(fs *flag.FlagSet, getenv func(string) string) {
 	boolean(&c.TrustProxy, "trust-proxy", "SPORTELLO_TRUST_PROXY", "trust X-Forwarded-For (only behind your own reverse proxy)")
 	integer(&c.MaxBodyMB, "max-body-mb", "SPORTELLO_MAX_BODY_MB", "largest JSON body in MiB")
 	integer(&c.MaxUploadMB, "max-upload-mb", "SPORTELLO_MAX_UPLOAD_MB", "largest body with attachments in MiB")
+	integer(&c.AutoCloseDays, "auto-close-days", "SPORTELLO_AUTO_CLOSE_DAYS", "close solved tickets after this many days without a customer reply (0: never)")
 }
 
 // Parse reads args into a Config for the named command.
@@ -119,6 +123,9 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("--base-url %q: must be an http(s) URL", c.BaseURL))
 	}
 	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	if c.AutoCloseDays < 0 || c.AutoCloseDays > 365 {
+		errs = append(errs, fmt.Errorf("--auto-close-days %d: must be 0 to 365", c.AutoCloseDays))
+	}
 	if c.MaxBodyMB < 1 || c.MaxUploadMB < 1 {
 		errs = append(errs, errors.New("--max-body-mb and --max-upload-mb must be at least 1"))
 	}

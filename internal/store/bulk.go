@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -83,4 +84,11 @@ func (s *Store) CountTickets(ctx context.Context) (int64, error) {
 	var n int64
 	err := s.r.GetContext(ctx, &n, "SELECT COUNT(*) FROM tickets")
 	return n, err
+}
+
+// SolvedBefore lists tickets solved before a moment, oldest first.
+func (s *Store) SolvedBefore(ctx context.Context, before time.Time, limit int) ([]int64, error) {
+	var ids []int64
+	err := s.sel(ctx, &ids, `SELECT id FROM tickets WHERE status = 'solved' AND solved_at < ? ORDER BY solved_at LIMIT ?`, utc(before), limit)
+	return ids, err
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/sportello/sportello/internal/blob"
 	"github.com/sportello/sportello/internal/config"
 	"github.com/sportello/sportello/internal/i18n"
+	"github.com/sportello/sportello/internal/live"
 	"github.com/sportello/sportello/internal/metrics"
 	"github.com/sportello/sportello/internal/store"
 	"github.com/sportello/sportello/internal/ticket"
@@ -122,6 +123,7 @@ type Desk struct {
 	Files   *blob.FS
 	Metrics *metrics.Metrics
 	I18n    *i18n.Bundle
+	Hub     *live.Hub
 	Log     *slog.Logger
 	Now     func() time.Time
 	handler http.Handler
@@ -150,7 +152,8 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Desk, error) {
 		return nil, err
 	}
 	d := &Desk{Cfg: cfg, Store: st, Files: files, Metrics: metrics.New(), Log: opt.Log, Now: opt.Now}
-	d.Tickets = ticket.NewService(st, files, opt.Now, ticket.Limits{})
+	d.Hub = live.NewHub(opt.Now)
+	d.Tickets = ticket.NewService(st, files, opt.Now, ticket.Options{OnChange: d.Hub.TicketChanged})
 	d.Auth = auth.NewService(st, opt.Now, opt.Auth)
 	if d.I18n, err = i18n.New(); err != nil {
 		st.Close()

@@ -75,8 +75,8 @@ func TestWorkspaceSignIn(t *testing.T) {
 		if st != http.StatusSeeOther || h.Get("Location") != "/" {
 			t.Fatalf("sign in: %d %q (an outside next must not be followed)", st, h.Get("Location"))
 		}
-		st, _, body = b.req("GET", "/", nil, "en")
-		if st != 200 || !strings.Contains(body, "Le tue richieste") || !strings.Contains(body, "Consegna in ritardo") || !strings.Contains(body, "adesso") {
+		st, _, body = b.req("GET", "/?view=teams", nil, "en")
+		if st != 200 || !strings.Contains(body, "<h1>I miei team</h1>") || !strings.Contains(body, "Consegna in ritardo") || !strings.Contains(body, "adesso") {
 			t.Fatalf("start page in the agent's language (it): %d %s", st, body)
 		}
 		// Switching language changes the page and is remembered.
@@ -84,7 +84,7 @@ func TestWorkspaceSignIn(t *testing.T) {
 			t.Fatalf("language switch: %d", st)
 		}
 		_, _, body = b.req("GET", "/", nil, "")
-		if !strings.Contains(body, "Your requests") || !strings.Contains(body, `lang="en"`) {
+		if !strings.Contains(body, "<h1>Mine</h1>") || !strings.Contains(body, `lang="en"`) {
 			t.Fatalf("after switching to English: %s", body)
 		}
 		css := body[strings.Index(body, "/static/app."):]

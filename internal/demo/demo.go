@@ -63,7 +63,7 @@ func Fill(ctx context.Context, st Store, now time.Time, seed uint64) (Summary, e
 	var sum Summary
 	now = now.UTC().Truncate(time.Second)
 	clock := now.Add(-91 * 24 * time.Hour)
-	svc := ticket.NewService(st, noFiles{}, func() time.Time { return clock }, ticket.Limits{})
+	svc := ticket.NewService(st, noFiles{}, func() time.Time { return clock }, ticket.Options{})
 
 	sum.AgentPassword = auth.RandomSecret(9)
 	hash, err := auth.HashPassword(sum.AgentPassword)

@@ -33,7 +33,7 @@ func TestFillAppends(t *testing.T) {
 		if err != nil || len(msgs) == 0 {
 			t.Fatalf("messages of the last ticket: %v %v", err, msgs)
 		}
-		svc := ticket.NewService(st, nil, time.Now, ticket.Limits{})
+		svc := ticket.NewService(st, nil, time.Now, ticket.Options{})
 		res, err := svc.Create(ctx, ticket.System, ticket.NewTicket{Subject: "after gen", BodyText: "x", Requester: ticket.Requester{Email: "after@example.com"}})
 		if err != nil || res.Ticket.ID != 24001 {
 			t.Fatalf("insert after gen: %v %+v", err, res)

@@ -60,7 +60,7 @@ func TestTicketRoundTripAndEvents(t *testing.T) {
 		ctx := context.Background()
 		st := open(t, db)
 		now := time.Date(2026, 3, 2, 9, 30, 0, 123456000, time.UTC)
-		svc := ticket.NewService(st, noFiles{}, func() time.Time { return now }, ticket.Limits{})
+		svc := ticket.NewService(st, noFiles{}, func() time.Time { return now }, ticket.Options{})
 		org := &contact.Organisation{Name: "Ottica Venturi", Domains: []string{"otticaventuri.it"}, CreatedAt: now, UpdatedAt: now}
 		if err := st.CreateOrganisation(ctx, org); err != nil {
 			t.Fatal(err)
@@ -117,7 +117,7 @@ func TestFailedChangeWritesNothing(t *testing.T) {
 		ctx := context.Background()
 		st := open(t, db)
 		now := time.Now()
-		svc := ticket.NewService(st, noFiles{}, func() time.Time { return now }, ticket.Limits{})
+		svc := ticket.NewService(st, noFiles{}, func() time.Time { return now }, ticket.Options{})
 		res, err := svc.Create(ctx, ticket.System, ticket.NewTicket{Subject: "x", BodyText: "y", Requester: ticket.Requester{Email: "a@example.com"}})
 		if err != nil {
 			t.Fatal(err)
@@ -154,7 +154,7 @@ func TestConcurrentFindOrCreateContact(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db testdb.DB) {
 		ctx := context.Background()
 		st := open(t, db)
-		svc := ticket.NewService(st, noFiles{}, time.Now, ticket.Limits{})
+		svc := ticket.NewService(st, noFiles{}, time.Now, ticket.Options{})
 		var wg sync.WaitGroup
 		errs := make(chan error, 8)
 		for i := 0; i < 8; i++ {
@@ -217,7 +217,7 @@ func TestListFiltersAndVisibility(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db testdb.DB) {
 		ctx := context.Background()
 		st := open(t, db)
-		svc := ticket.NewService(st, noFiles{}, time.Now, ticket.Limits{})
+		svc := ticket.NewService(st, noFiles{}, time.Now, ticket.Options{})
 		now := time.Now()
 		a := &agent.Agent{Email: "ag@example.com", Name: "Ag", Role: agent.RoleAgent, Language: "it", Timezone: "Europe/Rome",
 			Availability: agent.Offline, Active: true, CreatedAt: now, UpdatedAt: now}
@@ -287,7 +287,7 @@ func TestConcurrentMixedWritesFinish(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		defer cancel()
 		st := open(t, db)
-		svc := ticket.NewService(st, noFiles{}, time.Now, ticket.Limits{})
+		svc := ticket.NewService(st, noFiles{}, time.Now, ticket.Options{})
 		done := make(chan error, 16)
 		for g := 0; g < 16; g++ {
 			go func() {

@@ -108,8 +108,8 @@ var sortSQL = map[string]string{
 	"number":    "id ASC",
 }
 
-// Tickets lists tickets matching f in a stable order.
-func (s *Store) Tickets(ctx context.Context, f ticket.Filter) ([]ticket.Ticket, error) {
+// ticketWhere builds the WHERE clause (with leading " WHERE ") for f.
+func ticketWhere(f ticket.Filter) (string, []any) {
 	var where []string
 	var args []any
 	add := func(cond string, a ...any) { where = append(where, cond); args = append(args, a...) }
@@ -124,6 +124,8 @@ func (s *Store) Tickets(ctx context.Context, f ticket.Filter) ([]ticket.Ticket, 
 		add("team_id IS NULL")
 	case f.TeamID != nil:
 		add("team_id = ?", *f.TeamID)
+	case len(f.TeamIDs) > 0:
+		add("team_id IN (?)", f.TeamIDs)
 	}
 	switch {
 	case f.NoAssignee:
@@ -137,6 +139,9 @@ func (s *Store) Tickets(ctx context.Context, f ticket.Filter) ([]ticket.Ticket, 
 	if f.Channel != "" {
 		add("channel = ?", f.Channel)
 	}
+	if f.UpdatedAfter != nil {
+		add("updated_at > ?", utc(*f.UpdatedAfter))
+	}
 	if f.Tag != "" {
 		add("EXISTS (SELECT 1 FROM ticket_tags tt JOIN tags g ON g.id = tt.tag_id WHERE tt.ticket_id = tickets.id AND g.name = ?)", strings.ToLower(f.Tag))
 	}
@@ -147,15 +152,20 @@ func (s *Store) Tickets(ctx context.Context, f ticket.Filter) ([]ticket.Ticket, 
 			add("(team_id IS NULL OR assignee_id = ?)", v.ID)
 		}
 	}
-	query := `SELECT ` + ticketCols + ` FROM tickets`
-	if len(where) > 0 {
-		query += " WHERE " + strings.Join(where, " AND ")
+	if len(where) == 0 {
+		return "", nil
 	}
+	return " WHERE " + strings.Join(where, " AND "), args
+}
+
+// Tickets lists tickets matching f in a stable order.
+func (s *Store) Tickets(ctx context.Context, f ticket.Filter) ([]ticket.Ticket, error) {
+	where, args := ticketWhere(f)
 	order, ok := sortSQL[f.Sort]
 	if !ok {
 		order = sortSQL["-updated"]
 	}
-	query += " ORDER BY " + order + " LIMIT ? OFFSET ?"
+	query := `SELECT ` + ticketCols + ` FROM tickets` + where + " ORDER BY " + order + " LIMIT ? OFFSET ?"
 	args = append(args, f.Limit, f.Offset)
 	q, a, err := s.in(query, args...)
 	if err != nil {
@@ -170,6 +180,48 @@ func (s *Store) Tickets(ctx context.Context, f ticket.Filter) ([]ticket.Ticket, 
 		ptrs[i] = &out[i]
 	}
 	return out, s.loadSets(ctx, s.r, ptrs)
+}
+
+// CountMatching counts the tickets matching f (its order and page ignored).
+func (s *Store) CountMatching(ctx context.Context, f ticket.Filter) (int64, error) {
+	where, args := ticketWhere(f)
+	q, a, err := s.in(`SELECT COUNT(*) FROM tickets`+where, args...)
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	if err := s.r.GetContext(ctx, &n, q, a...); err != nil {
+		return 0, fmt.Errorf("counting tickets: %w", err)
+	}
+	return n, nil
+}
+
+// ContactNames maps contact ids to display names (name, or first email).
+func (s *Store) ContactNames(ctx context.Context, ids []int64) (map[int64]string, error) {
+	out := map[int64]string{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	q, a, err := s.in(`SELECT c.id, c.name, COALESCE((SELECT MIN(e.email) FROM contact_emails e WHERE e.contact_id = c.id), '') AS email
+FROM contacts c WHERE c.id IN (?)`, ids)
+	if err != nil {
+		return nil, err
+	}
+	var rows []struct {
+		ID    int64  `db:"id"`
+		Name  string `db:"name"`
+		Email string `db:"email"`
+	}
+	if err := sqlx.SelectContext(ctx, s.r, &rows, q, a...); err != nil {
+		return nil, fmt.Errorf("reading contact names: %w", err)
+	}
+	for _, r := range rows {
+		out[r.ID] = r.Name
+		if r.Name == "" {
+			out[r.ID] = r.Email
+		}
+	}
+	return out, nil
 }
 
 // TicketForUpdate reads a ticket and locks its row until the transaction ends.

@@ -20,7 +20,7 @@ func TestCloseSolved(t *testing.T) {
 		ctx := context.Background()
 		st := db.Open(t)
 		now := time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC)
-		svc := ticket.NewService(st, noFiles{}, func() time.Time { return now }, ticket.Limits{})
+		svc := ticket.NewService(st, noFiles{}, func() time.Time { return now }, ticket.Options{})
 		mk := func() int64 {
 			r, err := svc.Create(ctx, ticket.System, ticket.NewTicket{Subject: "s", BodyText: "b", Requester: ticket.Requester{Email: "c@example.com"}})
 			if err != nil {

@@ -18,6 +18,7 @@ type Store interface {
 	TicketTx(ctx context.Context, fn func(Tx) error) error
 	Ticket(ctx context.Context, id int64) (*Ticket, error)
 	Tickets(ctx context.Context, f Filter) ([]Ticket, error)
+	CountMatching(ctx context.Context, f Filter) (int64, error)
 	Messages(ctx context.Context, ticketID int64) ([]Message, error)
 	Events(ctx context.Context, ticketID int64) ([]Event, error)
 	Attachment(ctx context.Context, id int64) (*Attachment, int64, error)
@@ -55,12 +56,14 @@ type Filter struct {
 	Statuses     []Status
 	Priorities   []Priority
 	TeamID       *int64
+	TeamIDs      []int64 // any of these teams
 	NoTeam       bool
 	AssigneeID   *int64
 	NoAssignee   bool
 	Tag          string
 	RequesterID  *int64
 	Channel      Channel
+	UpdatedAfter *time.Time
 	Sort         string // one of Sorts
 	Limit        int
 	Offset       int
@@ -71,10 +74,15 @@ type Filter struct {
 // Sorts are the accepted list orders; "-" means descending.
 var Sorts = []string{"-updated", "updated", "-created", "created", "-priority", "priority", "-number", "number"}
 
-// Limits bound what one message may carry.
-type Limits struct {
+// Options tune the service.
+type Options struct {
+	// MaxAttachmentBytes and MaxAttachments bound what one message carries.
 	MaxAttachmentBytes int64
 	MaxAttachments     int
+	// OnChange is called after each committed change with the ticket and
+	// what happened ("created", "updated", "customer", "reply", "note",
+	// "merged"); live updates hang off it. It must not block.
+	OnChange func(ticketID int64, what string)
 }
 
 // Service runs the ticket lifecycle.
@@ -83,11 +91,11 @@ type Service struct {
 	files    Files
 	now      func() time.Time
 	sanitize *Sanitizer
-	limits   Limits
+	limits   Options
 }
 
 // NewService builds a ticket service; now is the clock (tests freeze it).
-func NewService(store Store, files Files, now func() time.Time, limits Limits) *Service {
+func NewService(store Store, files Files, now func() time.Time, limits Options) *Service {
 	if limits.MaxAttachmentBytes <= 0 {
 		limits.MaxAttachmentBytes = 10 << 20
 	}
@@ -95,6 +103,12 @@ func NewService(store Store, files Files, now func() time.Time, limits Limits) *
 		limits.MaxAttachments = 20
 	}
 	return &Service{store: store, files: files, now: now, sanitize: NewSanitizer(), limits: limits}
+}
+
+func (s *Service) changed(id int64, what string) {
+	if s.limits.OnChange != nil {
+		s.limits.OnChange(id, what)
+	}
 }
 
 func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
@@ -296,6 +310,7 @@ func (s *Service) Create(ctx context.Context, actor Actor, in NewTicket) (*Creat
 	if err != nil {
 		return nil, err
 	}
+	s.changed(out.Ticket.ID, "created")
 	return out, nil
 }
 
@@ -469,6 +484,15 @@ func (s *Service) List(ctx context.Context, actor Actor, f Filter) ([]Ticket, er
 	return s.store.Tickets(ctx, f)
 }
 
+// Count counts the tickets matching f that the actor may see.
+func (s *Service) Count(ctx context.Context, actor Actor, f Filter) (int64, error) {
+	if actor.Type != ActorSystem && actor.Role != agent.RoleAdmin {
+		a := actor
+		f.VisibleTo = &a
+	}
+	return s.store.CountMatching(ctx, f)
+}
+
 // Attachment returns an attachment's record if the actor may see its ticket.
 func (s *Service) Attachment(ctx context.Context, actor Actor, id int64) (*Attachment, error) {
 	a, ticketID, err := s.store.Attachment(ctx, id)
@@ -488,6 +512,7 @@ func (s *Service) FieldDefs(ctx context.Context) ([]FieldDef, error) { return s.
 func (s *Service) Update(ctx context.Context, actor Actor, id int64, p Patch) (*Ticket, error) {
 	now := s.clock()
 	var out *Ticket
+	changed := false
 	err := s.store.TicketTx(ctx, func(tx Tx) error {
 		t, err := tx.TicketForUpdate(ctx, id)
 		if err != nil {
@@ -519,8 +544,12 @@ func (s *Service) Update(ctx context.Context, actor Actor, id int64, p Patch) (*
 			}
 		}
 		out = t
+		changed = len(evs) > 0
 		return nil
 	})
+	if err == nil && changed {
+		s.changed(id, "updated")
+	}
 	return out, err
 }
 
@@ -665,6 +694,10 @@ func (s *Service) AddMessage(ctx context.Context, actor Actor, id int64, in NewM
 	if err != nil {
 		return nil, err
 	}
+	if out.FollowUp {
+		s.changed(out.Ticket.ID, "created")
+	}
+	s.changed(out.Ticket.ID, string(out.Message.Kind))
 	return out, nil
 }
 
@@ -785,5 +818,9 @@ func (s *Service) Merge(ctx context.Context, actor Actor, sourceID, targetID int
 		out = dst
 		return nil
 	})
+	if err == nil {
+		s.changed(sourceID, "merged")
+		s.changed(targetID, "merged")
+	}
 	return out, err
 }

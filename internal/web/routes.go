@@ -16,7 +16,14 @@ type Route struct {
 // Routes lists every workspace route and its permission.
 func Routes() []Route {
 	return []Route{
-		{"GET", "/{$}", httpx.Agent, (*handler).home},
+		{"GET", "/{$}", httpx.Agent, (*handler).inbox},
+		{"GET", "/tickets/{number}", httpx.Agent, (*handler).ticketShow},
+		{"POST", "/tickets/{number}", httpx.Agent, (*handler).ticketUpdate},
+		{"POST", "/tickets/{number}/messages", httpx.Agent, (*handler).ticketReply},
+		{"POST", "/tickets/{number}/take", httpx.Agent, (*handler).ticketTake},
+		{"POST", "/tickets/{number}/draft", httpx.Agent, (*handler).ticketDraft},
+		{"POST", "/tickets/{number}/presence", httpx.Agent, (*handler).ticketPresence},
+		{"GET", "/events", httpx.Agent, (*handler).events},
 		{"GET", "/login", httpx.Public, (*handler).loginShow},
 		{"POST", "/login", httpx.Public, (*handler).loginSubmit},
 		{"POST", "/logout", httpx.Agent, (*handler).logout},

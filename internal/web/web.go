@@ -17,14 +17,19 @@ import (
 	"log/slog"
 	"net/http"
 	"path"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/sportello/sportello/internal/agent"
 	"github.com/sportello/sportello/internal/auth"
+	"github.com/sportello/sportello/internal/contact"
 	"github.com/sportello/sportello/internal/fault"
 	"github.com/sportello/sportello/internal/httpx"
 	"github.com/sportello/sportello/internal/i18n"
+	"github.com/sportello/sportello/internal/live"
+	"github.com/sportello/sportello/internal/store"
+	"github.com/sportello/sportello/internal/team"
 	"github.com/sportello/sportello/internal/ticket"
 )
 
@@ -34,9 +39,17 @@ var templateFS embed.FS
 //go:embed static
 var staticFS embed.FS
 
-// Store is what the pages write directly.
+// Store is what the pages read and write directly.
 type Store interface {
 	UpdateAgent(ctx context.Context, a *agent.Agent) error
+	Agents(ctx context.Context, limit, offset int) ([]agent.Agent, error)
+	Teams(ctx context.Context) ([]team.Team, error)
+	Contact(ctx context.Context, id int64) (*contact.Contact, error)
+	Organisation(ctx context.Context, id int64) (*contact.Organisation, error)
+	ContactNames(ctx context.Context, ids []int64) (map[int64]string, error)
+	SaveDraft(ctx context.Context, agentID, ticketID int64, kind, body string, now time.Time) error
+	LoadDraft(ctx context.Context, agentID, ticketID int64) (*store.Draft, error)
+	DeleteDraft(ctx context.Context, agentID, ticketID int64) error
 }
 
 // Deps are what the workspace is built from.
@@ -45,6 +58,7 @@ type Deps struct {
 	Tickets       *ticket.Service
 	Store         Store
 	I18n          *i18n.Bundle
+	Hub           *live.Hub
 	Log           *slog.Logger
 	Now           func() time.Time
 	SecureCookies bool
@@ -67,7 +81,7 @@ type asset struct {
 const LangCookie = "sportello_lang"
 
 // CSP allows only our own files: no inline script or style, no frames.
-const CSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; frame-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 func newHandler(d Deps) (*handler, error) {
 	h := &handler{Deps: d, pages: map[string]*template.Template{}, assets: map[string]asset{}, byPath: map[string]asset{}}
@@ -99,12 +113,19 @@ func newHandler(d Deps) (*handler, error) {
 	}
 	funcs := template.FuncMap{
 		"asset": func(name string) string { return "/static/" + h.assets[name].hashed },
+		"has":   func(ids []int64, id int64) bool { return slices.Contains(ids, id) },
+		"deref": func(p *int64) int64 {
+			if p == nil {
+				return 0
+			}
+			return *p
+		},
 	}
 	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html")
 	if err != nil {
 		return nil, fmt.Errorf("parsing layout: %w", err)
 	}
-	for _, page := range []string{"login", "home", "error"} {
+	for _, page := range []string{"login", "inbox", "ticket", "error"} {
 		t, err := template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+page+".html")
 		if err != nil {
 			return nil, fmt.Errorf("parsing %s: %w", page, err)
@@ -124,8 +145,14 @@ type page struct {
 }
 
 func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, name string, pg page) error {
+	return h.renderPart(w, r, status, name, "layout.html", pg)
+}
+
+// renderPart renders one named template of a page: the whole page through
+// "layout.html", or a fragment that the page's script swaps in live.
+func (h *handler) renderPart(w http.ResponseWriter, r *http.Request, status int, name, part string, pg page) error {
 	var buf bytes.Buffer
-	if err := h.pages[name].ExecuteTemplate(&buf, "layout.html", pg); err != nil {
+	if err := h.pages[name].ExecuteTemplate(&buf, part, pg); err != nil {
 		return fmt.Errorf("rendering %s: %w", name, err)
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")

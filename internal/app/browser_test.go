@@ -1,0 +1,164 @@
+package app_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
+	"github.com/sportello/sportello/internal/testdb"
+)
+
+// chromiumPath is Debian's Chromium, which .ci/run installs.
+const chromiumPath = "/usr/bin/chromium"
+
+// newBrowserTab starts its own headless Chromium (its own profile, so its
+// own cookies) and returns a tab context.
+func newBrowserTab(t *testing.T) context.Context {
+	t.Helper()
+	if _, err := os.Stat(chromiumPath); err != nil {
+		t.Skipf("browser tests need %s (apt-get install chromium; CI installs it)", chromiumPath)
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromiumPath),
+		chromedp.NoSandbox,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+	)
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(alloc)
+	t.Cleanup(func() { cancelCtx(); cancelAlloc() })
+	// The first call starts the browser; it must not carry a timeout, or
+	// the timeout would stop the browser itself.
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("starting chromium: %v", err)
+	}
+	return ctx
+}
+
+// step runs browser actions, bounded in time.
+func step(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// value evaluates JavaScript in the page.
+func value[T any](t *testing.T, ctx context.Context, expr string) T {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
+	if err != nil {
+		t.Fatalf("evaluating %s: %v", expr, err)
+	}
+	return v
+}
+
+func signIn(base, email, password string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		chromedp.Navigate(base+"/login"),
+		chromedp.WaitVisible(chromedp.ID("email")),
+		chromedp.SendKeys(chromedp.ID("email"), email),
+		chromedp.SendKeys(chromedp.ID("password"), password),
+		chromedp.Click(chromedp.CSS(`form[action="/login"] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS("[data-inbox]")),
+	)
+}
+
+func TestBrowserWorkspace(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		k := newDesk(t, db)
+		base := k.srv.URL
+		first := k.must(201, "admin", "POST", "/api/v1/tickets", map[string]any{"subject": "Il modem non si accende",
+			"body": "Da stamattina il modem è spento.", "requester": map[string]any{"email": "chiara@example.it", "name": "Chiara Greco"},
+			"team_id": k.teamID}).num("number")
+
+		a := newBrowserTab(t) // the agent
+		b := newBrowserTab(t) // the lead, in another browser
+		step(t, a, "agent signs in", signIn(base, "agent@example.com", "password-agent"))
+		step(t, b, "lead signs in", signIn(base, "lead@example.com", "password-lead"))
+
+		// The agent opens the ticket from the inbox and replies.
+		step(t, a, "open from inbox",
+			chromedp.Navigate(base+"/?view=teams"),
+			chromedp.Click(chromedp.CSS(fmt.Sprintf(`tr[data-number="%d"] a[data-open]`, first))),
+			chromedp.WaitVisible(chromedp.ID("composer")),
+			chromedp.SendKeys(chromedp.ID("body"), "Buongiorno Chiara, grazie: le mando un tecnico domani entro le 12."),
+			chromedp.Click(chromedp.CSS(`#composer button[type=submit]`)),
+			chromedp.WaitVisible(chromedp.Search(`//li[contains(@class,"msg-reply")]//div[contains(., "le mando un tecnico")]`)),
+		)
+
+		// The lead watches their teams' queue; a ticket created through the
+		// API appears without a reload.
+		step(t, b, "lead's queue",
+			chromedp.Navigate(base+"/?view=teams"),
+			chromedp.WaitVisible(chromedp.CSS("[data-inbox]")),
+			chromedp.WaitReady(chromedp.CSS(`html[data-live="on"]`)),
+		)
+		value[string](t, b, `window.__noReload = "still here"`)
+		created := time.Now()
+		second := k.must(201, "admin", "POST", "/api/v1/tickets", map[string]any{"subject": "Fattura di ottobre non ricevuta",
+			"body": "Non trovo la fattura.", "requester": map[string]any{"email": "nuovo@example.it"}, "team_id": k.teamID}).num("number")
+		step(t, b, "new ticket appears live", chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`tr[data-number="%d"]`, second))))
+		if marker := value[string](t, b, `window.__noReload || ""`); marker != "still here" {
+			t.Fatal("the page was reloaded to show the new ticket")
+		}
+		t.Logf("%s: new ticket visible in the other browser %s after creation", db.Engine, time.Since(created).Round(time.Millisecond))
+
+		// Presence: the lead is on the ticket; the agent arrives and the
+		// lead sees them.
+		ticketURL := fmt.Sprintf("%s/tickets/%d", base, first)
+		step(t, b, "lead on the ticket", chromedp.Navigate(ticketURL), chromedp.WaitVisible(chromedp.ID("composer")),
+			chromedp.WaitReady(chromedp.CSS(`html[data-live="on"]`)))
+		step(t, a, "agent on the ticket", chromedp.Navigate(ticketURL), chromedp.WaitVisible(chromedp.ID("composer")))
+		step(t, b, "lead sees the agent", chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`#presence [data-agent="%d"]`, k.agents["agent"].ID))))
+		if who := value[string](t, b, `document.getElementById("presence").textContent`); !strings.Contains(who, "Agent Person") {
+			t.Errorf("presence shows %q", who)
+		}
+
+		// Shortcuts: ? opens the list, g i goes to the inbox, j and Enter
+		// open the selected ticket, a assigns it to me.
+		step(t, b, "? opens the shortcuts", chromedp.KeyEvent("?"), chromedp.WaitVisible(chromedp.ID("help")))
+		if !value[bool](t, b, `document.getElementById("help").open`) {
+			t.Error("? did not open the shortcuts dialog")
+		}
+		step(t, b, "Escape closes it", chromedp.KeyEvent(kb.Escape), chromedp.WaitNotVisible(chromedp.ID("help")))
+		step(t, b, "g i goes to the inbox", chromedp.KeyEvent("g"), chromedp.KeyEvent("i"), chromedp.WaitVisible(chromedp.CSS("[data-inbox]")))
+		step(t, b, "j and Enter open a ticket",
+			chromedp.Navigate(base+"/?view=teams"),
+			chromedp.WaitVisible(chromedp.CSS("tr.selected")),
+			chromedp.KeyEvent("j"),
+			chromedp.WaitVisible(chromedp.CSS("tr.selected:nth-child(2)")),
+			chromedp.KeyEvent(kb.Enter),
+			chromedp.WaitVisible(chromedp.ID("composer")),
+		)
+		step(t, b, "a assigns to me", chromedp.KeyEvent("a"),
+			chromedp.WaitVisible(chromedp.Search(`//li[contains(@class,"event")][contains(., "Lead Person")]`)))
+		if path := value[string](t, b, `location.pathname`); !strings.HasPrefix(path, "/tickets/") {
+			t.Errorf("Enter on the inbox led to %s", path)
+		}
+
+		// Switching language changes the page.
+		step(t, a, "back to the inbox", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS("[data-inbox]")))
+		if h1 := value[string](t, a, `document.querySelector("h1").textContent`); h1 != "Le mie" {
+			t.Errorf("Italian inbox heading %q", h1)
+		}
+		step(t, a, "language form",
+			chromedp.SetValue(chromedp.ID("lang-switch"), "en"),
+			chromedp.Click(chromedp.CSS(`form[action="/language"] button`)),
+			chromedp.WaitVisible(chromedp.Search(`//h1[text()="Mine"]`)),
+		)
+	})
+}

@@ -1,0 +1,118 @@
+// Package live carries what agents must see without reloading: ticket
+// changes and who is viewing or typing on a ticket. Subscribers (the
+// workspace's Server-Sent Events streams) receive small events naming a
+// ticket; pages then fetch what changed through their normal, permission-
+// checked routes, so an event never carries data the viewer may not see.
+//
+// The hub is per process: with several nodes, an agent sees live the
+// changes made through the node serving them (relaying between nodes over
+// PostgreSQL LISTEN/NOTIFY is still to be built).
+package live
+
+import (
+	"slices"
+	"sync"
+	"time"
+)
+
+// Event is one thing that happened.
+type Event struct {
+	Type   string     `json:"type"`   // "ticket" or "presence"
+	Ticket int64      `json:"ticket"` // the ticket concerned
+	What   string     `json:"what,omitempty"`
+	Agents []Presence `json:"agents,omitempty"` // for presence events
+}
+
+// Presence is one agent on a ticket.
+type Presence struct {
+	AgentID int64  `json:"agent_id"`
+	Name    string `json:"name"`
+	State   string `json:"state"` // viewing or typing
+	until   time.Time
+}
+
+// PresenceTTL is how long a presence lasts without a heartbeat.
+const PresenceTTL = 45 * time.Second
+
+// Hub fans events out to subscribers.
+type Hub struct {
+	now func() time.Time
+
+	mu       sync.Mutex
+	subs     map[chan Event]struct{}
+	presence map[int64][]Presence
+}
+
+// NewHub builds a hub; now is the clock.
+func NewHub(now func() time.Time) *Hub {
+	return &Hub{now: now, subs: map[chan Event]struct{}{}, presence: map[int64][]Presence{}}
+}
+
+// Subscribe returns a channel of events; call the returned func to stop.
+// A subscriber that falls behind loses events rather than slowing others
+// (pages re-fetch on the next one anyway).
+func (h *Hub) Subscribe() (<-chan Event, func()) {
+	ch := make(chan Event, 64)
+	h.mu.Lock()
+	h.subs[ch] = struct{}{}
+	h.mu.Unlock()
+	return ch, func() {
+		h.mu.Lock()
+		delete(h.subs, ch)
+		h.mu.Unlock()
+	}
+}
+
+// Publish sends e to every subscriber without blocking.
+func (h *Hub) Publish(e Event) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for ch := range h.subs {
+		select {
+		case ch <- e:
+		default:
+		}
+	}
+}
+
+// TicketChanged is the hook the ticket service calls after a commit.
+func (h *Hub) TicketChanged(id int64, what string) {
+	h.Publish(Event{Type: "ticket", Ticket: id, What: what})
+}
+
+// SetPresence records that an agent is viewing or typing on a ticket
+// ("left" removes them) and tells everyone.
+func (h *Hub) SetPresence(ticketID, agentID int64, name, state string) {
+	h.mu.Lock()
+	now := h.now()
+	list := slices.DeleteFunc(h.presence[ticketID], func(p Presence) bool { return p.AgentID == agentID || now.After(p.until) })
+	if state != "left" {
+		list = append(list, Presence{AgentID: agentID, Name: name, State: state, until: now.Add(PresenceTTL)})
+	}
+	slices.SortFunc(list, func(a, b Presence) int { return int(a.AgentID - b.AgentID) })
+	if len(list) == 0 {
+		delete(h.presence, ticketID)
+	} else {
+		h.presence[ticketID] = list
+	}
+	e := Event{Type: "presence", Ticket: ticketID, Agents: slices.Clone(list)}
+	h.mu.Unlock()
+	if e.Agents == nil {
+		e.Agents = []Presence{}
+	}
+	h.Publish(e)
+}
+
+// Presence lists who is on a ticket now.
+func (h *Hub) Presence(ticketID int64) []Presence {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	now := h.now()
+	out := []Presence{}
+	for _, p := range h.presence[ticketID] {
+		if !now.After(p.until) {
+			out = append(out, p)
+		}
+	}
+	return out
+}

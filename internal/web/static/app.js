@@ -1,0 +1,174 @@
+// Sportello workspace script. Pages work without it (forms submit); this
+// adds live updates over Server-Sent Events, presence, draft autosave and
+// keyboard shortcuts. No framework, no build step.
+
+const main = document.querySelector("main");
+const me = main ? main.dataset.me : "";
+
+// --- live updates -----------------------------------------------------
+
+const listeners = [];
+function onLive(fn) { listeners.push(fn); }
+
+if (me) {
+  const es = new EventSource("/events");
+  for (const type of ["ticket", "presence"]) {
+    es.addEventListener(type, (msg) => {
+      let ev;
+      try { ev = JSON.parse(msg.data); } catch { return; }
+      for (const fn of listeners) fn(ev);
+    });
+  }
+  es.addEventListener("open", () => document.documentElement.dataset.live = "on");
+}
+
+async function fetchFragment(url) {
+  const res = await fetch(url, { headers: { "Accept": "text/html" }, credentials: "same-origin" });
+  if (!res.ok) throw new Error(url + ": " + res.status);
+  const tpl = document.createElement("template");
+  tpl.innerHTML = await res.text();
+  return tpl.content;
+}
+
+// --- inbox --------------------------------------------------------------
+
+const inbox = document.querySelector("[data-inbox]");
+let selected = -1;
+
+function rows() { return inbox ? [...inbox.querySelectorAll("[data-row]")] : []; }
+
+function select(i, scroll = true) {
+  const rs = rows();
+  if (!rs.length) { selected = -1; return; }
+  selected = Math.max(0, Math.min(i, rs.length - 1));
+  rs.forEach((r, j) => r.classList.toggle("selected", j === selected));
+  rs[selected].setAttribute("aria-selected", "true");
+  if (scroll) rs[selected].scrollIntoView({ block: "nearest" });
+}
+
+if (inbox) {
+  let pending = null;
+  const refresh = async () => {
+    // Keep the agent's place: the same ticket stays selected.
+    const keep = selected >= 0 && rows()[selected] ? rows()[selected].dataset.number : null;
+    const q = new URLSearchParams({ view: inbox.dataset.view, sort: inbox.dataset.sort, page: inbox.dataset.page, partial: "1" });
+    try {
+      const frag = await fetchFragment("/?" + q);
+      inbox.replaceChildren(frag);
+      if (keep) {
+        const i = rows().findIndex((r) => r.dataset.number === keep);
+        if (i >= 0) select(i, false);
+      }
+      inbox.dataset.refreshed = String(Date.now());
+    } catch (e) { console.warn("inbox refresh", e); }
+  };
+  onLive((ev) => {
+    if (ev.type !== "ticket") return;
+    clearTimeout(pending);            // coalesce bursts of changes
+    pending = setTimeout(refresh, 120);
+  });
+}
+
+// --- ticket page ----------------------------------------------------------
+
+const ticketEl = document.querySelector("[data-ticket]");
+if (ticketEl) {
+  const id = ticketEl.dataset.ticket;
+  const body = document.getElementById("body");
+  const composer = document.getElementById("composer");
+  const banner = document.getElementById("new-message");
+  const presenceEl = document.getElementById("presence");
+  const labels = { viewing: presenceEl.dataset.viewing, typing: presenceEl.dataset.typing };
+
+  const post = (url, data) => fetch(url, { method: "POST", credentials: "same-origin", body: new URLSearchParams(data) });
+  const heartbeat = (state) => post(`/tickets/${id}/presence`, { state }).catch(() => {});
+  heartbeat("viewing");
+  setInterval(() => { if (!document.hidden) heartbeat("viewing"); }, 15000);
+  window.addEventListener("pagehide", () => navigator.sendBeacon(`/tickets/${id}/presence`, new URLSearchParams({ state: "left" })));
+
+  let lastTyping = 0, draftTimer = null;
+  const kind = () => (composer.querySelector("input[name=kind]:checked") || {}).value || "reply";
+  const saveDraft = async () => {
+    const state = document.getElementById("draft-state");
+    const res = await post(body.dataset.draft, { kind: kind(), body: body.value }).catch(() => null);
+    if (res && res.ok) { state.textContent = state.dataset.saved; body.dataset.saved = body.value; }
+  };
+  body.addEventListener("input", () => {
+    const now = Date.now();
+    if (now - lastTyping > 5000) { lastTyping = now; heartbeat("typing"); }
+    clearTimeout(draftTimer);
+    draftTimer = setTimeout(saveDraft, 800);
+  });
+  composer.addEventListener("change", (e) => { if (e.target.name === "kind") saveDraft(); });
+
+  onLive(async (ev) => {
+    if (String(ev.ticket) !== id) return;
+    if (ev.type === "presence") {
+      presenceEl.replaceChildren(...ev.agents.filter((a) => String(a.agent_id) !== me).map((a) => {
+        const s = document.createElement("span");
+        s.className = "who-here";
+        s.dataset.agent = a.agent_id;
+        s.textContent = (labels[a.state] || labels.viewing).replace("{name}", a.name);
+        return s;
+      }));
+      return;
+    }
+    if (ev.what === "customer" && body.value.trim() !== "") banner.hidden = false;
+    try {
+      const frag = await fetchFragment(`/tickets/${id}?partial=thread`);
+      document.getElementById("thread").replaceChildren(frag);
+    } catch (e) { console.warn("thread refresh", e); }
+  });
+}
+
+// --- keyboard shortcuts ---------------------------------------------------
+
+const help = document.getElementById("help");
+document.querySelectorAll("[data-help-open]").forEach((b) => b.addEventListener("click", () => help.showModal()));
+
+let lastKey = "", lastAt = 0;
+document.addEventListener("keydown", (e) => {
+  if (e.ctrlKey || e.metaKey || e.altKey) return;
+  const t = e.target;
+  if (t instanceof HTMLElement && (t.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(t.tagName))) {
+    if (e.key === "Escape") t.blur();
+    return;
+  }
+  const chord = lastKey === "g" && Date.now() - lastAt < 1000;
+  lastKey = e.key; lastAt = Date.now();
+  const focusComposer = (k) => {
+    const radio = document.querySelector(`#composer input[value=${k}]`);
+    if (!radio) return false;
+    radio.checked = true;
+    document.getElementById("body").focus();
+    return true;
+  };
+  let handled = true;
+  switch (e.key) {
+    case "j": select(selected + 1); break;
+    case "k": select(selected - 1); break;
+    case "Enter": {
+      const r = rows()[selected];
+      if (r) location.href = r.querySelector("[data-open]").href; else handled = false;
+      break;
+    }
+    case "r": handled = focusComposer("reply"); break;
+    case "n": handled = focusComposer("note"); break;
+    case "a": {
+      const f = document.getElementById("take");
+      if (f) f.requestSubmit(); else handled = false;
+      break;
+    }
+    case "s": {
+      const s = document.getElementById("status");
+      if (s) s.focus(); else handled = false;
+      break;
+    }
+    case "i": if (chord) location.href = "/"; else handled = false; break;
+    case "?": help.open ? help.close() : help.showModal(); break;
+    default: handled = false;
+  }
+  if (handled) e.preventDefault();
+});
+
+if (inbox) select(0, false);

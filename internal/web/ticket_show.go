@@ -1,0 +1,245 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sportello/sportello/internal/agent"
+	"github.com/sportello/sportello/internal/contact"
+	"github.com/sportello/sportello/internal/fault"
+	"github.com/sportello/sportello/internal/live"
+	"github.com/sportello/sportello/internal/team"
+	"github.com/sportello/sportello/internal/ticket"
+)
+
+type threadItem struct {
+	ID              int64
+	Kind, KindLabel string
+	Author          string
+	Text, HTML      string
+	HasHTML         bool
+	At, AtAgo       string
+	Attachments     []ticket.Attachment
+	Event           bool
+	Last            bool
+	at              time.Time
+}
+
+// composer is the reply form's state: kept across a failed send.
+type composer struct {
+	Kind, Body, Status, Error string
+}
+
+// props is the properties form's state and its errors by field.
+type props struct {
+	Status, Priority, Tags string
+	TeamID, AssigneeID     int64
+	Errors                 map[string]string
+}
+
+type ticketData struct {
+	T           *ticket.Ticket
+	StatusLabel string
+	PrioLabel   string
+	Thread      []threadItem
+	Requester   *contact.Contact
+	Org         *contact.Organisation
+	Others      []ticket.Ticket
+	Teams       []team.Team
+	Agents      []agent.Agent
+	Statuses    []ticket.Status
+	Priorities  []string
+	Composer    composer
+	Props       props
+	Presence    []live.Presence
+	Me          int64
+}
+
+func ticketNumber(r *http.Request) (int64, error) {
+	n, err := strconv.ParseInt(r.PathValue("number"), 10, 64)
+	if err != nil || n <= 0 {
+		return 0, ticket.ErrNotFound
+	}
+	return n, nil
+}
+
+// ticketShow: GET /tickets/{number} — the thread, the composer, the
+// properties and the requester. ?partial=thread renders only the thread.
+func (h *handler) ticketShow(w http.ResponseWriter, r *http.Request) error {
+	n, err := ticketNumber(r)
+	if err != nil {
+		return err
+	}
+	return h.ticketPage(w, r, n, http.StatusOK, nil, nil)
+}
+
+// ticketPage renders the ticket page; comp and pr carry a failed form back
+// with its errors and the agent's input.
+func (h *handler) ticketPage(w http.ResponseWriter, r *http.Request, n int64, status int, comp *composer, pp *props) error {
+	a := current(r)
+	pr := h.printer(r, a)
+	actor := ticket.AgentActor(a)
+	ctx := r.Context()
+	t, err := h.Tickets.Get(ctx, actor, n)
+	if err != nil {
+		return err
+	}
+	msgs, err := h.Tickets.Thread(ctx, actor, n)
+	if err != nil {
+		return err
+	}
+	evs, err := h.Tickets.History(ctx, actor, n)
+	if err != nil {
+		return err
+	}
+	d := ticketData{T: t, StatusLabel: pr.T("status." + string(t.Status)), PrioLabel: pr.T("priority." + t.Priority.String()),
+		Statuses: ticket.Statuses, Priorities: []string{"low", "normal", "high", "urgent"}, Me: a.ID}
+	if d.Teams, err = h.Store.Teams(ctx); err != nil {
+		return err
+	}
+	if d.Agents, err = h.Store.Agents(ctx, 1000, 0); err != nil {
+		return err
+	}
+	agentName := map[int64]string{}
+	for _, ag := range d.Agents {
+		agentName[ag.ID] = ag.Name
+	}
+	if d.Requester, err = h.Store.Contact(ctx, t.RequesterID); err != nil {
+		return err
+	}
+	if d.Requester.OrganisationID != nil {
+		if d.Org, err = h.Store.Organisation(ctx, *d.Requester.OrganisationID); err != nil && !errors.Is(err, fault.NotFound) {
+			return err
+		}
+	}
+	rid := t.RequesterID
+	others, err := h.Tickets.List(ctx, actor, ticket.Filter{RequesterID: &rid, Limit: 6, Sort: "-created"})
+	if err != nil {
+		return err
+	}
+	for _, o := range others {
+		if o.ID != t.ID && len(d.Others) < 5 {
+			d.Others = append(d.Others, o)
+		}
+	}
+	now := h.Now()
+	contactNames := map[int64]string{t.RequesterID: d.Requester.DisplayName()}
+	for _, m := range msgs {
+		it := threadItem{ID: m.ID, Kind: string(m.Kind), KindLabel: pr.T("kind." + string(m.Kind)), Text: m.BodyText,
+			HTML: m.BodyHTML, HasHTML: strings.Contains(m.BodyHTML, "<") && m.Kind == ticket.KindCustomer && !isPlainParagraphs(m.BodyHTML),
+			At: pr.Date(m.CreatedAt), AtAgo: pr.Ago(m.CreatedAt, now), Attachments: m.Attachments}
+		switch {
+		case m.AuthorAgentID != nil:
+			it.Author = agentName[*m.AuthorAgentID]
+		case m.AuthorContactID != nil:
+			name, ok := contactNames[*m.AuthorContactID]
+			if !ok {
+				if c, err := h.Store.Contact(ctx, *m.AuthorContactID); err == nil {
+					name = c.DisplayName()
+				}
+				contactNames[*m.AuthorContactID] = name
+			}
+			it.Author = name
+		default:
+			it.Author = pr.T("actor.system")
+		}
+		it.at = m.CreatedAt
+		d.Thread = append(d.Thread, it)
+	}
+	// Compact system events between the messages.
+	for _, e := range evs {
+		label := eventLabel(pr.T, e, agentName)
+		if label == "" {
+			continue
+		}
+		it := threadItem{Kind: "event", Event: true, Text: label, At: pr.Date(e.CreatedAt), AtAgo: pr.Ago(e.CreatedAt, now)}
+		if e.ActorType == ticket.ActorAgent && e.ActorID != nil {
+			it.Author = agentName[*e.ActorID]
+		} else {
+			it.Author = pr.T("actor.system")
+		}
+		it.at = e.CreatedAt
+		d.Thread = append(d.Thread, it)
+	}
+	// Messages and compact events in time order; a message comes before
+	// the events recorded with it.
+	slices.SortStableFunc(d.Thread, func(x, y threadItem) int { return x.at.Compare(y.at) })
+	if len(d.Thread) > 0 {
+		d.Thread[len(d.Thread)-1].Last = true
+	}
+	if comp != nil {
+		d.Composer = *comp
+	} else {
+		d.Composer = composer{Kind: "reply"}
+		if dr, err := h.Store.LoadDraft(ctx, a.ID, t.ID); err != nil {
+			return err
+		} else if dr != nil {
+			d.Composer.Kind, d.Composer.Body = dr.Kind, dr.Body
+		}
+	}
+	if pp != nil {
+		d.Props = *pp
+	} else {
+		d.Props = props{Status: string(t.Status), Priority: t.Priority.String(), Tags: strings.Join(t.Tags, ", ")}
+		if t.TeamID != nil {
+			d.Props.TeamID = *t.TeamID
+		}
+		if t.AssigneeID != nil {
+			d.Props.AssigneeID = *t.AssigneeID
+		}
+	}
+	if h.Hub != nil {
+		d.Presence = h.Hub.Presence(t.ID)
+	}
+	pg := page{P: pr, Agent: a, Title: "#" + strconv.FormatInt(t.ID, 10) + " " + t.Subject, Now: now, Data: d}
+	if r.Method == http.MethodGet && r.URL.Query().Get("partial") == "thread" {
+		return h.renderPart(w, r, http.StatusOK, "ticket", "thread", pg)
+	}
+	return h.render(w, r, status, "ticket", pg)
+}
+
+// isPlainParagraphs reports whether HTML is only our own rendering of plain
+// text, which the thread already shows as text.
+func isPlainParagraphs(s string) bool {
+	s = strings.NewReplacer("<p>", "", "</p>", "", "<br>", "").Replace(s)
+	return !strings.Contains(s, "<")
+}
+
+// eventLabel says one history event in words; "" for those the thread
+// already shows (messages) or that say nothing to an agent.
+func eventLabel(t func(string, ...any) string, e ticket.Event, agents map[int64]string) string {
+	name := func(v string) string {
+		if id, err := strconv.ParseInt(v, 10, 64); err == nil {
+			if n, ok := agents[id]; ok {
+				return n
+			}
+		}
+		return v
+	}
+	switch e.Field {
+	case "status":
+		return t("event.status", "From", t("status."+e.Before), "To", t("status."+e.After))
+	case "priority":
+		return t("event.priority", "From", t("priority."+e.Before), "To", t("priority."+e.After))
+	case "assignee":
+		if e.After == "" {
+			return t("event.unassigned")
+		}
+		return t("event.assigned", "Name", name(e.After))
+	case "team":
+		return t("event.team")
+	case "tags":
+		return t("event.tags", "Tags", strings.ReplaceAll(e.After, ",", ", "))
+	case "merged_into":
+		return t("event.merged_into", "N", e.After)
+	case "merged_from":
+		return t("event.merged_from", "N", e.After)
+	case "reopened":
+		return t("event.reopened")
+	}
+	return ""
+}

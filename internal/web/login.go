@@ -35,6 +35,10 @@ func (h *handler) loginShow(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	pr := h.printer(r, nil)
+	if q := r.URL.Query().Get("lang"); i18n.Supported(q) {
+		// A sign-in link in a language (/login?lang=en) is remembered.
+		http.SetCookie(w, &http.Cookie{Name: LangCookie, Value: q, Path: "/", MaxAge: 365 * 24 * 3600, SameSite: http.SameSiteLaxMode, HttpOnly: true})
+	}
 	return h.render(w, r, http.StatusOK, "login", page{P: pr, Title: pr.T("login.title"), Data: loginForm{Next: safeNext(r.URL.Query().Get("next"))}})
 }
 

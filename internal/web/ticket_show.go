@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"errors"
 	"net/http"
 	"slices"
@@ -27,6 +28,7 @@ type threadItem struct {
 	Event           bool
 	Last            bool
 	at              time.Time
+	seq             int64 // history order among items at the same time
 }
 
 // composer is the reply form's state: kept across a failed send.
@@ -127,6 +129,18 @@ func (h *handler) ticketPage(w http.ResponseWriter, r *http.Request, n int64, st
 		}
 	}
 	now := h.Now()
+	// Each message has a "message" event; its id orders the message among
+	// the events recorded at the same moment.
+	msgSeq := map[int64]int64{}
+	for _, e := range evs {
+		if e.Field == "message" {
+			if _, id, ok := strings.Cut(e.After, ":"); ok {
+				if n, err := strconv.ParseInt(id, 10, 64); err == nil {
+					msgSeq[n] = e.ID
+				}
+			}
+		}
+	}
 	contactNames := map[int64]string{t.RequesterID: d.Requester.DisplayName()}
 	for _, m := range msgs {
 		it := threadItem{ID: m.ID, Kind: string(m.Kind), KindLabel: pr.T("kind." + string(m.Kind)), Text: m.BodyText,
@@ -147,7 +161,7 @@ func (h *handler) ticketPage(w http.ResponseWriter, r *http.Request, n int64, st
 		default:
 			it.Author = pr.T("actor.system")
 		}
-		it.at = m.CreatedAt
+		it.at, it.seq = m.CreatedAt, msgSeq[m.ID]
 		d.Thread = append(d.Thread, it)
 	}
 	// Compact system events between the messages.
@@ -162,12 +176,16 @@ func (h *handler) ticketPage(w http.ResponseWriter, r *http.Request, n int64, st
 		} else {
 			it.Author = pr.T("actor.system")
 		}
-		it.at = e.CreatedAt
+		it.at, it.seq = e.CreatedAt, e.ID
 		d.Thread = append(d.Thread, it)
 	}
-	// Messages and compact events in time order; a message comes before
-	// the events recorded with it.
-	slices.SortStableFunc(d.Thread, func(x, y threadItem) int { return x.at.Compare(y.at) })
+	// Messages and compact events in the order they happened.
+	slices.SortStableFunc(d.Thread, func(x, y threadItem) int {
+		if c := x.at.Compare(y.at); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.seq, y.seq)
+	})
 	if len(d.Thread) > 0 {
 		d.Thread[len(d.Thread)-1].Last = true
 	}

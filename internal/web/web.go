@@ -172,7 +172,9 @@ func (h *handler) printer(r *http.Request, a *agent.Agent) *i18n.Printer {
 		return h.I18n.Printer(a.Language, a.Timezone)
 	}
 	lang := ""
-	if c, err := r.Cookie(LangCookie); err == nil && i18n.Supported(c.Value) {
+	if q := r.URL.Query().Get("lang"); i18n.Supported(q) {
+		lang = q
+	} else if c, err := r.Cookie(LangCookie); err == nil && i18n.Supported(c.Value) {
 		lang = c.Value
 	} else {
 		lang = i18n.Match(r.Header.Get("Accept-Language"))

@@ -1,0 +1,144 @@
+// Command screenshots starts a demo desk on a temporary SQLite database,
+// signs in with headless Chromium and captures the main workspace pages in
+// Italian and English as PNG files:
+//
+//	go run ./cmd/screenshots --out docs/screenshots
+//
+// It is a separate command so that the sportello binary does not carry
+// browser automation.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/sportello/sportello/internal/app"
+	"github.com/sportello/sportello/internal/config"
+	"github.com/sportello/sportello/internal/demo"
+	"github.com/sportello/sportello/internal/ticket"
+)
+
+func main() {
+	out := flag.String("out", "docs/screenshots", "folder for the PNG files")
+	chromium := flag.String("chromium", "/usr/bin/chromium", "the Chromium binary")
+	flag.Parse()
+	if err := run(*out, *chromium); err != nil {
+		fmt.Fprintln(os.Stderr, "screenshots:", err)
+		os.Exit(1)
+	}
+}
+
+func run(out, chromium string) error {
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "sportello-shots-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return err
+	}
+	cfg := config.Defaults()
+	cfg.DataDir = dir
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	d, err := app.New(ctx, cfg, app.Options{})
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	sum, err := demo.Fill(ctx, d.Store, time.Now(), 3)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: d.Handler(), ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(ln)
+	defer srv.Close()
+	base := "http://" + ln.Addr().String()
+
+	// A busy open ticket of the lead's team makes the best ticket page.
+	lead, err := d.Store.AgentByEmail(ctx, "giulia.rossi@sportello.local")
+	if err != nil {
+		return err
+	}
+	ts, err := d.Tickets.List(ctx, ticket.AgentActor(lead), ticket.Filter{Statuses: []ticket.Status{ticket.StatusOpen, ticket.StatusPending}, Limit: 50, Sort: "-updated"})
+	if err != nil || len(ts) == 0 {
+		return errors.Join(errors.New("no open demo ticket"), err)
+	}
+	best, most := ts[0].ID, 0
+	for _, t := range ts {
+		if ms, err := d.Tickets.Thread(ctx, ticket.System, t.ID); err == nil && len(ms) > most && len(ms) < 6 {
+			best, most = t.ID, len(ms)
+		}
+	}
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromium), chromedp.NoSandbox,
+		chromedp.UserDataDir(filepath.Join(dir, "chromium")), chromedp.WindowSize(1280, 860))
+	alloc, cancel := chromedp.NewExecAllocator(ctx, opts...)
+	defer cancel()
+	bctx, cancel := chromedp.NewContext(alloc)
+	defer cancel()
+	if err := chromedp.Do(bctx); err != nil {
+		return fmt.Errorf("starting chromium: %w", err)
+	}
+	shot := func(name string, steps ...chromedp.Action[chromedp.Void]) error {
+		c, cancel := context.WithTimeout(bctx, 30*time.Second)
+		defer cancel()
+		if err := chromedp.Do(c, steps...); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		png, err := chromedp.Run(c, chromedp.CaptureScreenshot())
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		p := filepath.Join(out, name+".png")
+		fmt.Println("wrote", p)
+		return os.WriteFile(p, png, 0o644)
+	}
+	for _, lang := range []string{"it", "en"} {
+		lead.Language = lang
+		if err := d.Store.UpdateAgent(ctx, lead); err != nil {
+			return err
+		}
+		err := errors.Join(
+			shot("login-"+lang, chromedp.Navigate(base+"/login?lang="+lang), chromedp.WaitVisible(chromedp.ID("email"))),
+			shot("inbox-"+lang,
+				chromedp.SendKeys(chromedp.ID("email"), lead.Email),
+				chromedp.SendKeys(chromedp.ID("password"), sum.AgentPassword),
+				chromedp.Click(chromedp.CSS(`form[action="/login"] button[type=submit]`)),
+				chromedp.WaitVisible(chromedp.CSS("[data-inbox]")),
+				chromedp.Navigate(base+"/?view=teams"),
+				chromedp.WaitVisible(chromedp.CSS("tr.selected")),
+			),
+			shot("ticket-"+lang,
+				chromedp.Navigate(fmt.Sprintf("%s/tickets/%d", base, best)),
+				chromedp.WaitVisible(chromedp.ID("composer")),
+				chromedp.SendKeys(chromedp.ID("body"), map[string]string{"it": "Buongiorno, grazie per la pazienza: ", "en": "Hello, thank you for your patience: "}[lang]),
+			),
+			shot("shortcuts-"+lang, chromedp.Click(chromedp.CSS("[data-help-open]")), chromedp.WaitVisible(chromedp.ID("help"))),
+		)
+		if err != nil {
+			return err
+		}
+		// Sign out for the next language.
+		if err := chromedp.Do(bctx, chromedp.Navigate(base+"/?view=mine"), chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)),
+			chromedp.WaitVisible(chromedp.ID("email"))); err != nil {
+			return fmt.Errorf("signing out: %w", err)
+		}
+	}
+	return nil
+}

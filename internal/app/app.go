@@ -196,7 +196,8 @@ func (d *Desk) EnsureAdmin(ctx context.Context) (email, password string, err err
 	return a.Email, password, nil
 }
 
-// sessionJanitor deletes expired sessions once an hour until ctx ends.
+// sessionJanitor deletes expired sessions and refreshes planner statistics
+// once an hour until ctx ends.
 func (d *Desk) sessionJanitor(ctx context.Context) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
@@ -205,6 +206,9 @@ func (d *Desk) sessionJanitor(ctx context.Context) {
 			d.Log.Warn("deleting expired sessions", "err", err)
 		} else if n > 0 {
 			d.Log.Info("deleted expired sessions", "count", n)
+		}
+		if err := d.Store.Optimize(ctx); err != nil && ctx.Err() == nil {
+			d.Log.Warn("refreshing planner statistics", "err", err)
 		}
 		select {
 		case <-ctx.Done():

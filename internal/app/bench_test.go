@@ -13,6 +13,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -230,6 +231,79 @@ func BenchmarkGetTicket20MessagesAt1M(b *testing.B) {
 			}
 			url := fmt.Sprintf("%s/api/v1/tickets/%d", srv.URL, res.Ticket.ID)
 			latencies(b, func() { getJSON(b, srv.Client(), url, tok) })
+		})
+	}
+}
+
+// pageGet fetches a workspace page with a session cookie and checks 200.
+func pageGet(b *testing.B, c *http.Client, url, session string) int {
+	req, _ := http.NewRequest("GET", url, nil)
+	req.AddCookie(&http.Cookie{Name: "sportello_session", Value: session})
+	res, err := c.Do(req)
+	if err != nil {
+		b.Fatal(err)
+	}
+	n, _ := io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		b.Fatalf("%s: %d", url, res.StatusCode)
+	}
+	return int(n)
+}
+
+func benchSession(b *testing.B, d *app.Desk) string {
+	b.Helper()
+	ctx := context.Background()
+	now := time.Now()
+	a := &agent.Agent{Email: fmt.Sprintf("page%d@example.com", now.UnixNano()), Name: "Page Bench", Role: agent.RoleAdmin, Language: "it",
+		Timezone: "Europe/Rome", Availability: agent.Online, Active: true, CreatedAt: now, UpdatedAt: now}
+	if err := d.Store.CreateAgent(ctx, a); err != nil {
+		b.Fatal(err)
+	}
+	tok, err := d.Auth.NewSession(ctx, a.ID)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return tok
+}
+
+// BenchmarkInboxPageAt1M: GET /?view=open (six queue counts plus 50 rows
+// with requester, team and assignee names) as an admin, who sees all of a
+// 1,000,000-ticket desk.
+func BenchmarkInboxPageAt1M(b *testing.B) {
+	for _, engine := range []string{"sqlite", "postgres"} {
+		b.Run(engine, func(b *testing.B) {
+			d := bigDesk(b, engine)
+			srv := httptest.NewServer(d.Handler())
+			defer srv.Close()
+			s := benchSession(b, d)
+			latencies(b, func() { pageGet(b, srv.Client(), srv.URL+"/?view=open", s) })
+		})
+	}
+}
+
+// BenchmarkTicketPageAt1M: GET /tickets/{n} for a ticket with 20 messages.
+func BenchmarkTicketPageAt1M(b *testing.B) {
+	for _, engine := range []string{"sqlite", "postgres"} {
+		b.Run(engine, func(b *testing.B) {
+			d := bigDesk(b, engine)
+			srv := httptest.NewServer(d.Handler())
+			defer srv.Close()
+			s := benchSession(b, d)
+			ctx := context.Background()
+			res, err := d.Tickets.Create(ctx, ticket.System, ticket.NewTicket{Subject: "Pagina lunga", BodyText: "Primo messaggio",
+				Requester: ticket.Requester{Email: "page@example.com"}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			for i := 1; i < 20; i++ {
+				if _, err := d.Tickets.AddMessage(ctx, ticket.System, res.Ticket.ID, ticket.NewMessage{Kind: ticket.KindNote,
+					BodyText: fmt.Sprintf("Nota %d: verificato con il magazzino, la spedizione parte domani.", i)}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			url := fmt.Sprintf("%s/tickets/%d", srv.URL, res.Ticket.ID)
+			latencies(b, func() { pageGet(b, srv.Client(), url, s) })
 		})
 	}
 }

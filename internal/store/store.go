@@ -169,7 +169,26 @@ func (s *Store) Migrate(ctx context.Context) (applied []int64, err error) {
 	for _, r := range res {
 		applied = append(applied, r.Source.Version)
 	}
+	if len(applied) > 0 && s.dialect == SQLite {
+		// New indexes have no statistics yet, and without them SQLite may
+		// pick one that cannot serve the ORDER BY. A bounded ANALYZE takes
+		// about a second at a million tickets.
+		if _, err := s.w.ExecContext(ctx, `PRAGMA analysis_limit=1000; ANALYZE`); err != nil {
+			return applied, fmt.Errorf("analysing after migrations: %w", err)
+		}
+	}
 	return applied, nil
+}
+
+// Optimize refreshes the query planner's statistics as the data grows
+// (SQLite's PRAGMA optimize, bounded; PostgreSQL's autovacuum does this
+// by itself). Run it periodically.
+func (s *Store) Optimize(ctx context.Context) error {
+	if s.dialect != SQLite {
+		return nil
+	}
+	_, err := s.w.ExecContext(ctx, `PRAGMA analysis_limit=1000; PRAGMA optimize`)
+	return err
 }
 
 // MigrationState is one migration and whether it is applied.

@@ -330,3 +330,53 @@ func TestConcurrentMixedWritesFinish(t *testing.T) {
 		}
 	})
 }
+
+// Listing several statuses merges per-status ranges: the result must be
+// the same order and pages as one sorted list, and counts may be capped.
+func TestMultiStatusListOrderAndPages(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		ctx := context.Background()
+		st := open(t, db)
+		clock := time.Date(2026, 2, 1, 9, 0, 0, 0, time.UTC)
+		svc := ticket.NewService(st, noFiles{}, func() time.Time { return clock }, ticket.Options{})
+		statuses := []ticket.Status{ticket.StatusNew, ticket.StatusOpen, ticket.StatusPending, ticket.StatusSolved}
+		var want []int64 // new and open, newest update first
+		for i := 0; i < 40; i++ {
+			clock = clock.Add(time.Minute)
+			r, err := svc.Create(ctx, ticket.System, ticket.NewTicket{Subject: "s", BodyText: "b", Requester: ticket.Requester{Email: "m@example.com"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := statuses[(i*7)%len(statuses)]
+			if s != ticket.StatusNew {
+				if _, err := svc.Update(ctx, ticket.System, r.Ticket.ID, ticket.Patch{Status: &s}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if s == ticket.StatusNew || s == ticket.StatusOpen {
+				want = append([]int64{r.Ticket.ID}, want...)
+			}
+		}
+		var got []int64
+		for page := 0; ; page++ {
+			ts, err := st.Tickets(ctx, ticket.Filter{Statuses: []ticket.Status{ticket.StatusNew, ticket.StatusOpen}, Sort: "-updated", Limit: 7, Offset: page * 7})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, idsOf(ts)...)
+			if len(ts) < 7 {
+				break
+			}
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("merged pages %v, want %v", got, want)
+		}
+		n, err := st.CountMatching(ctx, ticket.Filter{Statuses: []ticket.Status{ticket.StatusNew, ticket.StatusOpen}})
+		if err != nil || n != int64(len(want)) {
+			t.Fatalf("count %d %v, want %d", n, err, len(want))
+		}
+		if n, _ := st.CountMatching(ctx, ticket.Filter{Limit: 5}); n != 5 {
+			t.Fatalf("capped count %d, want 5", n)
+		}
+	})
+}

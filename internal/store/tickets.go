@@ -159,13 +159,34 @@ func ticketWhere(f ticket.Filter) (string, []any) {
 }
 
 // Tickets lists tickets matching f in a stable order.
+//
+// With several statuses, each status is read as its own ordered index range
+// (limited to the page) and the ranges are merged: a single IN would make
+// the database sort every matching row first, which for "all open" at a
+// million tickets is hundreds of thousands of rows.
 func (s *Store) Tickets(ctx context.Context, f ticket.Filter) ([]ticket.Ticket, error) {
-	where, args := ticketWhere(f)
 	order, ok := sortSQL[f.Sort]
 	if !ok {
 		order = sortSQL["-updated"]
 	}
-	query := `SELECT ` + ticketCols + ` FROM tickets` + where + " ORDER BY " + order + " LIMIT ? OFFSET ?"
+	var query string
+	var args []any
+	if len(f.Statuses) > 1 {
+		var parts []string
+		for i, st := range f.Statuses {
+			one := f
+			one.Statuses = []ticket.Status{st}
+			where, a := ticketWhere(one)
+			parts = append(parts, fmt.Sprintf(`SELECT * FROM (SELECT %s FROM tickets%s ORDER BY %s LIMIT ?) AS s%d`, ticketCols, where, order, i))
+			args = append(args, a...)
+			args = append(args, f.Limit+f.Offset)
+		}
+		query = `SELECT * FROM (` + strings.Join(parts, " UNION ALL ") + `) AS merged ORDER BY ` + order + ` LIMIT ? OFFSET ?`
+	} else {
+		where, a := ticketWhere(f)
+		query = `SELECT ` + ticketCols + ` FROM tickets` + where + " ORDER BY " + order + " LIMIT ? OFFSET ?"
+		args = a
+	}
 	args = append(args, f.Limit, f.Offset)
 	q, a, err := s.in(query, args...)
 	if err != nil {
@@ -182,10 +203,17 @@ func (s *Store) Tickets(ctx context.Context, f ticket.Filter) ([]ticket.Ticket, 
 	return out, s.loadSets(ctx, s.r, ptrs)
 }
 
-// CountMatching counts the tickets matching f (its order and page ignored).
+// CountMatching counts the tickets matching f (its order and page
+// ignored), stopping at f.Limit when it is positive so that a count over a
+// huge queue costs no more than reading that many index entries.
 func (s *Store) CountMatching(ctx context.Context, f ticket.Filter) (int64, error) {
 	where, args := ticketWhere(f)
-	q, a, err := s.in(`SELECT COUNT(*) FROM tickets`+where, args...)
+	query := `SELECT COUNT(*) FROM tickets` + where
+	if f.Limit > 0 {
+		query = `SELECT COUNT(*) FROM (SELECT 1 FROM tickets` + where + ` LIMIT ?) AS capped`
+		args = append(args, f.Limit)
+	}
+	q, a, err := s.in(query, args...)
 	if err != nil {
 		return 0, err
 	}

@@ -484,7 +484,8 @@ func (s *Service) List(ctx context.Context, actor Actor, f Filter) ([]Ticket, er
 	return s.store.Tickets(ctx, f)
 }
 
-// Count counts the tickets matching f that the actor may see.
+// Count counts the tickets matching f that the actor may see, up to
+// f.Limit when it is positive.
 func (s *Service) Count(ctx context.Context, actor Actor, f Filter) (int64, error) {
 	if actor.Type != ActorSystem && actor.Role != agent.RoleAdmin {
 		a := actor

@@ -47,9 +47,13 @@ var views = []view{
 
 type viewLink struct {
 	Key, Label string
-	Count      int64
+	Count      string
 	Current    bool
 }
+
+// countCap bounds the queue counts: a sidebar says "999+" rather than
+// counting a six-figure queue on every page view.
+const countCap = 1000
 
 type inboxRow struct {
 	Number                              int64
@@ -94,11 +98,17 @@ func (h *handler) inbox(w http.ResponseWriter, r *http.Request) error {
 	var f ticket.Filter
 	for _, v := range views {
 		vf := v.filter(a, now)
-		n, err := h.Tickets.Count(r.Context(), actor, vf)
+		cf := vf
+		cf.Limit = countCap
+		n, err := h.Tickets.Count(r.Context(), actor, cf)
 		if err != nil {
 			return err
 		}
-		d.Views = append(d.Views, viewLink{Key: v.Key, Label: pr.T("view." + v.Key), Count: n, Current: v.Key == d.View})
+		label := strconv.FormatInt(n, 10)
+		if n >= countCap {
+			label = strconv.Itoa(countCap-1) + "+"
+		}
+		d.Views = append(d.Views, viewLink{Key: v.Key, Label: pr.T("view." + v.Key), Count: label, Current: v.Key == d.View})
 		if v.Key == d.View {
 			f = vf
 		}

@@ -65,7 +65,7 @@ if (inbox) {
   onLive((ev) => {
     if (ev.type !== "ticket") return;
     clearTimeout(pending);            // coalesce bursts of changes
-    pending = setTimeout(refresh, 120);
+    pending = setTimeout(refresh, 40);
   });
 }
 

@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -101,6 +102,39 @@ func TestWorkspaceSignIn(t *testing.T) {
 		}
 		if st, _, _ := b.req("GET", "/", nil, ""); st != http.StatusSeeOther {
 			t.Fatalf("after logout: %d", st)
+		}
+	})
+}
+
+// An agent logs a phone call: bad input comes back next to its field with
+// everything typed kept; good input opens the ticket on the customer's
+// behalf, creating the contact.
+func TestWorkspaceNewTicket(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		k := newDesk(t, db)
+		b := newBrowser(t, k)
+		if st, _, _ := b.req("POST", "/login", url.Values{"email": {"agent@example.com"}, "password": {"password-agent"}}, ""); st != http.StatusSeeOther {
+			t.Fatalf("sign in: %d", st)
+		}
+		form := url.Values{"email": {"non-una-email"}, "name": {"Rosa Bianchi"}, "channel": {"phone"}, "priority": {"high"},
+			"team_id": {fmt.Sprint(k.teamID)}, "subject": {"Bolletta doppia"}, "body": {"Ha chiamato: le è arrivata due volte la bolletta."}}
+		st, _, body := b.req("POST", "/tickets/new", form, "")
+		if st != 422 || !strings.Contains(body, `id="email-error">Scrivi un indirizzo email valido.`) ||
+			!strings.Contains(body, `value="Bolletta doppia"`) || !strings.Contains(body, "le è arrivata due volte") {
+			t.Fatalf("bad email: %d %s", st, body)
+		}
+		form.Set("email", "rosa.bianchi@example.it")
+		st, h, _ := b.req("POST", "/tickets/new", form, "")
+		if st != http.StatusSeeOther || !strings.HasPrefix(h.Get("Location"), "/tickets/") {
+			t.Fatalf("create: %d %s", st, h.Get("Location"))
+		}
+		got := k.must(200, "agent", "GET", "/api/v1"+h.Get("Location"), nil)
+		if got.JSON["channel"] != "phone" || got.JSON["priority"] != "high" || got.num("team_id") != k.teamID {
+			t.Errorf("ticket %s", got)
+		}
+		c := k.must(200, "agent", "GET", fmt.Sprintf("/api/v1/contacts/%d", got.num("requester_id")), nil)
+		if c.JSON["name"] != "Rosa Bianchi" {
+			t.Errorf("contact %s", c)
 		}
 	})
 }

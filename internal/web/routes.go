@@ -17,6 +17,8 @@ type Route struct {
 func Routes() []Route {
 	return []Route{
 		{"GET", "/{$}", httpx.Agent, (*handler).inbox},
+		{"GET", "/tickets/new", httpx.Agent, (*handler).ticketNew},
+		{"POST", "/tickets/new", httpx.Agent, (*handler).ticketCreate},
 		{"GET", "/tickets/{number}", httpx.Agent, (*handler).ticketShow},
 		{"POST", "/tickets/{number}", httpx.Agent, (*handler).ticketUpdate},
 		{"POST", "/tickets/{number}/messages", httpx.Agent, (*handler).ticketReply},

@@ -125,7 +125,7 @@ func newHandler(d Deps) (*handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parsing layout: %w", err)
 	}
-	for _, page := range []string{"login", "inbox", "ticket", "error"} {
+	for _, page := range []string{"login", "inbox", "ticket", "ticket_new", "error"} {
 		t, err := template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+page+".html")
 		if err != nil {
 			return nil, fmt.Errorf("parsing %s: %w", page, err)

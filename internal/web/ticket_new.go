@@ -1,0 +1,79 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/sportello/sportello/internal/team"
+	"github.com/sportello/sportello/internal/ticket"
+)
+
+// newTicketForm is the form's state, kept across a failed submit.
+type newTicketForm struct {
+	Email, Name, Channel, Subject, Body, Priority string
+	TeamID                                        int64
+	Errors                                        map[string]string
+	Teams                                         []team.Team
+	Channels                                      []ticket.Channel
+	Priorities                                    []string
+}
+
+func (h *handler) newTicketPage(w http.ResponseWriter, r *http.Request, status int, f newTicketForm) error {
+	a := current(r)
+	pr := h.printer(r, a)
+	teams, err := h.Store.Teams(r.Context())
+	if err != nil {
+		return err
+	}
+	f.Teams, f.Channels, f.Priorities = teams, ticket.Channels, []string{"low", "normal", "high", "urgent"}
+	return h.render(w, r, status, "ticket_new", page{P: pr, Agent: a, Title: pr.T("new.title"), Now: h.Now(), Data: f})
+}
+
+// ticketNew: GET /tickets/new — log a call, a walk-in or a chat on behalf
+// of a customer.
+func (h *handler) ticketNew(w http.ResponseWriter, r *http.Request) error {
+	f := newTicketForm{Channel: string(ticket.ChannelPhone), Priority: "normal"}
+	if a := current(r); len(a.TeamIDs) > 0 {
+		f.TeamID = a.TeamIDs[0]
+	}
+	return h.newTicketPage(w, r, http.StatusOK, f)
+}
+
+// ticketCreate: POST /tickets/new — finds or creates the contact by email.
+func (h *handler) ticketCreate(w http.ResponseWriter, r *http.Request) error {
+	if err := h.parseForm(w, r, 2<<20); err != nil {
+		return err
+	}
+	a := current(r)
+	pr := h.printer(r, a)
+	v := r.PostForm
+	f := newTicketForm{Email: strings.TrimSpace(v.Get("email")), Name: strings.TrimSpace(v.Get("name")), Channel: v.Get("channel"),
+		Subject: v.Get("subject"), Body: v.Get("body"), Priority: v.Get("priority"), Errors: map[string]string{}}
+	f.TeamID, _ = strconv.ParseInt(v.Get("team_id"), 10, 64)
+	nt := ticket.NewTicket{Subject: f.Subject, BodyText: f.Body, Requester: ticket.Requester{Email: f.Email, Name: f.Name},
+		Channel: ticket.Channel(f.Channel), TeamID: idOrNil(f.TeamID)}
+	if p, ok := ticket.ParsePriority(f.Priority); ok {
+		nt.Priority = &p
+	} else {
+		f.Errors["priority"] = pr.T("form.enum")
+	}
+	if len(f.Errors) == 0 {
+		res, err := h.Tickets.Create(r.Context(), ticket.AgentActor(a), nt)
+		if err == nil {
+			http.Redirect(w, r, "/tickets/"+strconv.FormatInt(res.Ticket.ID, 10), http.StatusSeeOther)
+			return nil
+		}
+		ps := problemsOf(err)
+		if ps == nil {
+			return err
+		}
+		for _, p := range ps {
+			field := strings.TrimPrefix(strings.TrimSuffix(p.Field, "_id"), "requester.")
+			if _, seen := f.Errors[field]; !seen {
+				f.Errors[field] = pr.T("form." + p.Rule)
+			}
+		}
+	}
+	return h.newTicketPage(w, r, http.StatusUnprocessableEntity, f)
+}

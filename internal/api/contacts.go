@@ -223,3 +223,31 @@ func (h *handler) deleteOrganisation(w http.ResponseWriter, r *http.Request) err
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
+
+type mergeContactIn struct {
+	From int64 `json:"from"`
+}
+
+// mergeContact: POST /api/v1/contacts/{id}/merge {"from": D} — the duplicate
+// D is folded into contact {id}.
+func (h *handler) mergeContact(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var in mergeContactIn
+	if err := h.decode(w, r, &in); err != nil {
+		return err
+	}
+	if in.From <= 0 {
+		return fault.Field("from", "required", "give the id of the duplicate contact")
+	}
+	if _, err := h.Store.MergeContacts(r.Context(), id, in.From, actorOf(r), h.now()); err != nil {
+		return err
+	}
+	c, err := h.Store.Contact(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	return httpx.JSON(w, http.StatusOK, contactJSON(c))
+}

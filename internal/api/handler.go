@@ -46,6 +46,7 @@ type Store interface {
 	Contacts(ctx context.Context, f contact.Filter) ([]contact.Contact, error)
 	CreateContact(ctx context.Context, c *contact.Contact) error
 	UpdateContact(ctx context.Context, c *contact.Contact) error
+	MergeContacts(ctx context.Context, into, from int64, actor ticket.Actor, now time.Time) (int, error)
 
 	Organisation(ctx context.Context, id int64) (*contact.Organisation, error)
 	Organisations(ctx context.Context, limit, offset int) ([]contact.Organisation, error)

@@ -49,6 +49,7 @@ func Routes() []Route {
 		{"POST", "/api/v1/contacts", Agent, (*handler).createContact},
 		{"GET", "/api/v1/contacts/{id}", Agent, (*handler).getContact},
 		{"PATCH", "/api/v1/contacts/{id}", Agent, (*handler).updateContact},
+		{"POST", "/api/v1/contacts/{id}/merge", Lead, (*handler).mergeContact},
 
 		{"GET", "/api/v1/organisations", Agent, (*handler).listOrganisations},
 		{"POST", "/api/v1/organisations", Agent, (*handler).createOrganisation},

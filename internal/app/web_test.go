@@ -138,3 +138,43 @@ func TestWorkspaceNewTicket(t *testing.T) {
 		}
 	})
 }
+
+func TestWorkspaceContacts(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		k := newDesk(t, db)
+		keep := k.must(201, "admin", "POST", "/api/v1/contacts", map[string]any{"name": "Lucia Ferri", "emails": []string{"lucia@example.it"}}).num("id")
+		dup := k.must(201, "admin", "POST", "/api/v1/contacts", map[string]any{"name": "L. Ferri", "emails": []string{"l.ferri@ufficio.it"}}).num("id")
+		k.must(201, "admin", "POST", "/api/v1/tickets", map[string]any{"subject": "Rimborso", "body": "x", "requester": map[string]any{"id": dup}, "team_id": k.teamID})
+
+		agentB, leadB := newBrowser(t, k), newBrowser(t, k)
+		for who, b := range map[string]*browser{"agent": agentB, "lead": leadB} {
+			if st, _, _ := b.req("POST", "/login", url.Values{"email": {who + "@example.com"}, "password": {"password-" + who}}, ""); st != http.StatusSeeOther {
+				t.Fatalf("%s sign in: %d", who, st)
+			}
+		}
+		if st, _, body := agentB.req("GET", "/contacts?q=luc", nil, ""); st != 200 || !strings.Contains(body, "Lucia Ferri") || strings.Contains(body, "L. Ferri") {
+			t.Fatalf("search: %d %s", st, body)
+		}
+		path := fmt.Sprintf("/contacts/%d", keep)
+		st, _, body := agentB.req("POST", path, url.Values{"name": {"Lucia Ferri"}, "emails": {"lucia@example.it\nnon valida"}, "notes": {"Cliente storico"}}, "")
+		if st != 422 || !strings.Contains(body, "Scrivi un indirizzo email valido.") || !strings.Contains(body, "Cliente storico") {
+			t.Fatalf("bad email kept with error: %d %s", st, body)
+		}
+		if _, _, body := agentB.req("GET", path, nil, ""); strings.Contains(body, `action="/contacts/`+fmt.Sprint(keep)+`/merge"`) {
+			t.Error("agents must not see the merge form")
+		}
+		st, _, body = agentB.req("POST", path+"/merge", url.Values{"from": {"l.ferri@ufficio.it"}}, "")
+		if st != 403 || !strings.Contains(body, "Accesso negato") || strings.Contains(body, "goroutine") {
+			t.Fatalf("agent merging: %d %s", st, body)
+		}
+		st, h, _ := leadB.req("POST", path+"/merge", url.Values{"from": {"L.Ferri@ufficio.it"}}, "")
+		if st != http.StatusSeeOther {
+			t.Fatalf("lead merging: %d", st)
+		}
+		_, _, body = leadB.req("GET", h.Get("Location"), nil, "")
+		if !strings.Contains(body, "Duplicato unito.") || !strings.Contains(body, "Rimborso") || !strings.Contains(body, "l.ferri@ufficio.it") {
+			t.Fatalf("after merge: %s", body)
+		}
+		k.must(404, "admin", "GET", fmt.Sprintf("/api/v1/contacts/%d", dup), nil)
+	})
+}

@@ -57,6 +57,7 @@ type Deps struct {
 	Auth          *auth.Service
 	Tickets       *ticket.Service
 	Store         Store
+	Contacts      ContactStore
 	I18n          *i18n.Bundle
 	Hub           *live.Hub
 	Log           *slog.Logger
@@ -125,7 +126,7 @@ func newHandler(d Deps) (*handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parsing layout: %w", err)
 	}
-	for _, page := range []string{"login", "inbox", "ticket", "ticket_new", "error"} {
+	for _, page := range []string{"login", "inbox", "ticket", "ticket_new", "contacts", "contact", "error"} {
 		t, err := template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+page+".html")
 		if err != nil {
 			return nil, fmt.Errorf("parsing %s: %w", page, err)

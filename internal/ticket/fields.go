@@ -3,7 +3,6 @@ package ticket
 import (
 	"database/sql/driver"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"regexp"
@@ -51,19 +50,12 @@ func (l StringList) Value() (driver.Value, error) {
 
 // Scan implements sql.Scanner.
 func (l *StringList) Scan(src any) error {
-	var b []byte
-	switch v := src.(type) {
-	case string:
-		b = []byte(v)
-	case []byte:
-		b = v
-	case nil:
-		*l = StringList{}
-		return nil
-	default:
-		return errors.New("string list: unsupported type")
+	out := []string{}
+	if err := scanJSON("string list", src, &out); err != nil {
+		return err
 	}
-	return json.Unmarshal(b, (*[]string)(l))
+	*l = out
+	return nil
 }
 
 // FieldDef defines a custom field admins add to tickets.

@@ -10,7 +10,6 @@ package ticket
 import (
 	"database/sql/driver"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -144,6 +143,17 @@ func (f Fields) Value() (driver.Value, error) {
 
 // Scan implements sql.Scanner.
 func (f *Fields) Scan(src any) error {
+	m := map[string]any{}
+	if err := scanJSON("ticket fields", src, &m); err != nil {
+		return err
+	}
+	*f = m
+	return nil
+}
+
+// scanJSON decodes a JSON text column (string or bytes; NULL leaves dst
+// as it is) into dst.
+func scanJSON(what string, src, dst any) error {
 	var b []byte
 	switch v := src.(type) {
 	case string:
@@ -151,16 +161,13 @@ func (f *Fields) Scan(src any) error {
 	case []byte:
 		b = v
 	case nil:
-		*f = Fields{}
 		return nil
 	default:
-		return errors.New("ticket fields: unsupported type")
+		return fmt.Errorf("%s: unsupported column type %T", what, src)
 	}
-	m := map[string]any{}
-	if err := json.Unmarshal(b, &m); err != nil {
-		return fmt.Errorf("ticket fields: %w", err)
+	if err := json.Unmarshal(b, dst); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
 	}
-	*f = m
 	return nil
 }
 

@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"github.com/sportello/sportello/internal/agent"
 	"net/http"
 	"strconv"
 	"strings"
@@ -162,17 +163,27 @@ func (h *handler) ticketTake(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// ticketDraft: POST /tickets/{number}/draft — the composer's autosave.
-func (h *handler) ticketDraft(w http.ResponseWriter, r *http.Request) error {
+// visibleTicketForm reads a small form posted about a ticket the agent may
+// see, returning the ticket number and the agent.
+func (h *handler) visibleTicketForm(w http.ResponseWriter, r *http.Request, limit int64) (int64, *agent.Agent, error) {
 	n, err := ticketNumber(r)
 	if err != nil {
-		return err
+		return 0, nil, err
 	}
-	if err := h.parseForm(w, r, 2<<20); err != nil {
-		return err
+	if err := h.parseForm(w, r, limit); err != nil {
+		return 0, nil, err
 	}
 	a := current(r)
 	if _, err := h.Tickets.Get(r.Context(), ticket.AgentActor(a), n); err != nil {
+		return 0, nil, err
+	}
+	return n, a, nil
+}
+
+// ticketDraft: POST /tickets/{number}/draft — the composer's autosave.
+func (h *handler) ticketDraft(w http.ResponseWriter, r *http.Request) error {
+	n, a, err := h.visibleTicketForm(w, r, 2<<20)
+	if err != nil {
 		return err
 	}
 	kind := r.PostFormValue("kind")
@@ -188,15 +199,8 @@ func (h *handler) ticketDraft(w http.ResponseWriter, r *http.Request) error {
 
 // ticketPresence: POST /tickets/{number}/presence — viewing, typing or left.
 func (h *handler) ticketPresence(w http.ResponseWriter, r *http.Request) error {
-	n, err := ticketNumber(r)
+	n, a, err := h.visibleTicketForm(w, r, 4<<10)
 	if err != nil {
-		return err
-	}
-	if err := h.parseForm(w, r, 4<<10); err != nil {
-		return err
-	}
-	a := current(r)
-	if _, err := h.Tickets.Get(r.Context(), ticket.AgentActor(a), n); err != nil {
 		return err
 	}
 	state := r.PostFormValue("state")

@@ -178,3 +178,65 @@ func TestWorkspaceContacts(t *testing.T) {
 		k.must(404, "admin", "GET", fmt.Sprintf("/api/v1/contacts/%d", dup), nil)
 	})
 }
+
+// An agent edits their profile and password; an admin adds an agent, resets
+// a forgotten password and deactivates someone — from the browser.
+func TestWorkspaceProfileAndAgents(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		k := newDesk(t, db)
+		ag, admin := newBrowser(t, k), newBrowser(t, k)
+		for who, b := range map[string]*browser{"agent": ag, "admin": admin} {
+			if st, _, _ := b.req("POST", "/login", url.Values{"email": {who + "@example.com"}, "password": {"password-" + who}}, ""); st != http.StatusSeeOther {
+				t.Fatalf("%s sign in: %d", who, st)
+			}
+		}
+		st, _, body := ag.req("POST", "/profile", url.Values{"name": {"Agent Person"}, "language": {"en"}, "timezone": {"Mars/Olympus"}, "availability": {"away"}}, "")
+		if st != 422 || !strings.Contains(body, `id="tz-error">Fuso orario sconosciuto`) || !strings.Contains(body, `value="Mars/Olympus"`) {
+			t.Fatalf("bad time zone: %d %s", st, body)
+		}
+		if st, _, _ := ag.req("POST", "/profile", url.Values{"name": {"Agent Person"}, "language": {"en"}, "timezone": {"Europe/London"}, "availability": {"away"}}, ""); st != http.StatusSeeOther {
+			t.Fatalf("profile: %d", st)
+		}
+		if me := k.must(200, "agent", "GET", "/api/v1/me", nil); me.JSON["timezone"] != "Europe/London" || me.JSON["availability"] != "away" || me.JSON["language"] != "en" {
+			t.Errorf("profile not saved: %s", me)
+		}
+		if st, _, body := ag.req("POST", "/profile/password", url.Values{"current_password": {"nope"}, "new_password": {"another-long-password"}}, ""); st != 422 || !strings.Contains(body, "The current password is wrong.") {
+			t.Fatalf("wrong current password: %d", st)
+		}
+		if st, _, _ := ag.req("POST", "/profile/password", url.Values{"current_password": {"password-agent"}, "new_password": {"another-long-password"}}, ""); st != http.StatusSeeOther {
+			t.Fatalf("password change: %d", st)
+		}
+		if st, _, body := ag.req("GET", "/admin/agents", nil, ""); st != 403 || !strings.Contains(body, "Access denied") {
+			t.Fatalf("agent on the admin page: %d", st)
+		}
+		st, _, body = admin.req("POST", "/admin/agents", url.Values{"name": {"Nuova Persona"}, "email": {"nuova@example.com"}, "role": {"agent"}, "language": {"it"}}, "")
+		if st != 200 || !strings.Contains(body, "data-password") {
+			t.Fatalf("add agent: %d %s", st, body)
+		}
+		st, _, body = admin.req("POST", "/admin/agents", url.Values{"name": {"Doppia"}, "email": {"nuova@example.com"}, "role": {"agent"}, "language": {"it"}}, "")
+		if st != 422 || !strings.Contains(body, "a-email-error") {
+			t.Fatalf("duplicate email: %d", st)
+		}
+		lead := k.agents["lead"].ID
+		st, _, body = admin.req("POST", fmt.Sprintf("/admin/agents/%d", lead), url.Values{"action": {"reset"}}, "")
+		pw := body[strings.Index(body, "data-password>")+len("data-password>"):]
+		pw = pw[:strings.Index(pw, "<")]
+		if st != 200 || len(pw) < 10 {
+			t.Fatalf("reset: %d %q", st, pw)
+		}
+		lb := newBrowser(t, k)
+		if st, _, _ := lb.req("POST", "/login", url.Values{"email": {"lead@example.com"}, "password": {pw}}, ""); st != http.StatusSeeOther {
+			t.Fatalf("sign in with the reset password: %d", st)
+		}
+		if st, _, _ := admin.req("POST", fmt.Sprintf("/admin/agents/%d", lead), url.Values{"role": {"lead"}}, ""); st != http.StatusSeeOther {
+			t.Fatalf("deactivate: %d", st)
+		}
+		if st, h, _ := lb.req("GET", "/", nil, ""); st != http.StatusSeeOther || h.Get("Location") != "/login" {
+			t.Fatalf("a deactivated agent keeps their session: %d", st)
+		}
+		st, _, body = admin.req("POST", fmt.Sprintf("/admin/agents/%d", k.agents["admin"].ID), url.Values{"role": {"agent"}, "active": {"on"}}, "")
+		if st != 409 || !strings.Contains(body, "almeno un amministratore") {
+			t.Fatalf("last admin demoted: %d", st)
+		}
+	})
+}

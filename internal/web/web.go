@@ -58,6 +58,7 @@ type Deps struct {
 	Tickets       *ticket.Service
 	Store         Store
 	Contacts      ContactStore
+	Accounts      AccountStore
 	I18n          *i18n.Bundle
 	Hub           *live.Hub
 	Log           *slog.Logger
@@ -115,6 +116,7 @@ func newHandler(d Deps) (*handler, error) {
 	funcs := template.FuncMap{
 		"asset": func(name string) string { return "/static/" + h.assets[name].hashed },
 		"has":   func(ids []int64, id int64) bool { return slices.Contains(ids, id) },
+		"list":  func(xs ...string) []string { return xs },
 		"deref": func(p *int64) int64 {
 			if p == nil {
 				return 0
@@ -126,7 +128,7 @@ func newHandler(d Deps) (*handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parsing layout: %w", err)
 	}
-	for _, page := range []string{"login", "inbox", "ticket", "ticket_new", "contacts", "contact", "error"} {
+	for _, page := range []string{"login", "inbox", "ticket", "ticket_new", "contacts", "contact", "profile", "agents", "error"} {
 		t, err := template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+page+".html")
 		if err != nil {
 			return nil, fmt.Errorf("parsing %s: %w", page, err)

@@ -127,6 +127,7 @@ type Desk struct {
 	Log     *slog.Logger
 	Now     func() time.Time
 	handler http.Handler
+	node    string // this process, to ignore its own relayed events
 }
 
 // New opens the database, applies migrations and builds every service and
@@ -152,7 +153,12 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Desk, error) {
 		return nil, err
 	}
 	d := &Desk{Cfg: cfg, Store: st, Files: files, Metrics: metrics.New(), Log: opt.Log, Now: opt.Now}
-	d.Hub = live.NewHub(opt.Now)
+	d.node = newNodeID()
+	var relay func(live.Event)
+	if st.CanNotify() {
+		relay = d.relayOut
+	}
+	d.Hub = live.NewHub(opt.Now, relay)
 	d.Tickets = ticket.NewService(st, files, opt.Now, ticket.Options{OnChange: d.Hub.TicketChanged})
 	d.Auth = auth.NewService(st, opt.Now, opt.Auth)
 	if d.I18n, err = i18n.New(); err != nil {
@@ -294,6 +300,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdio
 	bg, stopBg := context.WithCancel(ctx)
 	defer stopBg()
 	go d.sessionJanitor(bg)
+	go d.RelayIn(bg)
 	go d.autoClose(bg)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

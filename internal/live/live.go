@@ -4,9 +4,9 @@
 // ticket; pages then fetch what changed through their normal, permission-
 // checked routes, so an event never carries data the viewer may not see.
 //
-// The hub is per process: with several nodes, an agent sees live the
-// changes made through the node serving them (relaying between nodes over
-// PostgreSQL LISTEN/NOTIFY is still to be built).
+// The hub is per process. With several nodes on PostgreSQL, each hub hands
+// the events that start on its node to a relay (LISTEN/NOTIFY, wired in app)
+// and receives the other nodes' events through Deliver.
 package live
 
 import (
@@ -36,16 +36,39 @@ const PresenceTTL = 45 * time.Second
 
 // Hub fans events out to subscribers.
 type Hub struct {
-	now func() time.Time
+	now   func() time.Time
+	relay func(Event) // events that start here, for the other nodes
 
 	mu       sync.Mutex
 	subs     map[chan Event]struct{}
 	presence map[int64][]Presence
 }
 
-// NewHub builds a hub; now is the clock.
-func NewHub(now func() time.Time) *Hub {
-	return &Hub{now: now, subs: map[chan Event]struct{}{}, presence: map[int64][]Presence{}}
+// NewHub builds a hub; now is the clock; relay, when not nil, receives the
+// events that start on this node so that other nodes can Deliver them.
+func NewHub(now func() time.Time, relay func(Event)) *Hub {
+	return &Hub{now: now, relay: relay, subs: map[chan Event]struct{}{}, presence: map[int64][]Presence{}}
+}
+
+// Deliver takes an event that started on another node: ticket events go to
+// the subscribers, presence replaces this node's view of the ticket.
+func (h *Hub) Deliver(e Event) {
+	if e.Type == "presence" {
+		h.mu.Lock()
+		until := h.now().Add(PresenceTTL)
+		list := make([]Presence, len(e.Agents))
+		for i, p := range e.Agents {
+			p.until = until
+			list[i] = p
+		}
+		if len(list) == 0 {
+			delete(h.presence, e.Ticket)
+		} else {
+			h.presence[e.Ticket] = list
+		}
+		h.mu.Unlock()
+	}
+	h.Publish(e)
 }
 
 // Subscribe returns a channel of events; call the returned func to stop.
@@ -77,7 +100,11 @@ func (h *Hub) Publish(e Event) {
 
 // TicketChanged is the hook the ticket service calls after a commit.
 func (h *Hub) TicketChanged(id int64, what string) {
-	h.Publish(Event{Type: "ticket", Ticket: id, What: what})
+	e := Event{Type: "ticket", Ticket: id, What: what}
+	h.Publish(e)
+	if h.relay != nil {
+		h.relay(e)
+	}
 }
 
 // SetPresence records that an agent is viewing or typing on a ticket
@@ -101,6 +128,9 @@ func (h *Hub) SetPresence(ticketID, agentID int64, name, state string) {
 		e.Agents = []Presence{}
 	}
 	h.Publish(e)
+	if h.relay != nil {
+		h.relay(e)
+	}
 }
 
 // Presence lists who is on a ticket now.

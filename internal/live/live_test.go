@@ -7,7 +7,7 @@ import (
 
 func TestHub(t *testing.T) {
 	now := time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC)
-	h := NewHub(func() time.Time { return now })
+	h := NewHub(func() time.Time { return now }, nil)
 	ch, stop := h.Subscribe()
 	defer stop()
 	h.TicketChanged(7, "reply")

@@ -240,3 +240,50 @@ func TestWorkspaceProfileAndAgents(t *testing.T) {
 		}
 	})
 }
+
+func TestWorkspaceBulkAndMerge(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		k := newDesk(t, db)
+		var ids []int64
+		for i := 0; i < 3; i++ {
+			ids = append(ids, k.must(201, "admin", "POST", "/api/v1/tickets", map[string]any{"subject": fmt.Sprint("Richiesta ", i), "body": "x",
+				"requester": map[string]any{"email": fmt.Sprintf("c%d@example.com", i)}, "team_id": k.teamID}).num("number"))
+		}
+		k.must(200, "admin", "PATCH", fmt.Sprintf("/api/v1/tickets/%d", ids[2]), map[string]any{"status": "solved"})
+		k.must(200, "admin", "PATCH", fmt.Sprintf("/api/v1/tickets/%d", ids[2]), map[string]any{"status": "closed"})
+		b := newBrowser(t, k)
+		if st, _, _ := b.req("POST", "/login", url.Values{"email": {"agent@example.com"}, "password": {"password-agent"}}, ""); st != http.StatusSeeOther {
+			t.Fatal("sign in")
+		}
+		form := url.Values{"view": {"teams"}, "status": {"pending"}, "assignee": {"me"}, "add_tag": {"richiamare"}}
+		for _, id := range ids {
+			form.Add("ids", fmt.Sprint(id))
+		}
+		st, h, _ := b.req("POST", "/tickets/bulk", form, "")
+		if st != http.StatusSeeOther {
+			t.Fatalf("bulk: %d", st)
+		}
+		_, _, body := b.req("GET", h.Get("Location"), nil, "")
+		if !strings.Contains(body, "Aggiornati 2 ticket; 1 non ammettevano la modifica.") {
+			t.Fatalf("bulk result: %s", body)
+		}
+		for _, id := range ids[:2] {
+			got := k.must(200, "agent", "GET", fmt.Sprintf("/api/v1/tickets/%d", id), nil)
+			if got.JSON["status"] != "pending" || got.num("assignee_id") != k.agents["agent"].ID || !strings.Contains(fmt.Sprint(got.JSON["tags"]), "richiamare") {
+				t.Errorf("bulk-changed ticket %d: %s", id, got)
+			}
+		}
+		// Merge from the ticket page.
+		st, _, body = b.req("POST", fmt.Sprintf("/tickets/%d/merge", ids[0]), url.Values{"into": {"999999"}}, "")
+		if st != 422 || !strings.Contains(body, `id="merge-error">Nessun ticket con questo numero.`) {
+			t.Fatalf("merge into nothing: %d", st)
+		}
+		st, h, _ = b.req("POST", fmt.Sprintf("/tickets/%d/merge", ids[0]), url.Values{"into": {fmt.Sprint(ids[1])}}, "")
+		if st != http.StatusSeeOther || h.Get("Location") != fmt.Sprintf("/tickets/%d", ids[1]) {
+			t.Fatalf("merge: %d %s", st, h.Get("Location"))
+		}
+		if src := k.must(200, "agent", "GET", fmt.Sprintf("/api/v1/tickets/%d", ids[0]), nil); src.JSON["status"] != "closed" || src.num("merged_into") != ids[1] {
+			t.Errorf("merged source: %s", src)
+		}
+	})
+}

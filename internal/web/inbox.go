@@ -63,13 +63,14 @@ type inboxRow struct {
 }
 
 type inboxData struct {
-	Views      []viewLink
-	View, Sort string
-	Sorts      []sortLink
-	Rows       []inboxRow
-	Page       int
-	PrevPage   int
-	NextPage   int
+	Done, Failed int // the outcome of a bulk action, shown once
+	Views        []viewLink
+	View, Sort   string
+	Sorts        []sortLink
+	Rows         []inboxRow
+	Page         int
+	PrevPage     int
+	NextPage     int
 }
 
 type sortLink struct{ Key, Label string }
@@ -92,6 +93,8 @@ func (h *handler) inbox(w http.ResponseWriter, r *http.Request) error {
 	if !slices.Contains([]string{"-updated", "updated", "-created", "created", "-priority", "priority"}, d.Sort) {
 		d.Sort = "-updated"
 	}
+	d.Done, _ = strconv.Atoi(q.Get("done"))
+	d.Failed, _ = strconv.Atoi(q.Get("failed"))
 	if n, err := strconv.Atoi(q.Get("page")); err == nil && n > 1 && n < 100000 {
 		d.Page = n
 	}

@@ -34,6 +34,7 @@ type threadItem struct {
 // composer is the reply form's state: kept across a failed send.
 type composer struct {
 	Kind, Body, Status, Error string
+	MergeError, MergeInto     string // the merge form's state
 }
 
 // props is the properties form's state and its errors by field.

@@ -51,10 +51,20 @@ if (inbox) {
   const refresh = async () => {
     // Keep the agent's place: the same ticket stays selected.
     const keep = selected >= 0 && rows()[selected] ? rows()[selected].dataset.number : null;
+    // Keep the agent's bulk selection and half-filled bulk form too.
+    const picked = new Set([...inbox.querySelectorAll("[data-pick]:checked")].map((c) => c.value));
+    const bulk = inbox.querySelector("#bulk") ? new FormData(inbox.querySelector("#bulk")) : null;
     const q = new URLSearchParams({ view: inbox.dataset.view, sort: inbox.dataset.sort, page: inbox.dataset.page, partial: "1" });
     try {
       const frag = await fetchFragment("/?" + q);
       inbox.replaceChildren(frag);
+      inbox.querySelectorAll("[data-pick]").forEach((c) => { c.checked = picked.has(c.value); });
+      if (bulk) {
+        for (const name of ["status", "priority", "assignee", "add_tag"]) {
+          const el = inbox.querySelector(`#bulk [name=${name}]`);
+          if (el) el.value = bulk.get(name) || "";
+        }
+      }
       if (keep) {
         const i = rows().findIndex((r) => r.dataset.number === keep);
         if (i >= 0) select(i, false);
@@ -147,6 +157,12 @@ document.addEventListener("keydown", (e) => {
   switch (e.key) {
     case "j": select(selected + 1); break;
     case "k": select(selected - 1); break;
+    case "x": {
+      const r = rows()[selected];
+      const c = r && r.querySelector("[data-pick]");
+      if (c) c.checked = !c.checked; else handled = false;
+      break;
+    }
     case "Enter": {
       const r = rows()[selected];
       if (r) location.href = r.querySelector("[data-open]").href; else handled = false;

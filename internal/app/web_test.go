@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -285,5 +286,43 @@ func TestWorkspaceBulkAndMerge(t *testing.T) {
 		if src := k.must(200, "agent", "GET", fmt.Sprintf("/api/v1/tickets/%d", ids[0]), nil); src.JSON["status"] != "closed" || src.num("merged_into") != ids[1] {
 			t.Errorf("merged source: %s", src)
 		}
+	})
+}
+
+// Tokens from the browser: created with a name (errors next to it), shown
+// once, usable with the API, revoked.
+func TestWorkspaceTokens(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		k := newDesk(t, db)
+		b := newBrowser(t, k)
+		if st, _, _ := b.req("POST", "/login", url.Values{"email": {"lead@example.com"}, "password": {"password-lead"}}, ""); st != http.StatusSeeOther {
+			t.Fatal("sign in")
+		}
+		if st, _, body := b.req("POST", "/profile/tokens", url.Values{"name": {"  "}}, ""); st != 422 || !strings.Contains(body, "t-name-error") {
+			t.Fatalf("empty name: %d", st)
+		}
+		st, _, body := b.req("POST", "/profile/tokens", url.Values{"name": {"CRM"}}, "")
+		i := strings.Index(body, "data-token>")
+		if st != 200 || i < 0 {
+			t.Fatalf("create: %d %s", st, body)
+		}
+		secret := body[i+len("data-token>"):]
+		secret = secret[:strings.Index(secret, "<")]
+		k.token["crm"] = secret
+		k.must(200, "crm", "GET", "/api/v1/me", nil)
+		if _, _, body := b.req("GET", "/profile/tokens", nil, ""); strings.Contains(body, secret) || !strings.Contains(body, "CRM") {
+			t.Fatal("the list must name the token and never show its secret")
+		}
+		toks, _ := k.d.Store.Tokens(context.Background(), k.agents["lead"].ID)
+		var id int64
+		for _, tk := range toks {
+			if tk.Name == "CRM" {
+				id = tk.ID
+			}
+		}
+		if st, _, _ := b.req("POST", fmt.Sprintf("/profile/tokens/%d/revoke", id), url.Values{}, ""); st != http.StatusSeeOther {
+			t.Fatalf("revoke: %d", st)
+		}
+		k.must(401, "crm", "GET", "/api/v1/me", nil)
 	})
 }

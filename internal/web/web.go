@@ -52,6 +52,12 @@ type Store interface {
 	DeleteDraft(ctx context.Context, agentID, ticketID int64) error
 }
 
+// TokenStore lists and revokes an agent's API tokens.
+type TokenStore interface {
+	Tokens(ctx context.Context, agentID int64) ([]auth.Token, error)
+	DeleteToken(ctx context.Context, agentID, id int64) error
+}
+
 // Deps are what the workspace is built from.
 type Deps struct {
 	Auth          *auth.Service
@@ -59,6 +65,7 @@ type Deps struct {
 	Store         Store
 	Contacts      ContactStore
 	Accounts      AccountStore
+	Tokens        TokenStore
 	I18n          *i18n.Bundle
 	Hub           *live.Hub
 	Log           *slog.Logger
@@ -128,7 +135,7 @@ func newHandler(d Deps) (*handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parsing layout: %w", err)
 	}
-	for _, page := range []string{"login", "inbox", "ticket", "ticket_new", "contacts", "contact", "profile", "agents", "error"} {
+	for _, page := range []string{"login", "inbox", "ticket", "ticket_new", "contacts", "contact", "profile", "agents", "tokens", "error"} {
 		t, err := template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+page+".html")
 		if err != nil {
 			return nil, fmt.Errorf("parsing %s: %w", page, err)

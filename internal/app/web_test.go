@@ -326,3 +326,42 @@ func TestWorkspaceTokens(t *testing.T) {
 		k.must(401, "crm", "GET", "/api/v1/me", nil)
 	})
 }
+
+func TestWorkspaceTeams(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		k := newDesk(t, db)
+		other := k.must(201, "admin", "POST", "/api/v1/teams", map[string]any{"name": "Tecnico L2", "tier": 2}).num("id")
+		lead, admin := newBrowser(t, k), newBrowser(t, k)
+		for who, b := range map[string]*browser{"lead": lead, "admin": admin} {
+			if st, _, _ := b.req("POST", "/login", url.Values{"email": {who + "@example.com"}, "password": {"password-" + who}}, ""); st != http.StatusSeeOther {
+				t.Fatalf("%s sign in", who)
+			}
+		}
+		own := fmt.Sprintf("/admin/teams/%d", k.teamID)
+		st, _, body := lead.req("POST", own, url.Values{"name": {"Supporto L1"}, "tier": {"0"}, "languages": {"it, en"}, "topics": {"ordini"}}, "")
+		if st != 422 || !strings.Contains(body, "Fuori dall&#39;intervallo ammesso.") {
+			t.Fatalf("bad tier: %d %s", st, body)
+		}
+		form := url.Values{"name": {"Supporto L1"}, "tier": {"1"}, "languages": {"IT, en"}, "topics": {"ordini, spedizioni"},
+			"members": {fmt.Sprint(k.agents["lead"].ID), fmt.Sprint(k.agents["agent"].ID), fmt.Sprint(k.agents["admin"].ID)}}
+		if st, _, _ := lead.req("POST", own, form, ""); st != http.StatusSeeOther {
+			t.Fatalf("lead edits own team: %d", st)
+		}
+		tm := k.must(200, "admin", "GET", fmt.Sprintf("/api/v1/teams/%d", k.teamID), nil)
+		if fmt.Sprint(tm.JSON["languages"]) != "[it en]" || len(tm.JSON["member_ids"].([]any)) != 3 || fmt.Sprint(tm.JSON["topics"]) != "[ordini spedizioni]" {
+			t.Errorf("team after edit: %s", tm)
+		}
+		if st, _, body := lead.req("POST", fmt.Sprintf("/admin/teams/%d", other), form, ""); st != 403 || !strings.Contains(body, "Accesso negato") {
+			t.Fatalf("lead edits another team: %d", st)
+		}
+		if st, _, _ := lead.req("POST", "/admin/teams", url.Values{"name": {"Nuovo"}}, ""); st != 403 {
+			t.Fatalf("lead creates a team: %d", st)
+		}
+		if st, _, _ := admin.req("POST", "/admin/teams", url.Values{"name": {"Amministrazione"}}, ""); st != http.StatusSeeOther {
+			t.Fatalf("admin creates a team: %d", st)
+		}
+		if st, _, body := admin.req("POST", "/admin/teams", url.Values{"name": {"Amministrazione"}}, ""); st != 422 || !strings.Contains(body, "new-team-error") {
+			t.Fatalf("duplicate team: %d", st)
+		}
+	})
+}

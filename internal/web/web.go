@@ -66,6 +66,7 @@ type Deps struct {
 	Contacts      ContactStore
 	Accounts      AccountStore
 	Tokens        TokenStore
+	Teams         TeamStore
 	I18n          *i18n.Bundle
 	Hub           *live.Hub
 	Log           *slog.Logger
@@ -135,7 +136,7 @@ func newHandler(d Deps) (*handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parsing layout: %w", err)
 	}
-	for _, page := range []string{"login", "inbox", "ticket", "ticket_new", "contacts", "contact", "profile", "agents", "tokens", "error"} {
+	for _, page := range []string{"login", "inbox", "ticket", "ticket_new", "contacts", "contact", "profile", "agents", "tokens", "teams", "error"} {
 		t, err := template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+page+".html")
 		if err != nil {
 			return nil, fmt.Errorf("parsing %s: %w", page, err)

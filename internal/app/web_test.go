@@ -365,3 +365,49 @@ func TestWorkspaceTeams(t *testing.T) {
 		}
 	})
 }
+
+func TestWorkspaceCustomFields(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		k := newDesk(t, db)
+		k.must(201, "admin", "POST", "/api/v1/fields", map[string]any{"key": "prodotto", "label": "Prodotto", "type": "select", "options": []string{"Casa", "Pro"}})
+		k.must(201, "admin", "POST", "/api/v1/fields", map[string]any{"key": "importo", "label": "Importo", "type": "number"})
+		k.must(201, "admin", "POST", "/api/v1/fields", map[string]any{"key": "scadenza", "label": "Scadenza", "type": "date"})
+		num := k.must(201, "agent", "POST", "/api/v1/tickets", map[string]any{"subject": "Rimborso", "body": "x",
+			"requester": map[string]any{"email": "cf@example.com"}, "team_id": k.teamID}).num("number")
+		b := newBrowser(t, k)
+		if st, _, _ := b.req("POST", "/login", url.Values{"email": {"agent@example.com"}, "password": {"password-agent"}}, ""); st != http.StatusSeeOther {
+			t.Fatal("sign in")
+		}
+		path := fmt.Sprintf("/tickets/%d", num)
+		if _, _, body := b.req("GET", path, nil, ""); !strings.Contains(body, `name="cf_prodotto"`) || !strings.Contains(body, `type="date"`) {
+			t.Fatalf("custom fields not in the form: %s", body)
+		}
+		base := url.Values{"status": {"new"}, "priority": {"normal"}, "team_id": {fmt.Sprint(k.teamID)}, "assignee_id": {"0"}, "tags": {""}}
+		bad := url.Values{}
+		for key, v := range base {
+			bad[key] = v
+		}
+		bad.Set("cf_prodotto", "Pro")
+		bad.Set("cf_importo", "dieci euro")
+		bad.Set("cf_scadenza", "2026-12-31")
+		st, _, body := b.req("POST", path, bad, "")
+		if st != 422 || !strings.Contains(body, `id="cf-importo-error">Scrivi un numero`) || !strings.Contains(body, `value="dieci euro"`) {
+			t.Fatalf("bad number: %d %s", st, body)
+		}
+		if got := k.must(200, "agent", "GET", "/api/v1"+path, nil); len(got.JSON["custom_fields"].(map[string]any)) != 0 {
+			t.Fatalf("a refused form changed the ticket: %s", got)
+		}
+		bad.Set("cf_importo", "12,50")
+		if st, _, _ := b.req("POST", path, bad, ""); st != http.StatusSeeOther {
+			t.Fatalf("good values: %d", st)
+		}
+		cf := k.must(200, "agent", "GET", "/api/v1"+path, nil).JSON["custom_fields"].(map[string]any)
+		if cf["prodotto"] != "Pro" || cf["importo"] != 12.5 || cf["scadenza"] != "2026-12-31" {
+			t.Errorf("saved fields: %v", cf)
+		}
+		bad.Set("cf_prodotto", "Business")
+		if st, _, body := b.req("POST", path, bad, ""); st != 422 || !strings.Contains(body, `id="cf-prodotto-error">`) {
+			t.Fatalf("unknown option: %d", st)
+		}
+	})
+}

@@ -114,6 +114,9 @@ func (h *handler) ticketUpdate(w http.ResponseWriter, r *http.Request) error {
 			p.Tags = &tags
 		}
 	}
+	if err := h.customFieldPatch(r, t, &p, &pp); err != nil {
+		return err
+	}
 	if len(pp.Errors) == 0 {
 		_, err = h.Tickets.Update(r.Context(), actor, n, p)
 		for _, pb := range problemsOf(err) {
@@ -211,5 +214,44 @@ func (h *handler) ticketPresence(w http.ResponseWriter, r *http.Request) error {
 	}
 	h.Hub.SetPresence(n, a.ID, a.Name, state)
 	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// customFieldPatch reads the custom field inputs (cf_<key>) into the patch,
+// only for values that differ from the ticket's; numbers are parsed here so
+// that a typo is named next to its field.
+func (h *handler) customFieldPatch(r *http.Request, t *ticket.Ticket, p *ticket.Patch, pp *props) error {
+	defs, err := h.Tickets.FieldDefs(r.Context())
+	if err != nil {
+		return err
+	}
+	pp.Custom = map[string]string{}
+	for _, d := range defs {
+		name := "cf_" + d.Key
+		if !d.Active || !r.PostForm.Has(name) {
+			continue
+		}
+		raw := strings.TrimSpace(r.PostForm.Get(name))
+		pp.Custom[d.Key] = raw
+		if raw == fieldString(t.CustomFields[d.Key]) {
+			continue
+		}
+		var v any = raw
+		switch {
+		case raw == "":
+			v = nil
+		case d.Type == ticket.FieldNumber:
+			f, err := strconv.ParseFloat(strings.Replace(raw, ",", ".", 1), 64)
+			if err != nil {
+				pp.Errors["custom_fields."+d.Key] = "number"
+				continue
+			}
+			v = f
+		}
+		if p.CustomFields == nil {
+			p.CustomFields = map[string]any{}
+		}
+		p.CustomFields[d.Key] = v
+	}
 	return nil
 }

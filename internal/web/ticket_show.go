@@ -3,6 +3,7 @@ package web
 import (
 	"cmp"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -42,6 +43,14 @@ type props struct {
 	Status, Priority, Tags string
 	TeamID, AssigneeID     int64
 	Errors                 map[string]string
+	Custom                 map[string]string // custom field values as typed
+}
+
+// fieldView is one custom field in the properties form.
+type fieldView struct {
+	Key, Label, Type string
+	Options          []string
+	Value, Error     string
 }
 
 type ticketData struct {
@@ -60,6 +69,7 @@ type ticketData struct {
 	Props       props
 	Presence    []live.Presence
 	Me          int64
+	Fields      []fieldView
 }
 
 func ticketNumber(r *http.Request) (int64, error) {
@@ -214,6 +224,21 @@ func (h *handler) ticketPage(w http.ResponseWriter, r *http.Request, n int64, st
 	if h.Hub != nil {
 		d.Presence = h.Hub.Presence(t.ID)
 	}
+	defs, err := h.Tickets.FieldDefs(ctx)
+	if err != nil {
+		return err
+	}
+	for _, def := range defs {
+		if !def.Active {
+			continue
+		}
+		fv := fieldView{Key: def.Key, Label: def.Label, Type: string(def.Type), Options: def.Options, Value: fieldString(t.CustomFields[def.Key])}
+		if v, ok := d.Props.Custom[def.Key]; ok {
+			fv.Value = v
+		}
+		fv.Error = d.Props.Errors["custom_fields."+def.Key]
+		d.Fields = append(d.Fields, fv)
+	}
 	pg := page{P: pr, Agent: a, Title: "#" + strconv.FormatInt(t.ID, 10) + " " + t.Subject, Now: now, Data: d}
 	if r.Method == http.MethodGet && r.URL.Query().Get("partial") == "thread" {
 		return h.renderPart(w, r, http.StatusOK, "ticket", "thread", pg)
@@ -261,4 +286,17 @@ func eventLabel(t func(string, ...any) string, e ticket.Event, agents map[int64]
 		return t("event.reopened")
 	}
 	return ""
+}
+
+// fieldString shows a stored custom field value in a form input.
+func fieldString(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	case string:
+		return x
+	}
+	return fmt.Sprint(v)
 }

@@ -411,3 +411,53 @@ func TestWorkspaceCustomFields(t *testing.T) {
 		}
 	})
 }
+
+func TestWorkspaceFieldsAndTags(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		k := newDesk(t, db)
+		admin, ag := newBrowser(t, k), newBrowser(t, k)
+		for who, b := range map[string]*browser{"admin": admin, "agent": ag} {
+			if st, _, _ := b.req("POST", "/login", url.Values{"email": {who + "@example.com"}, "password": {"password-" + who}}, ""); st != http.StatusSeeOther {
+				t.Fatalf("%s sign in", who)
+			}
+		}
+		if st, _, _ := ag.req("GET", "/admin/fields", nil, ""); st != 403 {
+			t.Fatalf("agent on the settings page: %d", st)
+		}
+		st, _, body := admin.req("POST", "/admin/fields", url.Values{"label": {"Prodotto"}, "key": {"Prodotto!"}, "type": {"select"}, "options": {"Casa\nPro"}}, "")
+		if st != 422 || !strings.Contains(body, `id="f-key-error">Usa solo lettere minuscole`) || !strings.Contains(body, "Casa\nPro") {
+			t.Fatalf("bad key: %d %s", st, body)
+		}
+		if st, _, _ := admin.req("POST", "/admin/fields", url.Values{"label": {"Prodotto"}, "key": {"prodotto"}, "type": {"select"}, "options": {"Casa\nPro"}, "required": {"on"}}, ""); st != http.StatusSeeOther {
+			t.Fatalf("add field: %d", st)
+		}
+		fields := k.must(200, "agent", "GET", "/api/v1/fields", nil)
+		if !strings.Contains(fields.String(), `"key":"prodotto"`) || !strings.Contains(fields.String(), `"options":["Casa","Pro"]`) || !strings.Contains(fields.String(), `"required":true`) {
+			t.Fatalf("fields: %s", fields)
+		}
+		id := int64(fields.JSON["items"].([]any)[0].(map[string]any)["id"].(float64))
+		if st, _, _ := admin.req("POST", fmt.Sprintf("/admin/fields/%d/toggle", id), url.Values{}, ""); st != http.StatusSeeOther {
+			t.Fatal("toggle")
+		}
+		if f := k.must(200, "agent", "GET", fmt.Sprintf("/api/v1/fields/%d", id), nil); f.JSON["active"] != false {
+			t.Errorf("field not retired: %s", f)
+		}
+		if st, _, _ := admin.req("POST", "/admin/tags", url.Values{"name": {"Richiamare Cliente"}}, ""); st != http.StatusSeeOther {
+			t.Fatal("add tag")
+		}
+		if st, _, body := admin.req("POST", "/admin/tags", url.Values{"name": {"richiamare cliente"}}, ""); st != 422 || !strings.Contains(body, `id="tag-error"`) {
+			t.Fatalf("duplicate tag: %d", st)
+		}
+		tags := k.must(200, "agent", "GET", "/api/v1/tags", nil)
+		if !strings.Contains(tags.String(), `"name":"richiamare-cliente"`) {
+			t.Fatalf("tags: %s", tags)
+		}
+		tid := int64(tags.JSON["items"].([]any)[0].(map[string]any)["id"].(float64))
+		if st, _, _ := admin.req("POST", fmt.Sprintf("/admin/tags/%d/delete", tid), url.Values{}, ""); st != http.StatusSeeOther {
+			t.Fatal("delete tag")
+		}
+		if tags := k.must(200, "agent", "GET", "/api/v1/tags", nil); len(tags.JSON["items"].([]any)) != 0 {
+			t.Errorf("tag not deleted: %s", tags)
+		}
+	})
+}

@@ -255,3 +255,6 @@ func (h *handler) customFieldPatch(r *http.Request, t *ticket.Ticket, p *ticket.
 	}
 	return nil
 }
+
+// problemField is a one-field validation error.
+func problemField(field, rule string) error { return fault.Field(field, rule, rule) }

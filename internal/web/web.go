@@ -67,6 +67,7 @@ type Deps struct {
 	Accounts      AccountStore
 	Tokens        TokenStore
 	Teams         TeamStore
+	Settings      SettingsStore
 	I18n          *i18n.Bundle
 	Hub           *live.Hub
 	Log           *slog.Logger
@@ -136,7 +137,7 @@ func newHandler(d Deps) (*handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parsing layout: %w", err)
 	}
-	for _, page := range []string{"login", "inbox", "ticket", "ticket_new", "contacts", "contact", "profile", "agents", "tokens", "teams", "error"} {
+	for _, page := range []string{"login", "inbox", "ticket", "ticket_new", "contacts", "contact", "profile", "agents", "tokens", "teams", "fields", "error"} {
 		t, err := template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+page+".html")
 		if err != nil {
 			return nil, fmt.Errorf("parsing %s: %w", page, err)

@@ -48,6 +48,17 @@ func (b *browser) req(method, path string, form url.Values, lang string) (int, h
 	return res.StatusCode, res.Header, string(raw)
 }
 
+// signedIn returns a browser signed in through the form as the test
+// agent of role who.
+func signedIn(t *testing.T, k *desk, who string) *browser {
+	t.Helper()
+	b := newBrowser(t, k)
+	if st, _, _ := b.req("POST", "/login", url.Values{"email": {who + "@example.com"}, "password": {"password-" + who}}, ""); st != http.StatusSeeOther {
+		t.Fatalf("%s signs in: %d", who, st)
+	}
+	return b
+}
+
 // Sign-in through the HTML form: errors next to the field in the visitor's
 // language with the email kept; success lands on the start page in the
 // agent's language; the page carries a strict CSP and hashed assets.
@@ -113,10 +124,7 @@ func TestWorkspaceSignIn(t *testing.T) {
 func TestWorkspaceNewTicket(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db testdb.DB) {
 		k := newDesk(t, db)
-		b := newBrowser(t, k)
-		if st, _, _ := b.req("POST", "/login", url.Values{"email": {"agent@example.com"}, "password": {"password-agent"}}, ""); st != http.StatusSeeOther {
-			t.Fatalf("sign in: %d", st)
-		}
+		b := signedIn(t, k, "agent")
 		form := url.Values{"email": {"non-una-email"}, "name": {"Rosa Bianchi"}, "channel": {"phone"}, "priority": {"high"},
 			"team_id": {fmt.Sprint(k.teamID)}, "subject": {"Bolletta doppia"}, "body": {"Ha chiamato: le è arrivata due volte la bolletta."}}
 		st, _, body := b.req("POST", "/tickets/new", form, "")
@@ -147,12 +155,7 @@ func TestWorkspaceContacts(t *testing.T) {
 		dup := k.must(201, "admin", "POST", "/api/v1/contacts", map[string]any{"name": "L. Ferri", "emails": []string{"l.ferri@ufficio.it"}}).num("id")
 		k.must(201, "admin", "POST", "/api/v1/tickets", map[string]any{"subject": "Rimborso", "body": "x", "requester": map[string]any{"id": dup}, "team_id": k.teamID})
 
-		agentB, leadB := newBrowser(t, k), newBrowser(t, k)
-		for who, b := range map[string]*browser{"agent": agentB, "lead": leadB} {
-			if st, _, _ := b.req("POST", "/login", url.Values{"email": {who + "@example.com"}, "password": {"password-" + who}}, ""); st != http.StatusSeeOther {
-				t.Fatalf("%s sign in: %d", who, st)
-			}
-		}
+		agentB, leadB := signedIn(t, k, "agent"), signedIn(t, k, "lead")
 		if st, _, body := agentB.req("GET", "/contacts?q=luc", nil, ""); st != 200 || !strings.Contains(body, "Lucia Ferri") || strings.Contains(body, "L. Ferri") {
 			t.Fatalf("search: %d %s", st, body)
 		}
@@ -185,12 +188,7 @@ func TestWorkspaceContacts(t *testing.T) {
 func TestWorkspaceProfileAndAgents(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db testdb.DB) {
 		k := newDesk(t, db)
-		ag, admin := newBrowser(t, k), newBrowser(t, k)
-		for who, b := range map[string]*browser{"agent": ag, "admin": admin} {
-			if st, _, _ := b.req("POST", "/login", url.Values{"email": {who + "@example.com"}, "password": {"password-" + who}}, ""); st != http.StatusSeeOther {
-				t.Fatalf("%s sign in: %d", who, st)
-			}
-		}
+		ag, admin := signedIn(t, k, "agent"), signedIn(t, k, "admin")
 		st, _, body := ag.req("POST", "/profile", url.Values{"name": {"Agent Person"}, "language": {"en"}, "timezone": {"Mars/Olympus"}, "availability": {"away"}}, "")
 		if st != 422 || !strings.Contains(body, `id="tz-error">Fuso orario sconosciuto`) || !strings.Contains(body, `value="Mars/Olympus"`) {
 			t.Fatalf("bad time zone: %d %s", st, body)
@@ -252,10 +250,7 @@ func TestWorkspaceBulkAndMerge(t *testing.T) {
 		}
 		k.must(200, "admin", "PATCH", fmt.Sprintf("/api/v1/tickets/%d", ids[2]), map[string]any{"status": "solved"})
 		k.must(200, "admin", "PATCH", fmt.Sprintf("/api/v1/tickets/%d", ids[2]), map[string]any{"status": "closed"})
-		b := newBrowser(t, k)
-		if st, _, _ := b.req("POST", "/login", url.Values{"email": {"agent@example.com"}, "password": {"password-agent"}}, ""); st != http.StatusSeeOther {
-			t.Fatal("sign in")
-		}
+		b := signedIn(t, k, "agent")
 		form := url.Values{"view": {"teams"}, "status": {"pending"}, "assignee": {"me"}, "add_tag": {"richiamare"}}
 		for _, id := range ids {
 			form.Add("ids", fmt.Sprint(id))
@@ -294,10 +289,7 @@ func TestWorkspaceBulkAndMerge(t *testing.T) {
 func TestWorkspaceTokens(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db testdb.DB) {
 		k := newDesk(t, db)
-		b := newBrowser(t, k)
-		if st, _, _ := b.req("POST", "/login", url.Values{"email": {"lead@example.com"}, "password": {"password-lead"}}, ""); st != http.StatusSeeOther {
-			t.Fatal("sign in")
-		}
+		b := signedIn(t, k, "lead")
 		if st, _, body := b.req("POST", "/profile/tokens", url.Values{"name": {"  "}}, ""); st != 422 || !strings.Contains(body, "t-name-error") {
 			t.Fatalf("empty name: %d", st)
 		}
@@ -331,12 +323,7 @@ func TestWorkspaceTeams(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db testdb.DB) {
 		k := newDesk(t, db)
 		other := k.must(201, "admin", "POST", "/api/v1/teams", map[string]any{"name": "Tecnico L2", "tier": 2}).num("id")
-		lead, admin := newBrowser(t, k), newBrowser(t, k)
-		for who, b := range map[string]*browser{"lead": lead, "admin": admin} {
-			if st, _, _ := b.req("POST", "/login", url.Values{"email": {who + "@example.com"}, "password": {"password-" + who}}, ""); st != http.StatusSeeOther {
-				t.Fatalf("%s sign in", who)
-			}
-		}
+		lead, admin := signedIn(t, k, "lead"), signedIn(t, k, "admin")
 		own := fmt.Sprintf("/admin/teams/%d", k.teamID)
 		st, _, body := lead.req("POST", own, url.Values{"name": {"Supporto L1"}, "tier": {"0"}, "languages": {"it, en"}, "topics": {"ordini"}}, "")
 		if st != 422 || !strings.Contains(body, "Fuori dall&#39;intervallo ammesso.") {
@@ -374,10 +361,7 @@ func TestWorkspaceCustomFields(t *testing.T) {
 		k.must(201, "admin", "POST", "/api/v1/fields", map[string]any{"key": "scadenza", "label": "Scadenza", "type": "date"})
 		num := k.must(201, "agent", "POST", "/api/v1/tickets", map[string]any{"subject": "Rimborso", "body": "x",
 			"requester": map[string]any{"email": "cf@example.com"}, "team_id": k.teamID}).num("number")
-		b := newBrowser(t, k)
-		if st, _, _ := b.req("POST", "/login", url.Values{"email": {"agent@example.com"}, "password": {"password-agent"}}, ""); st != http.StatusSeeOther {
-			t.Fatal("sign in")
-		}
+		b := signedIn(t, k, "agent")
 		path := fmt.Sprintf("/tickets/%d", num)
 		if _, _, body := b.req("GET", path, nil, ""); !strings.Contains(body, `name="cf_prodotto"`) || !strings.Contains(body, `type="date"`) {
 			t.Fatalf("custom fields not in the form: %s", body)
@@ -415,12 +399,7 @@ func TestWorkspaceCustomFields(t *testing.T) {
 func TestWorkspaceFieldsAndTags(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db testdb.DB) {
 		k := newDesk(t, db)
-		admin, ag := newBrowser(t, k), newBrowser(t, k)
-		for who, b := range map[string]*browser{"admin": admin, "agent": ag} {
-			if st, _, _ := b.req("POST", "/login", url.Values{"email": {who + "@example.com"}, "password": {"password-" + who}}, ""); st != http.StatusSeeOther {
-				t.Fatalf("%s sign in", who)
-			}
-		}
+		admin, ag := signedIn(t, k, "admin"), signedIn(t, k, "agent")
 		if st, _, _ := ag.req("GET", "/admin/fields", nil, ""); st != 403 {
 			t.Fatalf("agent on the settings page: %d", st)
 		}

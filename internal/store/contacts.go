@@ -288,3 +288,13 @@ func (s *Store) organisations(ctx context.Context, rest string, args ...any) ([]
 	}
 	return out, nil
 }
+
+// FindOrganisations lists organisations whose name contains query
+// (case-insensitive; all when empty), by name.
+func (s *Store) FindOrganisations(ctx context.Context, query string, limit, offset int) ([]contact.Organisation, error) {
+	if query == "" {
+		return s.Organisations(ctx, limit, offset)
+	}
+	return s.organisations(ctx, `WHERE LOWER(name) LIKE ? ESCAPE '\' ORDER BY name, id LIMIT ? OFFSET ?`,
+		"%"+escapeLike(strings.ToLower(query))+"%", limit, offset)
+}

@@ -156,7 +156,9 @@ func (s *Store) migrator() (*goose.Provider, error) {
 	return goose.NewProvider(d, s.w.DB, sub)
 }
 
-// Migrate applies every pending migration.
+// Migrate applies every pending migration, then indexes for search any
+// tickets written before the search index existed (once; instant on a new
+// desk).
 func (s *Store) Migrate(ctx context.Context) (applied []int64, err error) {
 	p, err := s.migrator()
 	if err != nil {
@@ -176,6 +178,9 @@ func (s *Store) Migrate(ctx context.Context) (applied []int64, err error) {
 		if _, err := s.w.ExecContext(ctx, `PRAGMA analysis_limit=1000; ANALYZE`); err != nil {
 			return applied, fmt.Errorf("analysing after migrations: %w", err)
 		}
+	}
+	if _, err := s.BackfillSearch(ctx); err != nil {
+		return applied, err
 	}
 	return applied, nil
 }

@@ -106,7 +106,19 @@ var sortSQL = map[string]string{
 	"priority":  "priority ASC, updated_at DESC, id DESC",
 	"-number":   "id DESC",
 	"number":    "id ASC",
+	// Requester order reads the name of every requester in the queue: it
+	// costs a sort of the whole queue, unlike the orders above.
+	"requester":  "(SELECT LOWER(c.name) FROM contacts c WHERE c.id = requester_id) ASC, id DESC",
+	"-requester": "(SELECT LOWER(c.name) FROM contacts c WHERE c.id = requester_id) DESC, id DESC",
+	"relevance":  "score DESC, id DESC",
 }
+
+// searchCandidates caps how many of the newest matching tickets a text
+// search ranks: a word found in half the desk would otherwise make every
+// search rank hundreds of thousands of rows. Filters narrow the candidates
+// before the cap, so older tickets stay findable with a filter or a more
+// precise query.
+const searchCandidates = 2000
 
 // ticketWhere builds the WHERE clause (with leading " WHERE ") for f.
 func ticketWhere(f ticket.Filter) (string, []any) {
@@ -136,11 +148,23 @@ func ticketWhere(f ticket.Filter) (string, []any) {
 	if f.RequesterID != nil {
 		add("requester_id = ?", *f.RequesterID)
 	}
+	if f.OrgID != nil {
+		add("requester_id IN (SELECT id FROM contacts WHERE organisation_id = ?)", *f.OrgID)
+	}
 	if f.Channel != "" {
 		add("channel = ?", f.Channel)
 	}
 	if f.UpdatedAfter != nil {
 		add("updated_at > ?", utc(*f.UpdatedAfter))
+	}
+	if f.UpdatedBefore != nil {
+		add("updated_at < ?", utc(*f.UpdatedBefore))
+	}
+	if f.CreatedAfter != nil {
+		add("created_at >= ?", utc(*f.CreatedAfter))
+	}
+	if f.CreatedBefore != nil {
+		add("created_at < ?", utc(*f.CreatedBefore))
 	}
 	if f.Tag != "" {
 		add("EXISTS (SELECT 1 FROM ticket_tags tt JOIN tags g ON g.id = tt.tag_id WHERE tt.ticket_id = tickets.id AND g.name = ?)", strings.ToLower(f.Tag))
@@ -171,7 +195,9 @@ func (s *Store) Tickets(ctx context.Context, f ticket.Filter) ([]ticket.Ticket, 
 	}
 	var query string
 	var args []any
-	if len(f.Statuses) > 1 {
+	if !f.Text.Empty() {
+		query, args = s.searchQuery(f, order)
+	} else if len(f.Statuses) > 1 {
 		var parts []string
 		for i, st := range f.Statuses {
 			one := f
@@ -193,7 +219,19 @@ func (s *Store) Tickets(ctx context.Context, f ticket.Filter) ([]ticket.Ticket, 
 		return nil, err
 	}
 	var out []ticket.Ticket
-	if err := sqlx.SelectContext(ctx, s.r, &out, q, a...); err != nil {
+	if !f.Text.Empty() {
+		var hits []struct {
+			ticket.Ticket
+			Score float64 `db:"score"`
+		}
+		if err := sqlx.SelectContext(ctx, s.r, &hits, q, a...); err != nil {
+			return nil, fmt.Errorf("searching tickets: %w", err)
+		}
+		out = make([]ticket.Ticket, len(hits))
+		for i := range hits {
+			out[i] = hits[i].Ticket
+		}
+	} else if err := sqlx.SelectContext(ctx, s.r, &out, q, a...); err != nil {
 		return nil, fmt.Errorf("listing tickets: %w", err)
 	}
 	ptrs := make([]*ticket.Ticket, len(out))
@@ -203,12 +241,48 @@ func (s *Store) Tickets(ctx context.Context, f ticket.Filter) ([]ticket.Ticket, 
 	return out, s.loadSets(ctx, s.r, ptrs)
 }
 
+// searchQuery ranks the newest searchCandidates tickets that match f.Text
+// and the filters, then orders and pages them.
+func (s *Store) searchQuery(f ticket.Filter, order string) (string, []any) {
+	where, args := ticketWhere(f)
+	and := strings.Replace(where, " WHERE ", " AND ", 1)
+	cols := "tickets." + strings.ReplaceAll(strings.ReplaceAll(ticketCols, "\n", " "), ", ", ", tickets.")
+	if s.dialect == SQLite {
+		// bm25 is lower for better matches; its negation orders like ts_rank.
+		// The subject (title) weighs four times the messages.
+		inner := `SELECT ` + cols + `, -bm25(ticket_fts, 4.0, 1.0) AS score FROM ticket_fts JOIN tickets ON tickets.id = ticket_fts.rowid
+WHERE ticket_fts MATCH ?` + and + ` ORDER BY ticket_fts.rowid DESC LIMIT ?`
+		args = append([]any{f.Text.FTS5()}, args...)
+		args = append(args, searchCandidates)
+		return `SELECT * FROM (` + inner + `) AS hits ORDER BY ` + order + ` LIMIT ? OFFSET ?`, args
+	}
+	// The rank is computed after the cap: ts_rank reads each document.
+	inner := `SELECT ` + cols + ` FROM ticket_search s JOIN tickets ON tickets.id = s.ticket_id
+WHERE s.doc @@ to_tsquery('simple', ?)` + and + ` ORDER BY s.ticket_id DESC LIMIT ?`
+	// Placeholders in text order: the outer rank's query, the inner match's.
+	args = append([]any{f.Text.TSQuery(), f.Text.TSQuery()}, args...)
+	args = append(args, searchCandidates)
+	return `SELECT * FROM (SELECT hits.*, ts_rank(r.doc, to_tsquery('simple', ?)) AS score FROM (` + inner + `) AS hits
+JOIN ticket_search r ON r.ticket_id = hits.id) AS ranked ORDER BY ` + order + ` LIMIT ? OFFSET ?`, args
+}
+
 // CountMatching counts the tickets matching f (its order and page
 // ignored), stopping at f.Limit when it is positive so that a count over a
 // huge queue costs no more than reading that many index entries.
 func (s *Store) CountMatching(ctx context.Context, f ticket.Filter) (int64, error) {
 	where, args := ticketWhere(f)
 	query := `SELECT COUNT(*) FROM tickets` + where
+	if !f.Text.Empty() {
+		and := strings.Replace(where, " WHERE ", " AND ", 1)
+		if s.dialect == SQLite {
+			where = ` JOIN ticket_fts ON ticket_fts.rowid = tickets.id WHERE ticket_fts MATCH ?` + and
+			args = append([]any{f.Text.FTS5()}, args...)
+		} else {
+			where = ` JOIN ticket_search s ON s.ticket_id = tickets.id WHERE s.doc @@ to_tsquery('simple', ?)` + and
+			args = append([]any{f.Text.TSQuery()}, args...)
+		}
+		query = `SELECT COUNT(*) FROM tickets` + where
+	}
 	if f.Limit > 0 {
 		query = `SELECT COUNT(*) FROM (SELECT 1 FROM tickets` + where + ` LIMIT ?) AS capped`
 		args = append(args, f.Limit)
@@ -351,7 +425,10 @@ body_text, body_html, channel, meta, created_at) VALUES (?,?,?,?,?,?,?,?,?) RETU
 	if err != nil {
 		return fmt.Errorf("inserting message: %w", err)
 	}
-	return nil
+	if m.Kind == ticket.KindEvent {
+		return nil
+	}
+	return tx.Reindex(ctx, m.TicketID)
 }
 
 // InsertAttachment stores an attachment record and sets its ID.
@@ -370,7 +447,7 @@ func (tx *Tx) MoveMessages(ctx context.Context, from, to int64) error {
 	if _, err := tx.exec(ctx, `UPDATE messages SET ticket_id = ? WHERE ticket_id = ?`, to, from); err != nil {
 		return fmt.Errorf("moving messages: %w", err)
 	}
-	return nil
+	return tx.Reindex(ctx, from, to)
 }
 
 // InsertEvents appends events to tickets' histories in one statement.

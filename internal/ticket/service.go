@@ -10,6 +10,7 @@ import (
 
 	"github.com/sportello/sportello/internal/agent"
 	"github.com/sportello/sportello/internal/fault"
+	"github.com/sportello/sportello/internal/search"
 )
 
 // Store is what the ticket service needs from persistence. Reads run
@@ -43,6 +44,9 @@ type Tx interface {
 	TeamExists(ctx context.Context, id int64) (bool, error)
 	AgentActive(ctx context.Context, id int64) (bool, error)
 	TxFieldDefs(ctx context.Context) ([]FieldDef, error)
+	// Reindex rebuilds the search documents of tickets whose subject
+	// changed (new and moved messages are indexed by the store itself).
+	Reindex(ctx context.Context, ticketIDs ...int64) error
 }
 
 // Files stores attachment content, addressed by its SHA-256.
@@ -62,8 +66,17 @@ type Filter struct {
 	NoAssignee   bool
 	Tag          string
 	RequesterID  *int64
+	OrgID        *int64 // the requester's organisation
 	Channel      Channel
 	UpdatedAfter *time.Time
+	// UpdatedBefore, CreatedAfter and CreatedBefore bound the ranges a
+	// saved view may ask for (After inclusive, Before exclusive).
+	UpdatedBefore *time.Time
+	CreatedAfter  *time.Time
+	CreatedBefore *time.Time
+	// Text is a full-text query over subjects and messages; with it the
+	// default order is "relevance".
+	Text         search.Query
 	Sort         string // one of Sorts
 	Limit        int
 	Offset       int
@@ -71,8 +84,9 @@ type Filter struct {
 	IncludeMerge bool
 }
 
-// Sorts are the accepted list orders; "-" means descending.
-var Sorts = []string{"-updated", "updated", "-created", "created", "-priority", "priority", "-number", "number"}
+// Sorts are the accepted list orders; "-" means descending. "relevance"
+// needs a Text query.
+var Sorts = []string{"-updated", "updated", "-created", "created", "-priority", "priority", "-number", "number", "requester", "-requester", "relevance"}
 
 // Options tune the service.
 type Options struct {
@@ -465,9 +479,15 @@ func (s *Service) History(ctx context.Context, actor Actor, id int64) ([]Event, 
 func (s *Service) List(ctx context.Context, actor Actor, f Filter) ([]Ticket, error) {
 	if f.Sort == "" {
 		f.Sort = "-updated"
+		if !f.Text.Empty() {
+			f.Sort = "relevance"
+		}
 	}
 	if !slices.Contains(Sorts, f.Sort) {
 		return nil, fault.Field("sort", "enum", "must be one of "+strings.Join(Sorts, ", "))
+	}
+	if f.Sort == "relevance" && f.Text.Empty() {
+		return nil, fault.Field("sort", "needs_query", "relevance needs a search query (q)")
 	}
 	for _, st := range f.Statuses {
 		if !st.Valid() {
@@ -542,6 +562,11 @@ func (s *Service) Update(ctx context.Context, actor Actor, id int64, p Patch) (*
 			}
 			if err := tx.InsertEvents(ctx, evs); err != nil {
 				return err
+			}
+			if slices.ContainsFunc(evs, func(e Event) bool { return e.Field == "subject" }) {
+				if err := tx.Reindex(ctx, id); err != nil {
+					return err
+				}
 			}
 		}
 		out = t

@@ -2,11 +2,14 @@ package web
 
 import (
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/sportello/sportello/internal/agent"
+	"github.com/sportello/sportello/internal/i18n"
 	"github.com/sportello/sportello/internal/ticket"
 )
 
@@ -49,6 +52,15 @@ type viewLink struct {
 	Key, Label string
 	Count      string
 	Current    bool
+	Shared     bool // a saved view shared with a team
+}
+
+// countLabel shows a capped count: "999+" at the cap.
+func countLabel(n int64) string {
+	if n >= countCap {
+		return strconv.Itoa(countCap-1) + "+"
+	}
+	return strconv.FormatInt(n, 10)
 }
 
 // countCap bounds the queue counts: a sidebar says "999+" rather than
@@ -65,15 +77,48 @@ type inboxRow struct {
 type inboxData struct {
 	Done, Failed int // the outcome of a bulk action, shown once
 	Views        []viewLink
+	Saved        []viewLink // the agent's saved views and their teams'
 	View, Sort   string
 	Sorts        []sortLink
+	Cols         map[string]sortCol // sortable column headers
 	Rows         []inboxRow
 	Page         int
 	PrevPage     int
 	NextPage     int
+	Saved1       *ticket.SavedView // the saved view shown, if any
+	SavedQuery   string            // its filters, to edit on the search page
+	CanDelete    bool
+	Start        *startData // the admin's first steps, on a new desk
 }
 
 type sortLink struct{ Key, Label string }
+
+// sortCol is a column header that sorts: the order a click asks for and,
+// when the list is sorted by it, which way ("ascending"/"descending").
+type sortCol struct{ Next, Aria string }
+
+// inboxSorts are the orders the inbox accepts; saved views with a text
+// query add "relevance".
+var inboxSorts = []string{"-updated", "updated", "-created", "created", "-priority", "priority", "requester", "-requester"}
+
+// columnSorts are the sortable columns and the order of their first click.
+var columnSorts = map[string]string{"number": "-created", "requester": "requester", "priority": "-priority", "updated": "-updated"}
+
+func sortCols(current string) map[string]sortCol {
+	out := map[string]sortCol{}
+	for col, first := range columnSorts {
+		c := sortCol{Next: first}
+		base := strings.TrimPrefix(first, "-")
+		switch current {
+		case base:
+			c.Next, c.Aria = "-"+base, "ascending"
+		case "-" + base:
+			c.Next, c.Aria = base, "descending"
+		}
+		out[col] = c
+	}
+	return out
+}
 
 const inboxPageSize = 50
 
@@ -87,11 +132,13 @@ func (h *handler) inbox(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	now := h.Now()
 	d := inboxData{View: q.Get("view"), Sort: q.Get("sort"), Page: 1}
-	if !slices.ContainsFunc(views, func(v view) bool { return v.Key == d.View }) {
-		d.View = "mine"
+	saved, err := h.Store.ViewsFor(r.Context(), a.ID, a.TeamIDs)
+	if err != nil {
+		return err
 	}
-	if !slices.Contains([]string{"-updated", "updated", "-created", "created", "-priority", "priority"}, d.Sort) {
-		d.Sort = "-updated"
+	if !slices.ContainsFunc(views, func(v view) bool { return v.Key == d.View }) &&
+		!slices.ContainsFunc(saved, func(v ticket.SavedView) bool { return "v"+strconv.FormatInt(v.ID, 10) == d.View }) {
+		d.View = "mine"
 	}
 	d.Done, _ = strconv.Atoi(q.Get("done"))
 	d.Failed, _ = strconv.Atoi(q.Get("failed"))
@@ -107,17 +154,51 @@ func (h *handler) inbox(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		label := strconv.FormatInt(n, 10)
-		if n >= countCap {
-			label = strconv.Itoa(countCap-1) + "+"
-		}
-		d.Views = append(d.Views, viewLink{Key: v.Key, Label: pr.T("view." + v.Key), Count: label, Current: v.Key == d.View})
+		d.Views = append(d.Views, viewLink{Key: v.Key, Label: pr.T("view." + v.Key), Count: countLabel(n), Current: v.Key == d.View})
 		if v.Key == d.View {
 			f = vf
 		}
 	}
-	for _, s := range []string{"-updated", "-created", "-priority"} {
-		d.Sorts = append(d.Sorts, sortLink{s, pr.T("sort." + s[1:])})
+	title := pr.T("view." + d.View)
+	for i := range saved {
+		sv := &saved[i]
+		key := "v" + strconv.FormatInt(sv.ID, 10)
+		vq, _ := url.ParseQuery(sv.Query)
+		vf, errs := parseQueryFilter(vq).toFilter(a, pr.Loc)
+		link := viewLink{Key: key, Label: sv.Name, Count: "!", Current: key == d.View, Shared: sv.TeamID != nil}
+		if len(errs) == 0 {
+			cf := vf
+			cf.Limit = countCap
+			n, err := h.Tickets.Count(r.Context(), actor, cf)
+			if err != nil {
+				return err
+			}
+			link.Count = countLabel(n)
+		}
+		d.Saved = append(d.Saved, link)
+		if link.Current {
+			f, title, d.Saved1, d.SavedQuery = vf, sv.Name, sv, sv.Query
+			d.CanDelete = ticket.CanDeleteView(a, sv)
+			if d.Sort == "" {
+				d.Sort = vf.Sort
+			}
+		}
+	}
+	sorts := inboxSorts
+	if !f.Text.Empty() {
+		sorts = append(slices.Clone(inboxSorts), "relevance")
+	}
+	if !slices.Contains(sorts, d.Sort) {
+		d.Sort = "-updated"
+	}
+	for _, s := range []string{"-updated", "-created", "-priority", "requester"} {
+		d.Sorts = append(d.Sorts, sortLink{s, pr.T("sort." + strings.TrimPrefix(s, "-"))})
+	}
+	d.Cols = sortCols(d.Sort)
+	if a.Role == agent.RoleAdmin && d.Page == 1 {
+		if d.Start, err = h.startSteps(r); err != nil {
+			return err
+		}
 	}
 	f.Sort, f.Limit, f.Offset = d.Sort, inboxPageSize+1, (d.Page-1)*inboxPageSize
 	ts, err := h.Tickets.List(r.Context(), actor, f)
@@ -135,23 +216,28 @@ func (h *handler) inbox(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	for _, t := range ts {
-		row := inboxRow{Number: t.ID, Subject: t.Subject, Requester: names.contacts[t.RequesterID],
-			Status: string(t.Status), StatusLabel: pr.T("status." + string(t.Status)),
-			Priority: t.Priority.String(), Prio: pr.T("priority." + t.Priority.String()),
-			UpdatedAgo: pr.Ago(t.UpdatedAt, now), Updated: pr.Date(t.UpdatedAt)}
-		if t.TeamID != nil {
-			row.Team = names.teams[*t.TeamID]
-		}
-		if t.AssigneeID != nil {
-			row.Assignee = names.agents[*t.AssigneeID]
-		}
-		d.Rows = append(d.Rows, row)
+		d.Rows = append(d.Rows, h.inboxRow(pr, t, names, now))
 	}
-	pg := page{P: pr, Agent: a, Title: pr.T("view." + d.View), Now: now, Data: d}
+	pg := page{P: pr, Agent: a, Title: title, Now: now, Data: d}
 	if q.Get("partial") == "1" {
 		return h.renderPart(w, r, http.StatusOK, "inbox", "inbox-main", pg)
 	}
 	return h.render(w, r, http.StatusOK, "inbox", pg)
+}
+
+// inboxRow is how a ticket shows in a list.
+func (h *handler) inboxRow(pr *i18n.Printer, t ticket.Ticket, names nameMaps, now time.Time) inboxRow {
+	row := inboxRow{Number: t.ID, Subject: t.Subject, Requester: names.contacts[t.RequesterID],
+		Status: string(t.Status), StatusLabel: pr.T("status." + string(t.Status)),
+		Priority: t.Priority.String(), Prio: pr.T("priority." + t.Priority.String()),
+		UpdatedAgo: pr.Ago(t.UpdatedAt, now), Updated: pr.Date(t.UpdatedAt)}
+	if t.TeamID != nil {
+		row.Team = names.teams[*t.TeamID]
+	}
+	if t.AssigneeID != nil {
+		row.Assignee = names.agents[*t.AssigneeID]
+	}
+	return row
 }
 
 type nameMaps struct {

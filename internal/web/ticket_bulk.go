@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/sportello/sportello/internal/fault"
 	"github.com/sportello/sportello/internal/ticket"
@@ -46,6 +47,14 @@ func (h *handler) ticketBulk(w http.ResponseWriter, r *http.Request) error {
 	if tag := v.Get("add_tag"); tag != "" {
 		p.AddTags = []string{tag}
 	}
+	var into int64
+	if s := strings.TrimPrefix(strings.TrimSpace(v.Get("merge_into")), "#"); s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n <= 0 {
+			n = -1 // no such ticket: every merge fails and is counted
+		}
+		into = n
+	}
 	ids := v["ids"]
 	if len(ids) > maxBulk {
 		ids = ids[:maxBulk]
@@ -57,7 +66,15 @@ func (h *handler) ticketBulk(w http.ResponseWriter, r *http.Request) error {
 			failed++
 			continue
 		}
-		_, err = h.Tickets.Update(r.Context(), actor, n, p)
+		switch {
+		case into == n:
+			continue // the target of the merge stays
+		case into != 0:
+			// Merging closes the source: the other changes would be lost.
+			_, err = h.Tickets.Merge(r.Context(), actor, n, into)
+		default:
+			_, err = h.Tickets.Update(r.Context(), actor, n, p)
+		}
 		switch {
 		case err == nil:
 			done++

@@ -50,6 +50,11 @@ type Store interface {
 	SaveDraft(ctx context.Context, agentID, ticketID int64, kind, body string, now time.Time) error
 	LoadDraft(ctx context.Context, agentID, ticketID int64) (*store.Draft, error)
 	DeleteDraft(ctx context.Context, agentID, ticketID int64) error
+	MessageTexts(ctx context.Context, ticketIDs []int64) (map[int64][]string, error)
+	CreateView(ctx context.Context, v *ticket.SavedView) error
+	View(ctx context.Context, id int64) (*ticket.SavedView, error)
+	ViewsFor(ctx context.Context, agentID int64, teamIDs []int64) ([]ticket.SavedView, error)
+	DeleteView(ctx context.Context, id int64) error
 }
 
 // TokenStore lists and revokes an agent's API tokens.
@@ -64,6 +69,7 @@ type Deps struct {
 	Tickets       *ticket.Service
 	Store         Store
 	Contacts      ContactStore
+	Orgs          OrgStore
 	Accounts      AccountStore
 	Tokens        TokenStore
 	Teams         TeamStore
@@ -123,9 +129,10 @@ func newHandler(d Deps) (*handler, error) {
 		return nil, fmt.Errorf("loading static files: %w", err)
 	}
 	funcs := template.FuncMap{
-		"asset": func(name string) string { return "/static/" + h.assets[name].hashed },
-		"has":   func(ids []int64, id int64) bool { return slices.Contains(ids, id) },
-		"list":  func(xs ...string) []string { return xs },
+		"asset":  func(name string) string { return "/static/" + h.assets[name].hashed },
+		"has":    func(ids []int64, id int64) bool { return slices.Contains(ids, id) },
+		"hasStr": func(xs []string, x string) bool { return slices.Contains(xs, x) },
+		"list":   func(xs ...string) []string { return xs },
 		"deref": func(p *int64) int64 {
 			if p == nil {
 				return 0
@@ -133,11 +140,11 @@ func newHandler(d Deps) (*handler, error) {
 			return *p
 		},
 	}
-	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html")
+	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials.html")
 	if err != nil {
 		return nil, fmt.Errorf("parsing layout: %w", err)
 	}
-	for _, page := range []string{"login", "inbox", "ticket", "ticket_new", "contacts", "contact", "profile", "agents", "tokens", "teams", "fields", "error"} {
+	for _, page := range []string{"login", "inbox", "ticket", "ticket_new", "contacts", "contact", "profile", "search", "organisations", "organisation", "agents", "tokens", "teams", "fields", "error"} {
 		t, err := template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+page+".html")
 		if err != nil {
 			return nil, fmt.Errorf("parsing %s: %w", page, err)

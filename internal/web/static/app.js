@@ -33,9 +33,11 @@ async function fetchFragment(url) {
 // --- inbox --------------------------------------------------------------
 
 const inbox = document.querySelector("[data-inbox]");
+// j/k walk the inbox, and also search results and other lists.
+const list = inbox || document.querySelector("[data-list]");
 let selected = -1;
 
-function rows() { return inbox ? [...inbox.querySelectorAll("[data-row]")] : []; }
+function rows() { return list ? [...list.querySelectorAll("[data-row]")] : []; }
 
 function select(i, scroll = true) {
   const rs = rows();
@@ -60,7 +62,7 @@ if (inbox) {
       inbox.replaceChildren(frag);
       inbox.querySelectorAll("[data-pick]").forEach((c) => { c.checked = picked.has(c.value); });
       if (bulk) {
-        for (const name of ["status", "priority", "assignee", "add_tag"]) {
+        for (const name of ["status", "priority", "assignee", "add_tag", "merge_into"]) {
           const el = inbox.querySelector(`#bulk [name=${name}]`);
           if (el) el.value = bulk.get(name) || "";
         }
@@ -181,10 +183,15 @@ document.addEventListener("keydown", (e) => {
       break;
     }
     case "i": if (chord) location.href = "/"; else handled = false; break;
+    case "/": {
+      const box = document.querySelector("[data-search]");
+      if (box) { box.focus(); box.select(); } else handled = false;
+      break;
+    }
     case "?": help.open ? help.close() : help.showModal(); break;
     default: handled = false;
   }
   if (handled) e.preventDefault();
 });
 
-if (inbox) select(0, false);
+if (list) select(0, false);

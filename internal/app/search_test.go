@@ -1,0 +1,169 @@
+package app_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/sportello/sportello/internal/testdb"
+)
+
+// The search box: stems across forms and languages, highlights, combines
+// with filters, finds contacts, jumps to "#N", and shows bad filters next
+// to their field in the agent's language without losing what was typed.
+func TestWorkspaceSearch(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		k := newDesk(t, db)
+		mk := func(subject, body, email string, extra map[string]any) int64 {
+			in := map[string]any{"subject": subject, "body": body, "requester": map[string]any{"email": email, "name": strings.Split(email, "@")[0]}, "team_id": k.teamID}
+			for key, v := range extra {
+				in[key] = v
+			}
+			return k.must(201, "agent", "POST", "/api/v1/tickets", in).num("number")
+		}
+		printer := mk("Stampante guasta", "La stampante dell'ufficio non stampa più da lunedì.", "giulia.verdi@example.it", nil)
+		invoice := mk("Invoice charged twice", "I was charged twice for the March invoice.", "john@example.com", map[string]any{"priority": "urgent"})
+		mk("Connessione lenta", "Il router si spegne la sera.", "luca@example.it", nil)
+
+		b := signedIn(t, k, "agent")
+		st, _, body := b.req("GET", "/search?q=stampanti", nil, "")
+		if st != 200 || !strings.Contains(body, fmt.Sprintf(`href="/tickets/%d"`, printer)) || !strings.Contains(body, "<mark>Stampante</mark> guasta") ||
+			!strings.Contains(body, "La <mark>stampante</mark> dell&#39;ufficio") || strings.Contains(body, "Connessione lenta") {
+			t.Fatalf("search stampanti: %d %s", st, body)
+		}
+		// English stems; a filter narrows; a filter that excludes empties.
+		_, _, body = b.req("GET", "/search?q=invoices&priority=urgent", nil, "")
+		if !strings.Contains(body, fmt.Sprintf(`href="/tickets/%d"`, invoice)) {
+			t.Fatalf("invoices, urgent: %s", body)
+		}
+		_, _, body = b.req("GET", "/search?q=invoices&priority=low", nil, "")
+		if strings.Contains(body, fmt.Sprintf(`href="/tickets/%d"`, invoice)) || !strings.Contains(body, "Nessun ticket corrisponde") {
+			t.Fatalf("invoices, low: %s", body)
+		}
+		// Contacts by name and email.
+		_, _, body = b.req("GET", "/search?q=giulia", nil, "")
+		if !strings.Contains(body, "giulia.verdi@example.it") {
+			t.Fatalf("contact not found: %s", body)
+		}
+		// "#N" opens the ticket.
+		st, h, _ := b.req("GET", fmt.Sprintf("/search?q=%%23%d", invoice), nil, "")
+		if st != http.StatusSeeOther || h.Get("Location") != fmt.Sprintf("/tickets/%d", invoice) {
+			t.Fatalf("#N: %d %s", st, h.Get("Location"))
+		}
+		// Bad filters: 422, each error next to its field, the words kept.
+		st, _, body = b.req("GET", "/search?q=fattura&created_from=ieri&assignee=abc&created_to=2026-01-01", nil, "")
+		if st != 422 || !strings.Contains(body, `id="created_from-error">Deve essere una data (AAAA-MM-GG).`) ||
+			!strings.Contains(body, "Deve essere un numero") || !strings.Contains(body, `value="fattura"`) {
+			t.Fatalf("bad filters: %d %s", st, body)
+		}
+		st, _, body = b.req("GET", "/search?q=il+la+the", nil, "")
+		if st != 422 || !strings.Contains(body, `id="q-error"`) {
+			t.Fatalf("stopwords only: %d %s", st, body)
+		}
+	})
+}
+
+// Saved views: a search saved as a view shows in the sidebar with its
+// count, opens as a queue, is shared with a team (the lead sees it, an
+// outsider does not), refuses a blank name next to the field, and is
+// deleted by its author but not by a teammate.
+func TestWorkspaceSavedViews(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		k := newDesk(t, db)
+		for i, p := range []string{"urgent", "urgent", "low"} {
+			k.must(201, "agent", "POST", "/api/v1/tickets", map[string]any{"subject": fmt.Sprintf("Guasto %d", i), "body": "x",
+				"requester": map[string]any{"email": "r@example.com"}, "team_id": k.teamID, "priority": p})
+		}
+		b := signedIn(t, k, "agent")
+		form := url.Values{"priority": {"urgent"}, "view_name": {"   "}, "share": {fmt.Sprint(k.teamID)}}
+		st, _, body := b.req("POST", "/views", form, "")
+		if st != 422 || !strings.Contains(body, `id="view-error">Dai un nome alla vista.`) {
+			t.Fatalf("blank name: %d %s", st, body)
+		}
+		form.Set("view_name", "Urgenti del team")
+		st, h, _ := b.req("POST", "/views", form, "")
+		if st != http.StatusSeeOther || !strings.HasPrefix(h.Get("Location"), "/?view=v") {
+			t.Fatalf("save view: %d %s", st, h.Get("Location"))
+		}
+		view := h.Get("Location")
+		_, _, body = b.req("GET", view, nil, "")
+		if !strings.Contains(body, "<h1>Urgenti del team</h1>") || strings.Count(body, "Guasto ") != 2 ||
+			!strings.Contains(body, `data-count="`+strings.TrimPrefix(view, "/?view=")+`">2</span>`) {
+			t.Fatalf("view page: %s", body)
+		}
+		// Column headers sort; the current one says which way.
+		_, _, body = b.req("GET", view+"&sort=-priority", nil, "")
+		if !strings.Contains(body, `aria-sort="descending"><a href="/?view=`+strings.TrimPrefix(view, "/?view=")+`&amp;sort=priority"`) {
+			t.Fatalf("sorted header: %s", body)
+		}
+		lead := signedIn(t, k, "lead")
+		if _, _, body := lead.req("GET", "/", nil, ""); !strings.Contains(body, "Urgenti del team") {
+			t.Fatalf("shared view missing for the lead: %s", body)
+		}
+		admin := signedIn(t, k, "admin") // not in the team
+		if _, _, body := admin.req("GET", view, nil, ""); strings.Contains(body, "Urgenti del team") {
+			t.Fatalf("view leaked outside the team: %s", body)
+		}
+		// Sharing with a team one is not in is refused.
+		form.Set("share", "999999")
+		if st, _, body := b.req("POST", "/views", form, ""); st != 422 || !strings.Contains(body, "solo con un team di cui fai parte") {
+			t.Fatalf("foreign team: %d %s", st, body)
+		}
+		id := strings.TrimPrefix(view, "/?view=v")
+		// The lead's private view is neither visible nor deletable by the agent.
+		_, h, _ = lead.req("POST", "/views", url.Values{"q": {"guasto"}, "view_name": {"Mia"}}, "")
+		private := strings.TrimPrefix(h.Get("Location"), "/?view=v")
+		if st, _, _ := b.req("POST", "/views/"+private+"/delete", url.Values{}, ""); st != http.StatusNotFound {
+			t.Fatalf("someone else deletes a private view: %d", st)
+		}
+		if _, _, body := lead.req("GET", h.Get("Location"), nil, ""); strings.Count(body, "Guasto ") != 3 {
+			t.Fatalf("text view lists: %s", body)
+		}
+		if st, _, _ := b.req("POST", "/views/"+id+"/delete", url.Values{}, ""); st != http.StatusSeeOther {
+			t.Fatalf("author deletes: %d", st)
+		}
+		if _, _, body := lead.req("GET", "/", nil, ""); strings.Contains(body, "Urgenti del team") {
+			t.Fatalf("deleted view still listed")
+		}
+	})
+}
+
+// Organisations: leads add and edit them with errors next to the field;
+// an organisation's page lists its contacts and tickets; agents read.
+func TestWorkspaceOrganisations(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		k := newDesk(t, db)
+		lead := signedIn(t, k, "lead")
+		st, _, body := lead.req("POST", "/organisations", url.Values{"name": {"Ottica Venturi"}, "domains": {"non un dominio"}}, "")
+		if st != 422 || !strings.Contains(body, `id="o-domains-error">Non è un nome di dominio`) || !strings.Contains(body, `value="Ottica Venturi"`) {
+			t.Fatalf("bad domain: %d %s", st, body)
+		}
+		st, h, _ := lead.req("POST", "/organisations", url.Values{"name": {"Ottica Venturi"}, "domains": {"otticaventuri.it"}}, "")
+		if st != http.StatusSeeOther {
+			t.Fatalf("create organisation: %d", st)
+		}
+		org := h.Get("Location")
+		k.must(201, "agent", "POST", "/api/v1/tickets", map[string]any{"subject": "Lenti graffiate", "body": "x",
+			"requester": map[string]any{"email": "anna@otticaventuri.it", "name": "Anna Serra"}, "team_id": k.teamID})
+		b := signedIn(t, k, "agent")
+		_, _, body = b.req("GET", org, nil, "")
+		if !strings.Contains(body, "Lenti graffiate") || !strings.Contains(body, "Anna Serra") || strings.Contains(body, `action="`+org+`"`) {
+			t.Fatalf("organisation page for an agent: %s", body)
+		}
+		if st, _, _ := b.req("POST", org, url.Values{"name": {"X"}}, ""); st != http.StatusForbidden {
+			t.Fatalf("agent edits an organisation: %d", st)
+		}
+		_, _, body = b.req("GET", "/organisations?q=venturi", nil, "")
+		if !strings.Contains(body, "Ottica Venturi") {
+			t.Fatalf("organisation search: %s", body)
+		}
+		if st, _, _ := lead.req("POST", org, url.Values{"name": {"Ottica Venturi srl"}, "domains": {"otticaventuri.it"}}, ""); st != http.StatusSeeOther {
+			t.Fatalf("lead edits: %d", st)
+		}
+		if _, _, body := b.req("GET", org, nil, ""); !strings.Contains(body, "<h1>Ottica Venturi srl</h1>") {
+			t.Fatalf("edit not saved: %s", body)
+		}
+	})
+}

@@ -11,12 +11,15 @@ import (
 
 	"github.com/sportello/sportello/internal/fault"
 	"github.com/sportello/sportello/internal/httpx"
+	"github.com/sportello/sportello/internal/search"
 	"github.com/sportello/sportello/internal/ticket"
 )
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
-// listTickets: GET /api/v1/tickets?status=&priority=&team=&assignee=&tag=&requester=&channel=&sort=&page=&per_page=
+// listTickets: GET /api/v1/tickets?q=&status=&priority=&team=&assignee=&tag=&requester=&organisation=&channel=&sort=&page=&per_page=
+// q searches subjects and messages (Italian and English stems; every word
+// must match) and orders by relevance unless sort says otherwise.
 func (h *handler) listTickets(w http.ResponseWriter, r *http.Request) error {
 	p, err := pagination(r)
 	if err != nil {
@@ -58,6 +61,15 @@ func (h *handler) listTickets(w http.ResponseWriter, r *http.Request) error {
 		id, err := strconv.ParseInt(v, 10, 64)
 		c.Check(err == nil && id > 0, "requester", "id", "must be a contact id")
 		f.RequesterID = &id
+	}
+	if v := q.Get("organisation"); v != "" {
+		id, err := strconv.ParseInt(v, 10, 64)
+		c.Check(err == nil && id > 0, "organisation", "id", "must be an organisation id")
+		f.OrgID = &id
+	}
+	if v := strings.TrimSpace(q.Get("q")); v != "" {
+		f.Text = search.Parse(v)
+		c.Check(!f.Text.Empty(), "q", "too_common", "holds only words too common to search for")
 	}
 	if err := c.Err(); err != nil {
 		return err

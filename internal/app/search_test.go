@@ -27,6 +27,14 @@ func TestWorkspaceSearch(t *testing.T) {
 		invoice := mk("Invoice charged twice", "I was charged twice for the March invoice.", "john@example.com", map[string]any{"priority": "urgent"})
 		mk("Connessione lenta", "Il router si spegne la sera.", "luca@example.it", nil)
 
+		// The API takes the same query.
+		got := k.must(200, "agent", "GET", "/api/v1/tickets?q=stampanti&sort=relevance", nil)
+		if items, _ := got.JSON["items"].([]any); len(items) != 1 || items[0].(map[string]any)["number"].(float64) != float64(printer) {
+			t.Fatalf("API q=stampanti: %s", got)
+		}
+		if bad := k.must(422, "agent", "GET", "/api/v1/tickets?q=the+and", nil); !strings.Contains(bad.String(), `"field":"q"`) {
+			t.Fatalf("API stopwords: %s", bad)
+		}
 		b := signedIn(t, k, "agent")
 		st, _, body := b.req("GET", "/search?q=stampanti", nil, "")
 		if st != 200 || !strings.Contains(body, fmt.Sprintf(`href="/tickets/%d"`, printer)) || !strings.Contains(body, "<mark>Stampante</mark> guasta") ||

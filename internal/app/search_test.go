@@ -1,7 +1,10 @@
 package app_test
 
 import (
+	"bytes"
 	"fmt"
+	"io"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strings"
@@ -172,6 +175,85 @@ func TestWorkspaceOrganisations(t *testing.T) {
 		}
 		if _, _, body := b.req("GET", org, nil, ""); !strings.Contains(body, "<h1>Ottica Venturi srl</h1>") {
 			t.Fatalf("edit not saved: %s", body)
+		}
+	})
+}
+
+// Bulk merge: the selected tickets fold into the one named; the target
+// itself, if selected, stays.
+func TestWorkspaceBulkMerge(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		k := newDesk(t, db)
+		var ids []int64
+		for i := 0; i < 3; i++ {
+			ids = append(ids, k.must(201, "agent", "POST", "/api/v1/tickets", map[string]any{"subject": fmt.Sprint("Doppione ", i), "body": "x",
+				"requester": map[string]any{"email": "dup@example.com"}, "team_id": k.teamID}).num("number"))
+		}
+		b := signedIn(t, k, "agent")
+		form := url.Values{"view": {"teams"}, "merge_into": {fmt.Sprintf("#%d", ids[0])}}
+		for _, id := range ids {
+			form.Add("ids", fmt.Sprint(id))
+		}
+		st, h, _ := b.req("POST", "/tickets/bulk", form, "")
+		if st != http.StatusSeeOther || !strings.Contains(h.Get("Location"), "done=2") {
+			t.Fatalf("bulk merge: %d %s", st, h.Get("Location"))
+		}
+		for _, id := range ids[1:] {
+			if src := k.must(200, "agent", "GET", fmt.Sprintf("/api/v1/tickets/%d", id), nil); src.num("merged_into") != ids[0] {
+				t.Errorf("ticket %d not merged: %s", id, src)
+			}
+		}
+		if tgt := k.must(200, "agent", "GET", fmt.Sprintf("/api/v1/tickets/%d", ids[0]), nil); tgt.JSON["status"] == "closed" {
+			t.Errorf("target closed: %s", tgt)
+		}
+	})
+}
+
+// The composer sends files: an image shows inline in the thread and every
+// file downloads; files over the limit come back as an error, with the
+// text restored from the draft.
+func TestWorkspaceComposerAttachments(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		k := newDesk(t, db)
+		n := k.must(201, "agent", "POST", "/api/v1/tickets", map[string]any{"subject": "Foto del danno", "body": "x",
+			"requester": map[string]any{"email": "r@example.com"}, "team_id": k.teamID}).num("number")
+		b := signedIn(t, k, "agent")
+		png := []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82")
+		post := func(files map[string][]byte, fields map[string]string) (int, string) {
+			var buf bytes.Buffer
+			mw := multipart.NewWriter(&buf)
+			for k, v := range fields {
+				mw.WriteField(k, v)
+			}
+			for name, data := range files {
+				fw, _ := mw.CreateFormFile("files", name)
+				fw.Write(data)
+			}
+			mw.Close()
+			req, _ := http.NewRequest("POST", fmt.Sprintf("%s/tickets/%d/messages", k.srv.URL, n), &buf)
+			req.Header.Set("Content-Type", mw.FormDataContentType())
+			req.Header.Set("Sec-Fetch-Site", "same-origin")
+			res, err := b.c.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			raw, _ := io.ReadAll(res.Body)
+			return res.StatusCode, string(raw)
+		}
+		st, _ := post(map[string][]byte{"danno.png": png, "preventivo.txt": []byte("100 euro")}, map[string]string{"kind": "reply", "body": "Ecco le foto."})
+		if st != http.StatusSeeOther {
+			t.Fatalf("reply with files: %d", st)
+		}
+		_, _, body := b.req("GET", fmt.Sprintf("/tickets/%d", n), nil, "")
+		if !strings.Contains(body, `alt="danno.png"`) || !strings.Contains(body, ">preventivo.txt</a>") || strings.Contains(body, `alt="preventivo.txt"`) {
+			t.Fatalf("thread attachments: %s", body)
+		}
+		// Larger than the desk's upload limit (35 MiB by default).
+		b.req("POST", fmt.Sprintf("/tickets/%d/draft", n), url.Values{"kind": {"note"}, "body": {"Nota lunga da non perdere"}}, "")
+		st, body = post(map[string][]byte{"grande.bin": bytes.Repeat([]byte("x"), 36<<20)}, map[string]string{"kind": "note", "body": "Nota lunga da non perdere"})
+		if st != http.StatusRequestEntityTooLarge || !strings.Contains(body, "I file sono troppo grandi") || !strings.Contains(body, "Nota lunga da non perdere") {
+			t.Fatalf("too large: %d %s", st, body)
 		}
 	})
 }

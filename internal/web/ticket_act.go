@@ -2,7 +2,9 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"github.com/sportello/sportello/internal/agent"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -17,6 +19,39 @@ func (h *handler) parseForm(w http.ResponseWriter, r *http.Request, limit int64)
 		return fault.Field("form", "size", "the form is too large")
 	}
 	return nil
+}
+
+// parseComposer reads the composer form: urlencoded, or multipart when it
+// carries files, up to MaxUpload bytes. Files come back as attachments.
+func (h *handler) parseComposer(w http.ResponseWriter, r *http.Request) ([]ticket.NewAttachment, error) {
+	if !strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+		return nil, h.parseForm(w, r, 2<<20)
+	}
+	limit := h.MaxUpload
+	if limit <= 0 {
+		limit = 35 << 20
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, limit)
+	if err := r.ParseMultipartForm(8 << 20); err != nil {
+		return nil, fault.Field("attachments", "size", "the files are too large")
+	}
+	var out []ticket.NewAttachment
+	for _, fh := range r.MultipartForm.File["files"] {
+		if fh.Filename == "" && fh.Size == 0 {
+			continue // an empty file input
+		}
+		f, err := fh.Open()
+		if err != nil {
+			return nil, fmt.Errorf("reading upload %q: %w", fh.Filename, err)
+		}
+		data, err := io.ReadAll(f)
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("reading upload %q: %w", fh.Filename, err)
+		}
+		out = append(out, ticket.NewAttachment{Filename: fh.Filename, Data: data})
+	}
+	return out, nil
 }
 
 // problemsOf returns the field problems of a validation error, or nil.
@@ -36,16 +71,26 @@ func (h *handler) ticketReply(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := h.parseForm(w, r, 2<<20); err != nil {
-		return err
-	}
 	a := current(r)
 	pr := h.printer(r, a)
+	atts, err := h.parseComposer(w, r)
+	if err != nil {
+		if ps := problemsOf(err); ps != nil {
+			// Too large: the form could not be read; the text comes back
+			// from the draft the page saved while the agent typed.
+			c := composer{Kind: "reply", Error: pr.T("composer.too_large")}
+			if dr, derr := h.Store.LoadDraft(r.Context(), a.ID, n); derr == nil && dr != nil {
+				c.Kind, c.Body = dr.Kind, dr.Body
+			}
+			return h.ticketPage(w, r, n, http.StatusRequestEntityTooLarge, &c, nil)
+		}
+		return err
+	}
 	c := composer{Kind: r.PostFormValue("kind"), Body: r.PostFormValue("body"), Status: r.PostFormValue("status")}
 	if c.Kind != "note" {
 		c.Kind = "reply"
 	}
-	nm := ticket.NewMessage{Kind: ticket.MessageKind(c.Kind), BodyText: c.Body, Channel: ticket.ChannelWeb}
+	nm := ticket.NewMessage{Kind: ticket.MessageKind(c.Kind), BodyText: c.Body, Channel: ticket.ChannelWeb, Attachments: atts}
 	if c.Status != "" {
 		st := ticket.Status(c.Status)
 		nm.Status = &st
@@ -56,6 +101,9 @@ func (h *handler) ticketReply(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		c.Error = pr.T("form." + ps[0].Rule)
+		if strings.HasPrefix(ps[0].Field, "attachments") {
+			c.Error = pr.T("composer.attachment_" + ps[0].Rule)
+		}
 		return h.ticketPage(w, r, n, http.StatusUnprocessableEntity, &c, nil)
 	}
 	if err := h.Store.DeleteDraft(r.Context(), a.ID, n); err != nil {

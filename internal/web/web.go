@@ -80,6 +80,8 @@ type Deps struct {
 	Now           func() time.Time
 	SecureCookies bool
 	TrustProxy    bool
+	// MaxUpload bounds a composer post carrying attachments (bytes).
+	MaxUpload int64
 }
 
 type handler struct {
@@ -132,6 +134,20 @@ func newHandler(d Deps) (*handler, error) {
 		"asset":  func(name string) string { return "/static/" + h.assets[name].hashed },
 		"has":    func(ids []int64, id int64) bool { return slices.Contains(ids, id) },
 		"hasStr": func(xs []string, x string) bool { return slices.Contains(xs, x) },
+		// Raster images show in the thread; anything else (SVG included,
+		// which can carry script) is only a download.
+		"inlineImage": func(ct string) bool {
+			return slices.Contains([]string{"image/png", "image/jpeg", "image/gif", "image/webp"}, ct)
+		},
+		"bytes": func(n int64) string {
+			switch {
+			case n >= 1<<20:
+				return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+			case n >= 1<<10:
+				return fmt.Sprintf("%d KB", n>>10)
+			}
+			return fmt.Sprintf("%d B", n)
+		},
 		"list":   func(xs ...string) []string { return xs },
 		"deref": func(p *int64) int64 {
 			if p == nil {

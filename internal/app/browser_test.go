@@ -162,3 +162,65 @@ func TestBrowserWorkspace(t *testing.T) {
 		)
 	})
 }
+
+// contrastJS lists the visible text on the page whose colour against its
+// background is below WCAG AA: 4.5:1, or 3:1 for large text (24 px, or
+// 18.66 px bold). The background is the first opaque one up the tree.
+const contrastJS = `(() => {
+  const rgb = (s) => { const m = s.match(/[\d.]+/g) || []; return m.map(Number); };
+  const lum = ([r, g, b]) => { const f = (c) => { c /= 255; return c <= 0.03928 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4); };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b); };
+  const bg = (el) => { for (; el; el = el.parentElement) { const c = rgb(getComputedStyle(el).backgroundColor);
+    if (c.length === 3 || (c.length === 4 && c[3] > 0.5)) return c.slice(0, 3); } return [255, 255, 255]; };
+  const bad = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    const el = n.parentElement;
+    if (!n.textContent.trim() || !el || !el.getClientRects().length) continue;
+    const st = getComputedStyle(el);
+    if (st.visibility === "hidden" || el.closest(".sr-only,[hidden],dialog:not([open]),details:not([open]) > :not(summary)")) continue;
+    const fg = rgb(st.color).slice(0, 3), back = bg(el);
+    const [a, b] = [lum(fg), lum(back)].sort((x, y) => y - x);
+    const ratio = (a + 0.05) / (b + 0.05);
+    const size = parseFloat(st.fontSize), bold = Number(st.fontWeight) >= 700;
+    const need = size >= 24 || (bold && size >= 18.66) ? 3 : 4.5;
+    if (ratio < need) bad.push(el.tagName + "." + el.className + " '" + n.textContent.trim().slice(0, 30) + "' " + ratio.toFixed(2) + ":1");
+  }
+  return bad;
+})()`
+
+// The search box from the keyboard, and WCAG AA contrast of the text on
+// every main page.
+func TestBrowserSearchAndContrast(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		k := newDesk(t, db)
+		base := k.srv.URL
+		n := k.must(201, "admin", "POST", "/api/v1/tickets", map[string]any{"subject": "Stampante dell'ufficio guasta",
+			"body": "La stampante fa un rumore strano.", "requester": map[string]any{"email": "chiara@example.it", "name": "Chiara Greco"},
+			"team_id": k.teamID, "priority": "urgent", "tags": []string{"hardware"}}).num("number")
+		k.must(201, "admin", "POST", fmt.Sprintf("/api/v1/tickets/%d/messages", n), map[string]any{"kind": "note", "body": "Chiamato il tecnico."})
+		a := newBrowserTab(t)
+		step(t, a, "lead signs in", signIn(base, "lead@example.com", "password-lead"))
+		step(t, a, "/ focuses the search box and searches",
+			chromedp.KeyEvent("/"),
+			chromedp.WaitReady(chromedp.CSS(`#top-search:focus`)),
+			chromedp.SendKeys(chromedp.ID("top-search"), "stampanti"+kb.Enter),
+			chromedp.WaitVisible(chromedp.CSS(`.result mark`)),
+		)
+		if got := value[string](t, a, `document.querySelector(".result mark").textContent`); got != "Stampante" {
+			t.Errorf("highlighted %q", got)
+		}
+		pages := []string{"/", "/?view=open", fmt.Sprintf("/tickets/%d", n), "/search?q=stampante", "/contacts", "/organisations", "/profile", "/admin/teams"}
+		for _, p := range pages {
+			step(t, a, "open "+p, chromedp.Navigate(base+p), chromedp.WaitReady(chromedp.CSS("main")))
+			if bad := value[[]string](t, a, contrastJS); len(bad) > 0 {
+				t.Errorf("%s: text below WCAG AA contrast: %v", p, bad)
+			}
+		}
+		// The check itself finds pale text.
+		value[bool](t, a, `(() => { const p = document.createElement("p"); p.textContent = "testo chiaro"; p.style.color = "#bbbbbb"; document.querySelector("main").append(p); return true })()`)
+		if bad := value[[]string](t, a, contrastJS); len(bad) != 1 || !strings.Contains(bad[0], "testo chiaro") {
+			t.Errorf("the contrast check missed pale text: %v", bad)
+		}
+	})
+}

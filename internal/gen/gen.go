@@ -20,6 +20,8 @@ type Store interface {
 	MaxID(ctx context.Context, table string) (int64, error)
 	SyncSequences(ctx context.Context, tables ...string) error
 	Analyze(ctx context.Context) error
+	// ReindexRange builds the search documents of tickets from..to.
+	ReindexRange(ctx context.Context, from, to int64, progress func(done int64)) error
 }
 
 // Options say how much to generate.
@@ -46,6 +48,13 @@ var phrases = []string{
 
 var subjects = []string{"Ordine non arrivato", "Problema di accesso", "Addebito doppio", "App non si avvia", "Richiesta fattura",
 	"Order not delivered", "Login problem", "Wrong invoice", "Connection drops", "Cancel subscription", "Disdetta contratto", "Refund request"}
+
+// products give search a middle ground between words found everywhere
+// and order codes found once.
+var products = []string{"router", "modem", "stampante", "portatile", "tablet", "smartphone", "cuffie", "monitor", "tastiera", "webcam",
+	"frigorifero", "lavatrice", "forno", "aspirapolvere", "caldaia", "condizionatore", "televisore", "decoder", "antenna", "caricabatterie",
+	"abbonamento", "fibra", "sim", "bolletta", "contratto", "garanzia", "spedizione", "reso", "rimborso", "coupon",
+	"printer", "laptop", "headphones", "keyboard", "charger", "subscription", "warranty", "shipment", "refund", "voucher"}
 
 var tagNames = []string{"spedizione", "fatturazione", "account", "app", "bug", "rete", "disdetta", "vip", "escalation", "rimborso"}
 
@@ -184,6 +193,9 @@ func Fill(ctx context.Context, st Store, opt Options) error {
 				}
 			}
 			text := phrases[rng.IntN(len(phrases))] + " " + phrases[rng.IntN(len(phrases))] + " " + phrases[rng.IntN(len(phrases))]
+			if m == 0 {
+				text += fmt.Sprintf(" Prodotto: %s, ordine %s-%d.", products[rng.IntN(len(products))], stamp, 1000000+id)
+			}
 			mRows = append(mRows, []any{ids["messages"], id, kind, agentID, contactID, text, "<p>" + text + "</p>", "email", "{}", at})
 			at = at.Add(gap)
 		}
@@ -220,6 +232,9 @@ func Fill(ctx context.Context, st Store, opt Options) error {
 	}
 	if opt.Progress != nil {
 		opt.Progress(opt.Tickets)
+	}
+	if err := st.ReindexRange(ctx, ids["tickets"]-int64(opt.Tickets)+1, ids["tickets"], nil); err != nil {
+		return err
 	}
 	if err := st.SyncSequences(ctx, "teams", "agents", "contacts", "tickets", "messages", "ticket_events", "tags"); err != nil {
 		return err

@@ -70,6 +70,12 @@ type ticketData struct {
 	Presence    []live.Presence
 	Me          int64
 	Fields      []fieldView
+	History     []historyRow
+}
+
+// historyRow is one event of the History tab: every change, who, when.
+type historyRow struct {
+	At, Actor, What string
 }
 
 func ticketNumber(r *http.Request) (int64, error) {
@@ -174,6 +180,19 @@ func (h *handler) ticketPage(w http.ResponseWriter, r *http.Request, n int64, st
 		}
 		it.at, it.seq = m.CreatedAt, msgSeq[m.ID]
 		d.Thread = append(d.Thread, it)
+	}
+	// The History tab lists every event, newest first, in words where the
+	// thread has words for it and as field: before → after otherwise.
+	for i := len(evs) - 1; i >= 0; i-- {
+		e := evs[i]
+		row := historyRow{At: pr.Date(e.CreatedAt), Actor: pr.T("actor.system"), What: eventLabel(pr.T, e, agentName)}
+		if e.ActorType == ticket.ActorAgent && e.ActorID != nil {
+			row.Actor = agentName[*e.ActorID]
+		}
+		if row.What == "" {
+			row.What = pr.T("history.change", "Field", e.Field, "From", e.Before, "To", e.After)
+		}
+		d.History = append(d.History, row)
 	}
 	// Compact system events between the messages.
 	for _, e := range evs {

@@ -148,7 +148,7 @@ func newHandler(d Deps) (*handler, error) {
 			}
 			return fmt.Sprintf("%d B", n)
 		},
-		"list":   func(xs ...string) []string { return xs },
+		"list": func(xs ...string) []string { return xs },
 		"deref": func(p *int64) int64 {
 			if p == nil {
 				return 0

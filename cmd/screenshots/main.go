@@ -130,6 +130,10 @@ func run(out, chromium string) error {
 				chromedp.SendKeys(chromedp.ID("body"), map[string]string{"it": "Buongiorno, grazie per la pazienza: ", "en": "Hello, thank you for your patience: "}[lang]),
 			),
 			shot("shortcuts-"+lang, chromedp.Click(chromedp.CSS("[data-help-open]")), chromedp.WaitVisible(chromedp.ID("help"))),
+			shot("search-"+lang,
+				chromedp.Navigate(base+"/search?q="+map[string]string{"it": "fattura", "en": "invoice"}[lang]),
+				chromedp.WaitVisible(chromedp.CSS(".result")),
+			),
 		)
 		if err != nil {
 			return err

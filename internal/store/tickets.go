@@ -118,7 +118,7 @@ var sortSQL = map[string]string{
 // search rank hundreds of thousands of rows. Filters narrow the candidates
 // before the cap, so older tickets stay findable with a filter or a more
 // precise query.
-const searchCandidates = 2000
+const searchCandidates = 1000
 
 // ticketWhere builds the WHERE clause (with leading " WHERE ") for f.
 func ticketWhere(f ticket.Filter) (string, []any) {

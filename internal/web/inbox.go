@@ -88,6 +88,7 @@ type inboxData struct {
 	Saved1       *ticket.SavedView // the saved view shown, if any
 	SavedQuery   string            // its filters, to edit on the search page
 	CanDelete    bool
+	SortLimited  bool       // asked to sort a queue too large for that order
 	Start        *startData // the admin's first steps, on a new desk
 }
 
@@ -193,6 +194,19 @@ func (h *handler) inbox(w http.ResponseWriter, r *http.Request) error {
 	}
 	for _, s := range []string{"-updated", "-created", "-priority", "requester"} {
 		d.Sorts = append(d.Sorts, sortLink{s, pr.T("sort." + strings.TrimPrefix(s, "-"))})
+	}
+	if strings.HasSuffix(d.Sort, "requester") {
+		// Sorting by name reads the whole queue: offered up to the count
+		// cap, where it stays fast; larger queues keep the default order.
+		cf := f
+		cf.Limit = countCap
+		n, err := h.Tickets.Count(r.Context(), actor, cf)
+		if err != nil {
+			return err
+		}
+		if n >= countCap {
+			d.Sort, d.SortLimited = "-updated", true
+		}
 	}
 	d.Cols = sortCols(d.Sort)
 	if a.Role == agent.RoleAdmin && d.Page == 1 {

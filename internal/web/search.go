@@ -21,23 +21,24 @@ type searchRow struct {
 }
 
 type searchData struct {
-	F          queryFilter
-	Errors     map[string]string // field → message in the agent's language
-	Rows       []searchRow
-	Contacts   []contactRow
-	Searched   bool
-	Page       int
-	PrevPage   string // query strings of the neighbour pages, "" for none
-	NextPage   string
-	Teams      []team.Team
-	MyTeams    []team.Team
-	Agents     []agent.Agent
-	Statuses   []ticket.Status
-	Priorities []string
-	Channels   []ticket.Channel
-	Sorts      []sortLink
-	ViewError  string // the "save as view" form's error
-	ViewName   string
+	F           queryFilter
+	Errors      map[string]string // field → message in the agent's language
+	Rows        []searchRow
+	Contacts    []contactRow
+	Searched    bool
+	Page        int
+	PrevPage    string // query strings of the neighbour pages, "" for none
+	NextPage    string
+	Teams       []team.Team
+	MyTeams     []team.Team
+	Agents      []agent.Agent
+	Statuses    []ticket.Status
+	Priorities  []string
+	Channels    []ticket.Channel
+	Sorts       []sortLink
+	ViewError   string // the "save as view" form's error
+	SortLimited bool   // asked to sort too many tickets by requester
+	ViewName    string
 }
 
 // ticketRef is a query that names one ticket: "#123".
@@ -118,6 +119,18 @@ func (h *handler) searchResults(r *http.Request, d *searchData, f ticket.Filter)
 	pr := h.printer(r, a)
 	ctx := r.Context()
 	now := h.Now()
+	if strings.HasSuffix(f.Sort, "requester") && f.Text.Empty() {
+		// As in the inbox: sorting by name is offered up to the count cap.
+		cf := f
+		cf.Limit = countCap
+		n, err := h.Tickets.Count(ctx, ticket.AgentActor(a), cf)
+		if err != nil {
+			return err
+		}
+		if n >= countCap {
+			f.Sort, d.SortLimited = "-updated", true
+		}
+	}
 	f.Limit, f.Offset = searchPageSize+1, (d.Page-1)*searchPageSize
 	ts, err := h.Tickets.List(ctx, ticket.AgentActor(a), f)
 	if err != nil {

@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"mime/multipart"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sportello/sportello/internal/gen"
 	"github.com/sportello/sportello/internal/testdb"
 )
 
@@ -254,6 +256,55 @@ func TestWorkspaceComposerAttachments(t *testing.T) {
 		st, body = post(map[string][]byte{"grande.bin": bytes.Repeat([]byte("x"), 36<<20)}, map[string]string{"kind": "note", "body": "Nota lunga da non perdere"})
 		if st != http.StatusRequestEntityTooLarge || !strings.Contains(body, "I file sono troppo grandi") || !strings.Contains(body, "Nota lunga da non perdere") {
 			t.Fatalf("too large: %d %s", st, body)
+		}
+	})
+}
+
+// Sorting by requester orders by name; on a list of 1,000 tickets or more
+// (where it would read the whole list) the page keeps the default order and
+// says so.
+func TestWorkspaceRequesterSort(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		k := newDesk(t, db)
+		for _, who := range []string{"Zeno Zanetti", "Anna Amato", "Marco Monti"} {
+			k.must(201, "agent", "POST", "/api/v1/tickets", map[string]any{"subject": "Richiesta di " + who, "body": "x",
+				"requester": map[string]any{"email": strings.ToLower(strings.Fields(who)[0]) + "@example.it", "name": who}, "team_id": k.teamID})
+		}
+		b := signedIn(t, k, "agent")
+		_, _, body := b.req("GET", "/?view=teams&sort=requester", nil, "")
+		a, m, z := strings.Index(body, "Richiesta di Anna"), strings.Index(body, "Richiesta di Marco"), strings.Index(body, "Richiesta di Zeno")
+		if a < 0 || !(a < m && m < z) || strings.Contains(body, "L&#39;ordinamento per richiedente funziona") {
+			t.Fatalf("sorted by requester: Anna %d, Marco %d, Zeno %d\n%s", a, m, z, body)
+		}
+		_, _, body = b.req("GET", "/?view=teams&sort=-requester", nil, "")
+		if strings.Index(body, "Richiesta di Zeno") > strings.Index(body, "Richiesta di Anna") {
+			t.Fatalf("descending requester order: %s", body)
+		}
+		// A thousand more tickets: the order falls back, with a notice.
+		if err := gen.Fill(context.Background(), k.d.Store, gen.Options{Tickets: 1200, Teams: 1, Contacts: 50, Seed: 1}); err != nil {
+			t.Fatal(err)
+		}
+		admin := signedIn(t, k, "admin")
+		st, _, body := admin.req("GET", "/search?status=closed&status=solved&status=open&status=new&status=pending&status=on_hold&sort=requester", nil, "")
+		if st != 200 || !strings.Contains(body, "L&#39;ordinamento per richiedente funziona su code fino a 999 ticket") {
+			t.Fatalf("large list sorted by requester: %d %s", st, body)
+		}
+	})
+}
+
+// The History tab lists every change with who made it, in the agent's
+// language, including the changes the thread shows no line for.
+func TestWorkspaceHistoryTab(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		k := newDesk(t, db)
+		n := k.must(201, "agent", "POST", "/api/v1/tickets", map[string]any{"subject": "Vecchio oggetto", "body": "x",
+			"requester": map[string]any{"email": "r@example.com"}, "team_id": k.teamID}).num("number")
+		k.must(200, "agent", "PATCH", fmt.Sprintf("/api/v1/tickets/%d", n), map[string]any{"subject": "Nuovo oggetto", "priority": "high"})
+		_, _, body := signedIn(t, k, "agent").req("GET", fmt.Sprintf("/tickets/%d", n), nil, "")
+		for _, want := range []string{"Cronologia", "Oggetto: Vecchio oggetto → Nuovo oggetto", "Priorità: normale → alta", "<td>Agent Person</td>"} {
+			if !strings.Contains(body, want) {
+				t.Errorf("history tab lacks %q", want)
+			}
 		}
 	})
 }

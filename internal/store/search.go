@@ -48,47 +48,31 @@ func (s *Store) buildDocs(ctx context.Context, db sqlx.QueryerContext, ids []int
 	if err := sqlx.SelectContext(ctx, db, &subjects, q, args...); err != nil {
 		return nil, fmt.Errorf("reading subjects to index: %w", err)
 	}
-	q, args, err = s.in(`SELECT ticket_id, body_text FROM messages WHERE ticket_id IN (?) AND kind <> 'event' ORDER BY ticket_id, id`, ids)
+	texts, err := s.messageTexts(ctx, db, ids)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := db.QueryxContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("reading messages to index: %w", err)
-	}
-	defer rows.Close()
-	bodies := map[int64]*strings.Builder{}
-	for rows.Next() {
-		var id int64
-		var text string
-		if err := rows.Scan(&id, &text); err != nil {
-			return nil, err
+	bodies := map[int64]string{}
+	for id, ts := range texts {
+		var b strings.Builder
+		for _, text := range ts {
+			if b.Len() >= maxIndexBytes {
+				break
+			}
+			if len(text) > maxIndexBytes-b.Len() {
+				text = text[:maxIndexBytes-b.Len()]
+			}
+			if b.Len() > 0 {
+				b.WriteByte('\n')
+			}
+			b.WriteString(text)
 		}
-		b := bodies[id]
-		if b == nil {
-			b = &strings.Builder{}
-			bodies[id] = b
-		}
-		if b.Len() >= maxIndexBytes {
-			continue
-		}
-		if len(text) > maxIndexBytes-b.Len() {
-			text = text[:maxIndexBytes-b.Len()]
-		}
-		if b.Len() > 0 {
-			b.WriteByte('\n')
-		}
-		b.WriteString(text)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("reading messages to index: %w", err)
+		bodies[id] = b.String()
 	}
 	docs := make([]searchDoc, 0, len(subjects))
 	for _, t := range subjects {
 		d := searchDoc{id: t.ID, title: ix.IndexText(t.Subject)}
-		if b := bodies[t.ID]; b != nil {
-			d.body = ix.IndexText(b.String())
-		}
+		d.body = ix.IndexText(bodies[t.ID])
 		docs = append(docs, d)
 	}
 	return docs, nil
@@ -192,6 +176,12 @@ func (s *Store) BackfillSearch(ctx context.Context) (int64, error) {
 // MessageTexts lists the text of the messages (not system events) of a
 // page of tickets, oldest first: the search page cuts its snippets from it.
 func (s *Store) MessageTexts(ctx context.Context, ticketIDs []int64) (map[int64][]string, error) {
+	return s.messageTexts(ctx, s.r, ticketIDs)
+}
+
+// messageTexts reads message texts through db (the readers, or a
+// transaction when indexing).
+func (s *Store) messageTexts(ctx context.Context, db sqlx.QueryerContext, ticketIDs []int64) (map[int64][]string, error) {
 	out := map[int64][]string{}
 	if len(ticketIDs) == 0 {
 		return out, nil
@@ -200,7 +190,7 @@ func (s *Store) MessageTexts(ctx context.Context, ticketIDs []int64) (map[int64]
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.r.QueryxContext(ctx, q, args...)
+	rows, err := db.QueryxContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("reading message texts: %w", err)
 	}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"slices"
@@ -61,6 +62,24 @@ func countLabel(n int64) string {
 		return strconv.Itoa(countCap-1) + "+"
 	}
 	return strconv.FormatInt(n, 10)
+}
+
+// cappedCount counts the tickets of f up to countCap.
+func (h *handler) cappedCount(ctx context.Context, actor ticket.Actor, f ticket.Filter) (int64, error) {
+	f.Limit, f.Offset = countCap, 0
+	return h.Tickets.Count(ctx, actor, f)
+}
+
+// sortFits reports whether f may be listed in f.Sort. Sorting by requester
+// reads every ticket of the list (no index holds the requester's name), so
+// without search words it is offered only below countCap tickets; larger
+// lists keep the default order and say so.
+func (h *handler) sortFits(ctx context.Context, actor ticket.Actor, f ticket.Filter) (bool, error) {
+	if !strings.HasSuffix(f.Sort, "requester") || !f.Text.Empty() {
+		return true, nil
+	}
+	n, err := h.cappedCount(ctx, actor, f)
+	return n < countCap, err
 }
 
 // countCap bounds the queue counts: a sidebar says "999+" rather than
@@ -149,9 +168,7 @@ func (h *handler) inbox(w http.ResponseWriter, r *http.Request) error {
 	var f ticket.Filter
 	for _, v := range views {
 		vf := v.filter(a, now)
-		cf := vf
-		cf.Limit = countCap
-		n, err := h.Tickets.Count(r.Context(), actor, cf)
+		n, err := h.cappedCount(r.Context(), actor, vf)
 		if err != nil {
 			return err
 		}
@@ -168,9 +185,7 @@ func (h *handler) inbox(w http.ResponseWriter, r *http.Request) error {
 		vf, errs := parseQueryFilter(vq).toFilter(a, pr.Loc)
 		link := viewLink{Key: key, Label: sv.Name, Count: "!", Current: key == d.View, Shared: sv.TeamID != nil}
 		if len(errs) == 0 {
-			cf := vf
-			cf.Limit = countCap
-			n, err := h.Tickets.Count(r.Context(), actor, cf)
+			n, err := h.cappedCount(r.Context(), actor, vf)
 			if err != nil {
 				return err
 			}
@@ -195,18 +210,11 @@ func (h *handler) inbox(w http.ResponseWriter, r *http.Request) error {
 	for _, s := range []string{"-updated", "-created", "-priority", "requester"} {
 		d.Sorts = append(d.Sorts, sortLink{s, pr.T("sort." + strings.TrimPrefix(s, "-"))})
 	}
-	if strings.HasSuffix(d.Sort, "requester") {
-		// Sorting by name reads the whole queue: offered up to the count
-		// cap, where it stays fast; larger queues keep the default order.
-		cf := f
-		cf.Limit = countCap
-		n, err := h.Tickets.Count(r.Context(), actor, cf)
-		if err != nil {
-			return err
-		}
-		if n >= countCap {
-			d.Sort, d.SortLimited = "-updated", true
-		}
+	f.Sort = d.Sort
+	if fits, err := h.sortFits(r.Context(), actor, f); err != nil {
+		return err
+	} else if !fits {
+		d.Sort, d.SortLimited = "-updated", true
 	}
 	d.Cols = sortCols(d.Sort)
 	if a.Role == agent.RoleAdmin && d.Page == 1 {

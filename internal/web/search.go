@@ -119,17 +119,10 @@ func (h *handler) searchResults(r *http.Request, d *searchData, f ticket.Filter)
 	pr := h.printer(r, a)
 	ctx := r.Context()
 	now := h.Now()
-	if strings.HasSuffix(f.Sort, "requester") && f.Text.Empty() {
-		// As in the inbox: sorting by name is offered up to the count cap.
-		cf := f
-		cf.Limit = countCap
-		n, err := h.Tickets.Count(ctx, ticket.AgentActor(a), cf)
-		if err != nil {
-			return err
-		}
-		if n >= countCap {
-			f.Sort, d.SortLimited = "-updated", true
-		}
+	if fits, err := h.sortFits(ctx, ticket.AgentActor(a), f); err != nil {
+		return err
+	} else if !fits {
+		f.Sort, d.SortLimited = "-updated", true
 	}
 	f.Limit, f.Offset = searchPageSize+1, (d.Page-1)*searchPageSize
 	ts, err := h.Tickets.List(ctx, ticket.AgentActor(a), f)

@@ -190,7 +190,7 @@ func (h *handler) ticketPage(w http.ResponseWriter, r *http.Request, n int64, st
 			row.Actor = agentName[*e.ActorID]
 		}
 		if row.What == "" {
-			row.What = pr.T("history.change", "Field", e.Field, "From", e.Before, "To", e.After)
+			row.What = pr.T("history.change", "Field", historyField(pr.T, e.Field), "From", e.Before, "To", e.After)
 		}
 		d.History = append(d.History, row)
 	}
@@ -305,6 +305,18 @@ func eventLabel(t func(string, ...any) string, e ticket.Event, agents map[int64]
 		return t("event.reopened")
 	}
 	return ""
+}
+
+// historyField names a changed field in the viewer's language; a custom
+// field is named by its key.
+func historyField(t func(string, ...any) string, field string) string {
+	if key, ok := strings.CutPrefix(field, "custom_fields."); ok {
+		return t("history.field.custom_fields") + " " + key
+	}
+	if slices.Contains([]string{"subject", "language", "requester", "cc", "first_reply", "created", "message", "follow_up", "follow_up_of"}, field) {
+		return t("history.field." + field)
+	}
+	return field
 }
 
 // fieldString shows a stored custom field value in a form input.

@@ -102,7 +102,7 @@ func TestInstantDSTPolicy(t *testing.T) {
 		min  int
 		want string // RFC 3339
 	}{
-		{Date{2025, 3, 30}, 2*60 + 30, "2025-03-30T03:30:00+02:00"}, // gap: forward by the gap
+		{Date{2025, 3, 30}, 2*60 + 30, "2025-03-30T03:30:00+02:00"},  // gap: forward by the gap
 		{Date{2025, 10, 26}, 2*60 + 30, "2025-10-26T02:30:00+02:00"}, // overlap: the earlier instant
 		{Date{2025, 6, 2}, 1440, "2025-06-03T00:00:00+02:00"},
 		{Date{2025, 1, 1}, 0, "2025-01-01T00:00:00+01:00"},
@@ -272,7 +272,7 @@ func TestAddElapsedProperties(t *testing.T) {
 			t.Fatalf("add(%s) = %s before add(%s) = %s", d2, end2, d, end)
 		}
 		// Pauses never shorten a deadline, and the paused deadline is exact.
-		p0 := start.Add(time.Duration(rapid.Int64Range(-86400, 10*86400).Draw(t, "pause"))*time.Second)
+		p0 := start.Add(time.Duration(rapid.Int64Range(-86400, 10*86400).Draw(t, "pause")) * time.Second)
 		p1 := p0.Add(time.Duration(rapid.Int64Range(1, 5*86400).Draw(t, "length")) * time.Second)
 		pauses := []Interval{{p0, p1}}
 		pend, pok := s.AddPaused(start, d, pauses)

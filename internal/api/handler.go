@@ -21,6 +21,7 @@ import (
 	"github.com/sportello/sportello/internal/contact"
 	"github.com/sportello/sportello/internal/fault"
 	"github.com/sportello/sportello/internal/httpx"
+	"github.com/sportello/sportello/internal/sla"
 	"github.com/sportello/sportello/internal/team"
 	"github.com/sportello/sportello/internal/ticket"
 )
@@ -65,6 +66,8 @@ type Store interface {
 	Tokens(ctx context.Context, agentID int64) ([]auth.Token, error)
 	DeleteToken(ctx context.Context, agentID, id int64) error
 
+	MetricRecord(ctx context.Context, ticketID int64) (*sla.Record, error)
+
 	Ping(ctx context.Context) error
 }
 
@@ -77,6 +80,7 @@ type Files interface {
 type Deps struct {
 	Store   Store
 	Tickets *ticket.Service
+	SLA     *sla.Service
 	Auth    *auth.Service
 	Files   Files
 	Log     *slog.Logger

@@ -43,7 +43,20 @@ func Routes() []Route {
 		{"POST", "/api/v1/tickets/{number}/messages", Agent, (*handler).addMessage},
 		{"POST", "/api/v1/tickets/{number}/merge", Agent, (*handler).mergeTicket},
 		{"GET", "/api/v1/tickets/{number}/history", Agent, (*handler).ticketHistory},
+		{"GET", "/api/v1/tickets/{number}/sla", Agent, (*handler).ticketSLA},
 		{"GET", "/api/v1/attachments/{id}", Agent, (*handler).getAttachment},
+
+		{"GET", "/api/v1/calendars", Agent, (*handler).listCalendars},
+		{"POST", "/api/v1/calendars", Admin, (*handler).createCalendar},
+		{"GET", "/api/v1/calendars/{id}", Agent, (*handler).getCalendar},
+		{"PUT", "/api/v1/calendars/{id}", Admin, (*handler).updateCalendar},
+		{"DELETE", "/api/v1/calendars/{id}", Admin, (*handler).deleteCalendar},
+
+		{"GET", "/api/v1/sla-policies", Agent, (*handler).listPolicies},
+		{"POST", "/api/v1/sla-policies", Admin, (*handler).createPolicy},
+		{"GET", "/api/v1/sla-policies/{id}", Agent, (*handler).getPolicy},
+		{"PUT", "/api/v1/sla-policies/{id}", Admin, (*handler).updatePolicy},
+		{"DELETE", "/api/v1/sla-policies/{id}", Admin, (*handler).deletePolicy},
 
 		{"GET", "/api/v1/contacts", Agent, (*handler).listContacts},
 		{"POST", "/api/v1/contacts", Agent, (*handler).createContact},

@@ -62,6 +62,13 @@ func (h *handler) listTickets(w http.ResponseWriter, r *http.Request) error {
 		c.Check(err == nil && id > 0, "requester", "id", "must be a contact id")
 		f.RequesterID = &id
 	}
+	switch v := q.Get("sla"); v {
+	case "":
+	case ticket.SLAAtRisk, ticket.SLABreached:
+		f.SLA, f.SLANow = v, h.now()
+	default:
+		c.Add("sla", "enum", "must be at_risk or breached")
+	}
 	if v := q.Get("organisation"); v != "" {
 		id, err := strconv.ParseInt(v, 10, 64)
 		c.Check(err == nil && id > 0, "organisation", "id", "must be an organisation id")

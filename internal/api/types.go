@@ -56,6 +56,8 @@ type TicketJSON struct {
 	FirstReplyAt *time.Time     `json:"first_reply_at"`
 	SolvedAt     *time.Time     `json:"solved_at"`
 	ClosedAt     *time.Time     `json:"closed_at"`
+	// SLADeadline is the next deadline of a running SLA clock.
+	SLADeadline *time.Time `json:"sla_deadline"`
 }
 
 func ticketJSON(t *ticket.Ticket) TicketJSON {
@@ -75,7 +77,15 @@ func ticketJSON(t *ticket.Ticket) TicketJSON {
 		RequesterID: t.RequesterID, CCIDs: ccs, TeamID: t.TeamID, AssigneeID: t.AssigneeID, Language: t.Language,
 		Tags: tags, CustomFields: cf, MergedInto: t.MergedIntoID, FollowUpOf: t.FollowUpOfID, ReopenCount: t.ReopenCount,
 		CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt, FirstReplyAt: t.FirstReplyAt, SolvedAt: t.SolvedAt, ClosedAt: t.ClosedAt,
+		SLADeadline: deadlineOf(t),
 	}
+}
+
+func deadlineOf(t *ticket.Ticket) *time.Time {
+	if d, ok := t.Deadline(); ok {
+		return &d
+	}
+	return nil
 }
 
 // AttachmentJSON describes a stored file.

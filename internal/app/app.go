@@ -24,6 +24,8 @@ import (
 	"github.com/sportello/sportello/internal/i18n"
 	"github.com/sportello/sportello/internal/live"
 	"github.com/sportello/sportello/internal/metrics"
+	"github.com/sportello/sportello/internal/notice"
+	"github.com/sportello/sportello/internal/sla"
 	"github.com/sportello/sportello/internal/store"
 	"github.com/sportello/sportello/internal/ticket"
 )
@@ -124,6 +126,8 @@ type Desk struct {
 	Metrics *metrics.Metrics
 	I18n    *i18n.Bundle
 	Hub     *live.Hub
+	SLA     *sla.Service
+	Notices *notice.Service
 	Log     *slog.Logger
 	Now     func() time.Time
 	handler http.Handler
@@ -159,7 +163,10 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Desk, error) {
 		relay = d.relayOut
 	}
 	d.Hub = live.NewHub(opt.Now, relay)
-	d.Tickets = ticket.NewService(st, files, opt.Now, ticket.Options{OnChange: d.Hub.TicketChanged})
+	d.SLA = sla.NewService(st, opt.Now)
+	d.SLA.OnFire = d.slaFired
+	d.Notices = notice.NewService(st, opt.Now)
+	d.Tickets = ticket.NewService(st, files, opt.Now, ticket.Options{OnChange: d.Hub.TicketChanged, InTx: d.slaInTx})
 	d.Auth = auth.NewService(st, opt.Now, opt.Auth)
 	if d.I18n, err = i18n.New(); err != nil {
 		st.Close()
@@ -200,6 +207,34 @@ func (d *Desk) EnsureAdmin(ctx context.Context) (email, password string, err err
 		return "", "", fmt.Errorf("creating the first admin: %w", err)
 	}
 	return a.Email, password, nil
+}
+
+// slaInTx re-derives a changed ticket's SLA clocks inside the change's
+// transaction (the store's transaction serves both services).
+func (d *Desk) slaInTx(ctx context.Context, tx ticket.Tx, id int64, now time.Time) error {
+	f, err := d.SLA.Recompute(ctx, tx.(sla.Tx), id, now)
+	if err == nil && len(f.Alarms) > 0 {
+		d.slaFired(*f)
+	}
+	return err
+}
+
+// slaFired tells connected workspaces about alarms: the ticket's rows and
+// the recipients' notice counts refresh live.
+func (d *Desk) slaFired(f sla.Fired) {
+	d.Hub.TicketChanged(f.TicketID, "sla")
+	for _, a := range f.Recipients {
+		d.Hub.Publish(live.Event{Type: "notice", Ticket: f.TicketID, Agent: a})
+	}
+	for _, a := range f.Alarms {
+		d.Log.Info("SLA alarm", "ticket", f.TicketID, "metric", a.Metric, "kind", a.Kind)
+	}
+}
+
+// slaScan fires due SLA warnings and breaches and carries on recomputes
+// after configuration changes, every interval until ctx ends.
+func (d *Desk) slaScan(ctx context.Context) {
+	d.SLA.Run(ctx, time.Duration(d.Cfg.SLAScanSeconds)*time.Second, func(err error) { d.Log.Warn("SLA scan", "err", err) })
 }
 
 // sessionJanitor deletes expired sessions and refreshes planner statistics
@@ -302,6 +337,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdio
 	go d.sessionJanitor(bg)
 	go d.RelayIn(bg)
 	go d.autoClose(bg)
+	go d.slaScan(bg)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

@@ -28,7 +28,7 @@ func Routes() []Route {
 
 func (d *Desk) routes() (http.Handler, error) {
 	mux := http.NewServeMux()
-	api.Register(mux, api.Deps{
+	api.Register(mux, api.Deps{SLA: d.SLA,
 		Store: d.Store, Tickets: d.Tickets, Auth: d.Auth, Files: d.Files, Log: d.Log, Now: d.Now,
 		SecureCookies: d.Cfg.SecureCookies(), TrustProxy: d.Cfg.TrustProxy,
 		MaxBody: int64(d.Cfg.MaxBodyMB) << 20, MaxUpload: int64(d.Cfg.MaxUploadMB) << 20,

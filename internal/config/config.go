@@ -29,13 +29,16 @@ type Config struct {
 	// AutoCloseDays closes solved tickets the customer has not answered
 	// after this many days (DOMAIN.md §2); 0 turns it off.
 	AutoCloseDays int
+	// SLAScanSeconds is how often SLA warnings and breaches are looked
+	// for: an alarm fires at most this late.
+	SLAScanSeconds int
 }
 
 // Defaults returns the built-in settings.
 func Defaults() Config {
 	return Config{
 		Addr: "127.0.0.1:8080", DataDir: "./sportello-data", LogFormat: "text", LogLevel: "info",
-		AdminEmail: "admin@sportello.local", MaxBodyMB: 1, MaxUploadMB: 35, AutoCloseDays: 4,
+		AdminEmail: "admin@sportello.local", MaxBodyMB: 1, MaxUploadMB: 35, AutoCloseDays: 4, SLAScanSeconds: 15,
 	}
 }
 
@@ -82,6 +85,7 @@ func (c *Config) ServeFlags(fs *flag.FlagSet, getenv func(string) string) {
 	integer(&c.MaxBodyMB, "max-body-mb", "SPORTELLO_MAX_BODY_MB", "largest JSON body in MiB")
 	integer(&c.MaxUploadMB, "max-upload-mb", "SPORTELLO_MAX_UPLOAD_MB", "largest body with attachments in MiB")
 	integer(&c.AutoCloseDays, "auto-close-days", "SPORTELLO_AUTO_CLOSE_DAYS", "close solved tickets after this many days without a customer reply (0: never)")
+	integer(&c.SLAScanSeconds, "sla-scan-seconds", "SPORTELLO_SLA_SCAN_SECONDS", "how often SLA warnings and breaches are checked, in seconds")
 }
 
 // Parse reads args into a Config for the named command.
@@ -125,6 +129,9 @@ func (c *Config) Validate() error {
 	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
 	if c.AutoCloseDays < 0 || c.AutoCloseDays > 365 {
 		errs = append(errs, fmt.Errorf("--auto-close-days %d: must be 0 to 365", c.AutoCloseDays))
+	}
+	if c.SLAScanSeconds < 1 || c.SLAScanSeconds > 3600 {
+		errs = append(errs, fmt.Errorf("--sla-scan-seconds %d: must be 1 to 3600", c.SLAScanSeconds))
 	}
 	if c.MaxBodyMB < 1 || c.MaxUploadMB < 1 {
 		errs = append(errs, errors.New("--max-body-mb and --max-upload-mb must be at least 1"))

@@ -17,8 +17,9 @@ import (
 
 // Event is one thing that happened.
 type Event struct {
-	Type   string     `json:"type"`   // "ticket" or "presence"
-	Ticket int64      `json:"ticket"` // the ticket concerned
+	Type   string     `json:"type"`            // "ticket", "presence" or "notice"
+	Ticket int64      `json:"ticket"`          // the ticket concerned
+	Agent  int64      `json:"agent,omitempty"` // notice: the agent it is for
 	What   string     `json:"what,omitempty"`
 	Agents []Presence `json:"agents,omitempty"` // for presence events
 }

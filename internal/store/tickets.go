@@ -13,7 +13,7 @@ import (
 )
 
 const ticketCols = `id, subject, status, priority, channel, requester_id, team_id, assignee_id, language,
-custom_fields, merged_into_id, follow_up_of_id, reopen_count, created_at, updated_at, first_reply_at, solved_at, closed_at`
+custom_fields, merged_into_id, follow_up_of_id, reopen_count, created_at, updated_at, first_reply_at, solved_at, closed_at, sla_due, sla_warn`
 
 // TicketTx runs fn in a write transaction for the ticket service.
 func (s *Store) TicketTx(ctx context.Context, fn func(ticket.Tx) error) error {
@@ -111,6 +111,9 @@ var sortSQL = map[string]string{
 	"requester":  "(SELECT LOWER(c.name) FROM contacts c WHERE c.id = requester_id) ASC, id DESC",
 	"-requester": "(SELECT LOWER(c.name) FROM contacts c WHERE c.id = requester_id) DESC, id DESC",
 	"relevance":  "score DESC, id DESC",
+	// The next SLA deadline, soonest (most overdue) first; tickets
+	// without one last (they hold NoDeadline).
+	"deadline": "sla_due ASC, id ASC",
 }
 
 // searchCandidates caps how many of the newest matching tickets a text
@@ -165,6 +168,12 @@ func ticketWhere(f ticket.Filter) (string, []any) {
 	}
 	if f.CreatedBefore != nil {
 		add("created_at < ?", utc(*f.CreatedBefore))
+	}
+	switch f.SLA {
+	case ticket.SLABreached:
+		add("sla_due <= ?", f.SLANow.Unix())
+	case ticket.SLAAtRisk:
+		add("sla_warn <= ? AND sla_due > ?", f.SLANow.Unix(), f.SLANow.Unix())
 	}
 	if f.Tag != "" {
 		add("EXISTS (SELECT 1 FROM ticket_tags tt JOIN tags g ON g.id = tt.tag_id WHERE tt.ticket_id = tickets.id AND g.name = ?)", strings.ToLower(f.Tag))

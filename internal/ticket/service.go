@@ -76,7 +76,12 @@ type Filter struct {
 	CreatedBefore *time.Time
 	// Text is a full-text query over subjects and messages; with it the
 	// default order is "relevance".
-	Text         search.Query
+	Text search.Query
+	// SLA keeps tickets whose clocks are at risk (the warning is due, the
+	// deadline not yet) or breached (a running clock is past its
+	// deadline) at SLANow.
+	SLA          string
+	SLANow       time.Time
 	Sort         string // one of Sorts
 	Limit        int
 	Offset       int
@@ -86,13 +91,24 @@ type Filter struct {
 
 // Sorts are the accepted list orders; "-" means descending. "relevance"
 // needs a Text query.
-var Sorts = []string{"-updated", "updated", "-created", "created", "-priority", "priority", "-number", "number", "requester", "-requester", "relevance"}
+var Sorts = []string{"-updated", "updated", "-created", "created", "-priority", "priority", "-number", "number", "requester", "-requester", "relevance", "deadline"}
+
+// SLA states a Filter can ask for.
+const (
+	SLAAtRisk   = "at_risk"
+	SLABreached = "breached"
+)
 
 // Options tune the service.
 type Options struct {
 	// MaxAttachmentBytes and MaxAttachments bound what one message carries.
 	MaxAttachmentBytes int64
 	MaxAttachments     int
+	// InTx, when set, is called inside the transaction of every change
+	// with each ticket it touched, after the change is written: the SLA
+	// clocks are re-derived there, so that they never disagree with the
+	// ticket.
+	InTx func(ctx context.Context, tx Tx, ticketID int64, now time.Time) error
 	// OnChange is called after each committed change with the ticket and
 	// what happened ("created", "updated", "customer", "reply", "note",
 	// "merged"); live updates hang off it. It must not block.
@@ -123,6 +139,19 @@ func (s *Service) changed(id int64, what string) {
 	if s.limits.OnChange != nil {
 		s.limits.OnChange(id, what)
 	}
+}
+
+// react runs the InTx hook for the tickets a change touched.
+func (s *Service) react(ctx context.Context, tx Tx, now time.Time, ids ...int64) error {
+	if s.limits.InTx == nil {
+		return nil
+	}
+	for _, id := range ids {
+		if err := s.limits.InTx(ctx, tx, id, now); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
@@ -319,7 +348,7 @@ func (s *Service) Create(ctx context.Context, actor Actor, in NewTicket) (*Creat
 			return err
 		}
 		out.Ticket = t
-		return nil
+		return s.react(ctx, tx, now, t.ID)
 	})
 	if err != nil {
 		return nil, err
@@ -568,6 +597,9 @@ func (s *Service) Update(ctx context.Context, actor Actor, id int64, p Patch) (*
 					return err
 				}
 			}
+			if err := s.react(ctx, tx, now, id); err != nil {
+				return err
+			}
 		}
 		out = t
 		changed = len(evs) > 0
@@ -715,7 +747,7 @@ func (s *Service) AddMessage(ctx context.Context, actor Actor, id int64, in NewM
 			return err
 		}
 		out.Ticket, out.Message = t, m
-		return nil
+		return s.react(ctx, tx, now, t.ID)
 	})
 	if err != nil {
 		return nil, err
@@ -761,7 +793,7 @@ func (s *Service) followUp(ctx context.Context, tx Tx, actor Actor, old *Ticket,
 		return err
 	}
 	out.Ticket, out.Message, out.FollowUp = nt, m, true
-	return nil
+	return s.react(ctx, tx, now, nt.ID)
 }
 
 // Merge folds source into target: the source's messages move to the target,
@@ -842,7 +874,7 @@ func (s *Service) Merge(ctx context.Context, actor Actor, sourceID, targetID int
 			return err
 		}
 		out = dst
-		return nil
+		return s.react(ctx, tx, now, src.ID, dst.ID)
 	})
 	if err == nil {
 		s.changed(sourceID, "merged")

@@ -191,8 +191,32 @@ type Ticket struct {
 	FirstReplyAt *time.Time `db:"first_reply_at"`
 	SolvedAt     *time.Time `db:"solved_at"`
 	ClosedAt     *time.Time `db:"closed_at"`
-	Tags         []string   `db:"-"`
-	CCIDs        []int64    `db:"-"`
+	// SLADue and SLAWarn are the Unix seconds of the ticket's next SLA
+	// deadline and warning (internal/sla keeps them); NoDeadline for none.
+	SLADue  int64    `db:"sla_due"`
+	SLAWarn int64    `db:"sla_warn"`
+	Tags    []string `db:"-"`
+	CCIDs   []int64  `db:"-"`
+}
+
+// NoDeadline is the SLADue and SLAWarn of a ticket without a running
+// SLA clock (9999-12-31T23:59:59Z).
+const NoDeadline int64 = 253402300799
+
+// Deadline returns the ticket's next SLA deadline, if a clock is running.
+func (t *Ticket) Deadline() (time.Time, bool) {
+	if t.SLADue == 0 || t.SLADue >= NoDeadline {
+		return time.Time{}, false
+	}
+	return time.Unix(t.SLADue, 0).UTC(), true
+}
+
+// Warning returns when the next SLA warning is due, if any.
+func (t *Ticket) Warning() (time.Time, bool) {
+	if t.SLAWarn == 0 || t.SLAWarn >= NoDeadline {
+		return time.Time{}, false
+	}
+	return time.Unix(t.SLAWarn, 0).UTC(), true
 }
 
 // MessageKind tells who wrote a message and who may read it.

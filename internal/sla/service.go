@@ -1,0 +1,338 @@
+package sla
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/sportello/sportello/internal/bizhours"
+	"github.com/sportello/sportello/internal/fault"
+	"github.com/sportello/sportello/internal/ticket"
+)
+
+// Store is what the SLA service needs from persistence.
+type Store interface {
+	Calendars(ctx context.Context) ([]Calendar, error)
+	Calendar(ctx context.Context, id int64) (*Calendar, error)
+	SaveCalendar(ctx context.Context, c *Calendar) error
+	DeleteCalendar(ctx context.Context, id int64) error
+	Policies(ctx context.Context) ([]Policy, error)
+	Policy(ctx context.Context, id int64) (*Policy, error)
+	SavePolicy(ctx context.Context, p *Policy) error
+	DeletePolicy(ctx context.Context, id int64) error
+	// SLATx runs fn in a transaction.
+	SLATx(ctx context.Context, fn func(Tx) error) error
+	// DueTickets lists up to limit tickets with an alarm due at now.
+	DueTickets(ctx context.Context, now time.Time, limit int) ([]int64, error)
+	// RecomputeBatch returns the next unsolved tickets to re-derive after a
+	// configuration change, with the change's generation, or none when no
+	// recompute is pending; AdvanceRecompute records progress.
+	RecomputeBatch(ctx context.Context, limit int) ([]int64, int64, error)
+	AdvanceRecompute(ctx context.Context, gen, after int64, done bool) error
+	TicketClocks(ctx context.Context, ticketID int64) ([]Clock, error)
+}
+
+// Tx is what a recompute writes, inside the transaction of the change.
+type Tx interface {
+	TicketForUpdate(ctx context.Context, id int64) (*ticket.Ticket, error)
+	SLAHistory(ctx context.Context, t *ticket.Ticket) (*History, error)
+	Clocks(ctx context.Context, ticketID int64) (map[Metric]Clock, error)
+	SaveClocks(ctx context.Context, ticketID int64, clocks []Clock, rec Record, now time.Time) error
+	InsertEvents(ctx context.Context, evs []ticket.Event) error
+	// AlarmRecipients are the agents told about a ticket's alarms: its
+	// assignee and the leads of its team (admins when there is neither).
+	AlarmRecipients(ctx context.Context, t *ticket.Ticket) ([]int64, error)
+	InsertNotices(ctx context.Context, agentIDs []int64, ticketID int64, kind, detail string, now time.Time) error
+}
+
+// Fired reports alarms that fired on a ticket, after commit.
+type Fired struct {
+	TicketID   int64
+	Alarms     []Alarm
+	Recipients []int64
+}
+
+// Service keeps clocks and fires alarms.
+type Service struct {
+	store Store
+	now   func() time.Time
+	// OnFire, when set, is told about alarms after their transaction
+	// commits (live updates, mail). It must not block.
+	OnFire func(Fired)
+
+	mu       sync.Mutex
+	cfg      *config
+	loadedAt time.Time
+}
+
+// config is a snapshot of calendars and policies, compiled.
+type config struct {
+	policies []Policy
+	scheds   map[int64]*bizhours.Schedule
+	always   *bizhours.Schedule
+}
+
+// configTTL bounds how stale another node's edits may look here.
+const configTTL = 10 * time.Second
+
+// NewService builds the SLA service; now is the clock.
+func NewService(store Store, now func() time.Time) *Service {
+	return &Service{store: store, now: now}
+}
+
+func (s *Service) config(ctx context.Context) (*config, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cfg != nil && time.Since(s.loadedAt) < configTTL {
+		return s.cfg, nil
+	}
+	cals, err := s.store.Calendars(ctx)
+	if err != nil {
+		return nil, err
+	}
+	pols, err := s.store.Policies(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c := &config{scheds: map[int64]*bizhours.Schedule{}, always: bizhours.Compile(bizhours.Always(time.UTC))}
+	for i := range cals {
+		bc, err := cals[i].Check()
+		if err != nil {
+			return nil, fmt.Errorf("calendar %d: %w", cals[i].ID, err)
+		}
+		c.scheds[cals[i].ID] = bizhours.Compile(bc)
+	}
+	for _, p := range pols {
+		if p.Active {
+			c.policies = append(c.policies, p)
+		}
+	}
+	slices.SortStableFunc(c.policies, func(a, b Policy) int { return a.Position - b.Position })
+	s.cfg, s.loadedAt = c, time.Now()
+	return c, nil
+}
+
+// invalidate drops the cached configuration after a local edit.
+func (s *Service) invalidate() {
+	s.mu.Lock()
+	s.cfg = nil
+	s.mu.Unlock()
+}
+
+// Recompute re-derives ticket id's clocks inside tx (the transaction of the
+// change that touched it), fires the alarms already due, and stores it all.
+func (s *Service) Recompute(ctx context.Context, tx Tx, id int64, now time.Time) (*Fired, error) {
+	cfg, err := s.config(ctx)
+	if err != nil {
+		return nil, err
+	}
+	t, err := tx.TicketForUpdate(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	h, err := tx.SLAHistory(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	var pol *Policy
+	for i := range cfg.policies {
+		if cfg.policies[i].Matches(t, h.OrgID) {
+			pol = &cfg.policies[i]
+			break
+		}
+	}
+	sch := Schedules{Always: cfg.always}
+	if pol != nil && pol.CalendarID != nil {
+		sch.Business = cfg.scheds[*pol.CalendarID]
+	}
+	prev, err := tx.Clocks(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	clocks, rec := Derive(h, pol, sch, now, prev)
+	alarms := Fire(clocks, now)
+	out := &Fired{TicketID: id, Alarms: alarms}
+	if len(alarms) > 0 {
+		out.Recipients, err = tx.AlarmRecipients(ctx, t)
+		if err != nil {
+			return nil, err
+		}
+		evs := make([]ticket.Event, len(alarms))
+		for i, a := range alarms {
+			evs[i] = ticket.Event{TicketID: id, ActorType: ticket.ActorSystem, Field: "sla_" + a.Kind, After: string(a.Metric), CreatedAt: now}
+			if err := tx.InsertNotices(ctx, out.Recipients, id, "sla_"+a.Kind, string(a.Metric), now); err != nil {
+				return nil, err
+			}
+		}
+		if err := tx.InsertEvents(ctx, evs); err != nil {
+			return nil, err
+		}
+	}
+	if err := tx.SaveClocks(ctx, id, clocks, rec, now); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Scan fires the alarms that are due and carries on a pending recompute
+// after a configuration change. It returns how many alarms fired. Each
+// ticket is handled in its own transaction, under its row lock, so alarms
+// fire once even with several nodes scanning.
+func (s *Service) Scan(ctx context.Context) (int, error) {
+	now := s.now().UTC().Truncate(time.Second)
+	fired := 0
+	for {
+		ids, err := s.store.DueTickets(ctx, now, 500)
+		if err != nil {
+			return fired, err
+		}
+		n, err := s.recomputeAll(ctx, ids, now)
+		fired += n
+		if err != nil || len(ids) < 500 {
+			if err != nil {
+				return fired, err
+			}
+			break
+		}
+	}
+	for {
+		ids, gen, err := s.store.RecomputeBatch(ctx, 500)
+		if err != nil || len(ids) == 0 {
+			return fired, err
+		}
+		n, err := s.recomputeAll(ctx, ids, now)
+		fired += n
+		if err != nil {
+			return fired, err
+		}
+		if err := s.store.AdvanceRecompute(ctx, gen, ids[len(ids)-1], len(ids) < 500); err != nil {
+			return fired, err
+		}
+	}
+}
+
+func (s *Service) recomputeAll(ctx context.Context, ids []int64, now time.Time) (int, error) {
+	n := 0
+	for _, id := range ids {
+		var f *Fired
+		err := s.store.SLATx(ctx, func(tx Tx) error {
+			var err error
+			f, err = s.Recompute(ctx, tx, id, now)
+			return err
+		})
+		if err != nil {
+			return n, fmt.Errorf("SLA recompute of ticket %d: %w", id, err)
+		}
+		n += len(f.Alarms)
+		if len(f.Alarms) > 0 && s.OnFire != nil {
+			s.OnFire(*f)
+		}
+	}
+	return n, nil
+}
+
+// Run scans every interval until ctx ends; errors are reported to logf
+// and the loop carries on (the next pass retries).
+func (s *Service) Run(ctx context.Context, interval time.Duration, logf func(error)) {
+	tk := time.NewTicker(interval)
+	defer tk.Stop()
+	for {
+		if _, err := s.Scan(ctx); err != nil && ctx.Err() == nil {
+			logf(err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tk.C:
+		}
+	}
+}
+
+// Clocks returns a ticket's stored clocks (the caller checks visibility).
+func (s *Service) Clocks(ctx context.Context, ticketID int64) ([]Clock, error) {
+	return s.store.TicketClocks(ctx, ticketID)
+}
+
+// Calendars lists the calendars.
+func (s *Service) Calendars(ctx context.Context) ([]Calendar, error) { return s.store.Calendars(ctx) }
+
+// Calendar returns one calendar.
+func (s *Service) Calendar(ctx context.Context, id int64) (*Calendar, error) {
+	return s.store.Calendar(ctx, id)
+}
+
+// SaveCalendar validates and stores a calendar (new when ID is 0); open
+// tickets are re-derived by the scan.
+func (s *Service) SaveCalendar(ctx context.Context, c *Calendar) error {
+	if _, err := c.Check(); err != nil {
+		return err
+	}
+	now := s.now().UTC()
+	if c.ID == 0 {
+		c.CreatedAt = now
+	}
+	c.UpdatedAt = now
+	if err := s.store.SaveCalendar(ctx, c); err != nil {
+		return err
+	}
+	s.invalidate()
+	return nil
+}
+
+// DeleteCalendar removes a calendar no policy uses.
+func (s *Service) DeleteCalendar(ctx context.Context, id int64) error {
+	if err := s.store.DeleteCalendar(ctx, id); err != nil {
+		return err
+	}
+	s.invalidate()
+	return nil
+}
+
+// Policies lists every policy in order.
+func (s *Service) Policies(ctx context.Context) ([]Policy, error) {
+	ps, err := s.store.Policies(ctx)
+	slices.SortStableFunc(ps, func(a, b Policy) int { return a.Position - b.Position })
+	return ps, err
+}
+
+// Policy returns one policy.
+func (s *Service) Policy(ctx context.Context, id int64) (*Policy, error) {
+	return s.store.Policy(ctx, id)
+}
+
+// SavePolicy validates and stores a policy (new when ID is 0); open
+// tickets are re-derived by the scan.
+func (s *Service) SavePolicy(ctx context.Context, p *Policy) error {
+	if err := p.Check(); err != nil {
+		return err
+	}
+	if p.CalendarID != nil {
+		if _, err := s.store.Calendar(ctx, *p.CalendarID); err != nil {
+			return fault.Field("calendar_id", "exists", "no calendar has this id")
+		}
+	}
+	if p.Pauses == nil {
+		p.Pauses = DefaultPauses()
+	}
+	now := s.now().UTC()
+	if p.ID == 0 {
+		p.CreatedAt = now
+	}
+	p.UpdatedAt = now
+	if err := s.store.SavePolicy(ctx, p); err != nil {
+		return err
+	}
+	s.invalidate()
+	return nil
+}
+
+// DeletePolicy removes a policy.
+func (s *Service) DeletePolicy(ctx context.Context, id int64) error {
+	if err := s.store.DeletePolicy(ctx, id); err != nil {
+		return err
+	}
+	s.invalidate()
+	return nil
+}

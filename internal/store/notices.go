@@ -1,0 +1,47 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/sportello/sportello/internal/notice"
+)
+
+// InsertNotices writes one notice per agent about a ticket.
+func (tx *Tx) InsertNotices(ctx context.Context, agentIDs []int64, ticketID int64, kind, detail string, now time.Time) error {
+	for _, a := range agentIDs {
+		if _, err := tx.exec(ctx, `INSERT INTO notices (agent_id, ticket_id, kind, detail, created_at) VALUES (?,?,?,?,?)`, a, ticketID, kind, detail, utc(now)); err != nil {
+			return fmt.Errorf("storing notice: %w", err)
+		}
+	}
+	return nil
+}
+
+// Notices lists an agent's latest notices, newest first.
+func (s *Store) Notices(ctx context.Context, agentID int64, limit int) ([]notice.Notice, error) {
+	var out []notice.Notice
+	err := s.r.SelectContext(ctx, &out, s.q(`SELECT n.id, n.agent_id, n.ticket_id, n.kind, n.detail, n.created_at, n.read_at, COALESCE(t.subject, '') AS subject
+FROM notices n LEFT JOIN tickets t ON t.id = n.ticket_id WHERE n.agent_id = ? ORDER BY n.id DESC LIMIT ?`), agentID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("listing notices: %w", err)
+	}
+	return out, nil
+}
+
+// UnreadNotices counts an agent's unread notices.
+func (s *Store) UnreadNotices(ctx context.Context, agentID int64) (int, error) {
+	var n int
+	if err := s.get(ctx, &n, `SELECT COUNT(*) FROM notices WHERE agent_id = ? AND read_at IS NULL`, agentID); err != nil {
+		return 0, fmt.Errorf("counting notices: %w", err)
+	}
+	return n, nil
+}
+
+// MarkNoticesRead marks every unread notice of the agent read.
+func (s *Store) MarkNoticesRead(ctx context.Context, agentID int64, now time.Time) error {
+	if _, err := s.w.ExecContext(ctx, s.q(`UPDATE notices SET read_at = ? WHERE agent_id = ? AND read_at IS NULL`), utc(now), agentID); err != nil {
+		return fmt.Errorf("marking notices read: %w", err)
+	}
+	return nil
+}

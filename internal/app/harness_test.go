@@ -28,26 +28,16 @@ type desk struct {
 	token  map[string]string // role → bearer token ("" for anonymous)
 	agents map[string]*agent.Agent
 	teamID int64 // the team the lead and the agent belong to
+	db     testdb.DB
 }
 
 var roles = []string{"anonymous", "agent", "lead", "admin"}
 
 func newDesk(t *testing.T, db testdb.DB) *desk {
 	t.Helper()
-	cfg := config.Defaults()
-	cfg.DataDir, cfg.DatabaseURL = db.DataDir, db.URL
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	d, err := app.New(ctx, cfg, app.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
-	srv := httptest.NewServer(d.Handler())
-	t.Cleanup(srv.Close)
-	k := &desk{t: t, d: d, srv: srv, token: map[string]string{"anonymous": ""}, agents: map[string]*agent.Agent{}}
+	k := &desk{t: t, token: map[string]string{"anonymous": ""}, agents: map[string]*agent.Agent{}}
+	k.reopen(db, app.Options{})
+	d, ctx := k.d, context.Background()
 	now := time.Now().UTC()
 	for _, role := range []string{"admin", "lead", "agent"} {
 		hash, _ := auth.HashPassword("password-" + role)
@@ -69,6 +59,24 @@ func newDesk(t *testing.T, db testdb.DB) *desk {
 	}
 	k.teamID = tm.ID
 	return k
+}
+
+// reopen builds a desk over db (again, after a restart) and serves it.
+func (k *desk) reopen(db testdb.DB, opt app.Options) {
+	k.t.Helper()
+	cfg := config.Defaults()
+	cfg.DataDir, cfg.DatabaseURL = db.DataDir, db.URL
+	if err := cfg.Validate(); err != nil {
+		k.t.Fatal(err)
+	}
+	d, err := app.New(context.Background(), cfg, opt)
+	if err != nil {
+		k.t.Fatal(err)
+	}
+	k.t.Cleanup(func() { d.Close() })
+	srv := httptest.NewServer(d.Handler())
+	k.t.Cleanup(srv.Close)
+	k.d, k.srv, k.db = d, srv, db
 }
 
 // resp is a decoded answer.

@@ -12,9 +12,10 @@ import (
 )
 
 // ParseHours reads one day's opening hours as people write them:
-// "09:00-13:00, 14:00-18:00"; "" or "closed"/"chiuso" for none. An
-// interval that ends before it starts ("22:00-06:00") runs overnight: its
-// part after midnight is returned as spill, for the next day.
+// "09:00-13:00, 14:00-18:00"; "" or "closed"/"chiuso" for none. A night
+// shift is written with the next day marked: "22:00-06:00+1"; its part
+// after midnight is returned as spill, for the next day. An interval that
+// ends before it starts without the mark is an error.
 func ParseHours(field, text string) (today, spill []bizhours.Span, err error) {
 	text = strings.TrimSpace(text)
 	if text == "" || strings.EqualFold(text, "closed") || strings.EqualFold(text, "chiuso") {
@@ -25,19 +26,18 @@ func ParseHours(field, text string) (today, spill []bizhours.Span, err error) {
 		if !ok {
 			a, b, ok = strings.Cut(strings.TrimSpace(part), "–")
 		}
+		b, overnight := strings.CutSuffix(strings.TrimSpace(b), "+1")
 		start, err1 := parseClock(a)
 		end, err2 := parseClock(b)
 		if !ok || err1 != nil || err2 != nil {
 			return nil, nil, fault.Field(field, "hours", fmt.Sprintf("%q: write intervals as 09:00-13:00, separated by commas", strings.TrimSpace(part)))
 		}
 		switch {
-		case start == end:
-			return nil, nil, fault.Field(field, "interval", fmt.Sprintf("%s: an interval must not be empty", strings.TrimSpace(part)))
-		case end < start && end != 0: // overnight
+		case overnight && end > 0 && end <= start:
 			today = append(today, bizhours.Span{Start: start, End: 1440})
 			spill = append(spill, bizhours.Span{Start: 0, End: end})
-		case end == 0:
-			today = append(today, bizhours.Span{Start: start, End: 1440})
+		case overnight || end <= start:
+			return nil, nil, fault.Field(field, "interval", fmt.Sprintf("%s: an interval must start before it ends (a night shift is written 22:00-06:00+1)", strings.TrimSpace(part)))
 		default:
 			today = append(today, bizhours.Span{Start: start, End: end})
 		}

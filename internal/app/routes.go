@@ -49,7 +49,7 @@ func (d *Desk) routes() (http.Handler, error) {
 		w.Write([]byte("ready\n"))
 	})
 	mux.Handle("GET /metrics", d.Metrics.Handler())
-	if err := web.Register(mux, web.Deps{Auth: d.Auth, Tickets: d.Tickets, Store: d.Store, Contacts: d.Store, Orgs: d.Store, MaxUpload: int64(d.Cfg.MaxUploadMB) << 20, Accounts: d.Store, Tokens: d.Store, Teams: d.Store, Settings: d.Store, I18n: d.I18n, Hub: d.Hub, Log: d.Log, Now: d.Now,
+	if err := web.Register(mux, web.Deps{Auth: d.Auth, Tickets: d.Tickets, SLA: d.SLA, Notices: d.Notices, Store: d.Store, Contacts: d.Store, Orgs: d.Store, MaxUpload: int64(d.Cfg.MaxUploadMB) << 20, Accounts: d.Store, Tokens: d.Store, Teams: d.Store, Settings: d.Store, I18n: d.I18n, Hub: d.Hub, Log: d.Log, Now: d.Now,
 		SecureCookies: d.Cfg.SecureCookies(), TrustProxy: d.Cfg.TrustProxy}); err != nil {
 		return nil, err
 	}

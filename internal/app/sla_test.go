@@ -3,6 +3,9 @@ package app_test
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -246,4 +249,59 @@ func (k *desk) restart(clk *frozen) {
 	k.d.Close()
 	k.srv.Close()
 	k.reopen(k.db, app.Options{Now: clk.Now})
+}
+
+// The SLA pages of the workspace: admins manage calendars and policies
+// with errors next to the field in their language; agents may not; the
+// inbox's Breached queue shows the overdue ticket with its badge, and the
+// ticket page shows each metric.
+func TestSLAWorkspace(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		clk := &frozen{}
+		clk.Set("2026-03-02 09:00") // a Monday
+		k := newDeskWith(t, db, app.Options{Now: clk.Now})
+		admin := signedIn(t, k, "admin")
+		if st, _, body := admin.req("GET", "/admin/sla", nil, ""); st != 200 || !strings.Contains(body, "Festività nazionali italiane") {
+			t.Fatalf("SLA page: %d", st)
+		}
+		form := url.Values{"name": {"Ufficio"}, "timezone": {"Europe/Rome"}, "day_monday": {"09:00-13:00, 12:00-18:00"}, "italian": {"on"}}
+		st, _, body := admin.req("POST", "/admin/calendars", form, "")
+		if st != 422 || !strings.Contains(body, "Intervalli sovrapposti") || !strings.Contains(body, `value="09:00-13:00, 12:00-18:00"`) {
+			t.Fatalf("overlap: %d, error next to Monday with the input kept expected", st)
+		}
+		form.Set("day_monday", "09:00-13:00, 14:00-18:00")
+		if st, _, _ := admin.req("POST", "/admin/calendars", form, ""); st != http.StatusSeeOther {
+			t.Fatalf("calendar save: %d", st)
+		}
+		cals, _ := k.d.SLA.Calendars(context.Background())
+		pol := url.Values{"name": {"Standard"}, "calendar_id": {fmt.Sprint(cals[0].ID)}, "business": {"on"}, "warn": {"30m"},
+			"t.normal.first_reply": {"-2h"}}
+		if st, _, body := admin.req("POST", "/admin/policies", pol, ""); st != 422 || !strings.Contains(body, "Deve essere positivo") {
+			t.Fatalf("negative target: %d", st)
+		}
+		pol.Set("t.normal.first_reply", "2h")
+		if st, _, _ := admin.req("POST", "/admin/policies", pol, ""); st != http.StatusSeeOther {
+			t.Fatalf("policy save: %d", st)
+		}
+		if st, _, _ := signedIn(t, k, "agent").req("GET", "/admin/sla", nil, ""); st != 403 {
+			t.Errorf("an agent on the SLA page: %d", st)
+		}
+		created := k.must(201, "agent", "POST", "/api/v1/tickets", map[string]any{"subject": "Stampante ferma", "body": "Non stampa più.",
+			"requester": map[string]any{"email": "ugo@example.it"}, "team_id": k.teamID})
+		num := created.num("number")
+		clk.Set("2026-03-02 11:30") // due at 11:00 (09:00 + 2 business hours)
+		agent := signedIn(t, k, "agent")
+		_, _, body = agent.req("GET", "/?view=breached", nil, "")
+		if !strings.Contains(body, fmt.Sprintf(`data-number="%d"`, num)) || !strings.Contains(body, "in ritardo di 30 min") {
+			t.Fatalf("breached queue lacks the ticket or its badge")
+		}
+		_, _, body = agent.req("GET", "/?view=at_risk", nil, "")
+		if strings.Contains(body, fmt.Sprintf(`data-number="%d"`, num)) {
+			t.Error("a breached ticket is not at risk any more")
+		}
+		_, _, body = agent.req("GET", fmt.Sprintf("/tickets/%d", num), nil, "")
+		if !strings.Contains(body, "Prima risposta") || !strings.Contains(body, "sla-breached") {
+			t.Error("the ticket page shows no SLA panel")
+		}
+	})
 }

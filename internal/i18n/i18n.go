@@ -149,5 +149,24 @@ func (p *Printer) Ago(t, now time.Time) string {
 	return p.Date(t)
 }
 
+// Span says a length of time compactly: "2 g 4 h", "3 h 20 min", "12 min".
+func (p *Printer) Span(d time.Duration) string {
+	if d < 0 {
+		d = -d
+	}
+	days, hours, mins := int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour), int(d%time.Hour/time.Minute)
+	switch {
+	case days > 0 && hours > 0:
+		return p.T("dur.days", "Count", days) + " " + p.T("dur.hours", "Count", hours)
+	case days > 0:
+		return p.T("dur.days", "Count", days)
+	case hours > 0 && mins > 0:
+		return p.T("dur.hours", "Count", hours) + " " + p.T("dur.minutes", "Count", mins)
+	case hours > 0:
+		return p.T("dur.hours", "Count", hours)
+	}
+	return p.T("dur.minutes", "Count", max(mins, 1))
+}
+
 // Lower is a template helper.
 func Lower(s string) string { return strings.ToLower(s) }

@@ -31,6 +31,9 @@ func (h *handler) events(w http.ResponseWriter, r *http.Request) error {
 		case <-beat.C:
 			fmt.Fprint(w, ": keep-alive\n\n")
 		case e := <-ch:
+			if e.Type == "notice" && e.Agent != current(r).ID {
+				continue // a notice is for one agent
+			}
 			b, _ := json.Marshal(e)
 			fmt.Fprintf(w, "event: %s\ndata: %s\n\n", e.Type, b)
 		}

@@ -43,6 +43,14 @@ var views = []view{
 	{"waiting", func(*agent.Agent, time.Time) ticket.Filter {
 		return ticket.Filter{Statuses: []ticket.Status{ticket.StatusPending, ticket.StatusOnHold}}
 	}},
+	// The SLA queues: only unsolved tickets have a running clock, so the
+	// deadline index alone finds them.
+	{"at_risk", func(_ *agent.Agent, now time.Time) ticket.Filter {
+		return ticket.Filter{SLA: ticket.SLAAtRisk, SLANow: now, Sort: "deadline"}
+	}},
+	{"breached", func(_ *agent.Agent, now time.Time) ticket.Filter {
+		return ticket.Filter{SLA: ticket.SLABreached, SLANow: now, Sort: "deadline"}
+	}},
 	{"solved", func(_ *agent.Agent, now time.Time) ticket.Filter {
 		since := now.Add(-7 * 24 * time.Hour)
 		return ticket.Filter{Statuses: []ticket.Status{ticket.StatusSolved, ticket.StatusClosed}, UpdatedAfter: &since}
@@ -91,6 +99,28 @@ type inboxRow struct {
 	Subject, Requester, Team, Assignee  string
 	Status, StatusLabel, Priority, Prio string
 	UpdatedAgo, Updated                 string
+	SLA                                 slaBadge
+}
+
+// slaBadge shows the next SLA deadline: time left or overdue, coloured by
+// state ("ok", "risk" once the warning is due, "breached" past it).
+type slaBadge struct {
+	State, Label, Due string
+}
+
+func newSLABadge(pr *i18n.Printer, t *ticket.Ticket, now time.Time) slaBadge {
+	due, ok := t.Deadline()
+	if !ok {
+		return slaBadge{}
+	}
+	b := slaBadge{State: "ok", Due: pr.Date(due), Label: pr.T("sla.left", "Span", pr.Span(due.Sub(now)))}
+	if w, ok := t.Warning(); ok && !w.After(now) {
+		b.State = "risk"
+	}
+	if !due.After(now) {
+		b.State, b.Label = "breached", pr.T("sla.overdue", "Span", pr.Span(now.Sub(due)))
+	}
+	return b
 }
 
 type inboxData struct {
@@ -119,7 +149,7 @@ type sortCol struct{ Next, Aria string }
 
 // inboxSorts are the orders the inbox accepts; saved views with a text
 // query add "relevance".
-var inboxSorts = []string{"-updated", "updated", "-created", "created", "-priority", "priority", "requester", "-requester"}
+var inboxSorts = []string{"-updated", "updated", "-created", "created", "-priority", "priority", "requester", "-requester", "deadline"}
 
 // columnSorts are the sortable columns and the order of their first click.
 var columnSorts = map[string]string{"number": "-created", "requester": "requester", "priority": "-priority", "updated": "-updated"}
@@ -136,6 +166,11 @@ func sortCols(current string) map[string]sortCol {
 			c.Next, c.Aria = base, "descending"
 		}
 		out[col] = c
+	}
+	// The deadline runs one way: soonest first.
+	out["deadline"] = sortCol{Next: "deadline"}
+	if current == "deadline" {
+		out["deadline"] = sortCol{Next: "deadline", Aria: "ascending"}
 	}
 	return out
 }
@@ -204,10 +239,13 @@ func (h *handler) inbox(w http.ResponseWriter, r *http.Request) error {
 	if !f.Text.Empty() {
 		sorts = append(slices.Clone(inboxSorts), "relevance")
 	}
+	if d.Sort == "" && f.Sort != "" {
+		d.Sort = f.Sort // the SLA queues open by deadline
+	}
 	if !slices.Contains(sorts, d.Sort) {
 		d.Sort = "-updated"
 	}
-	for _, s := range []string{"-updated", "-created", "-priority", "requester"} {
+	for _, s := range []string{"-updated", "-created", "-priority", "requester", "deadline"} {
 		d.Sorts = append(d.Sorts, sortLink{s, pr.T("sort." + strings.TrimPrefix(s, "-"))})
 	}
 	f.Sort = d.Sort
@@ -252,7 +290,7 @@ func (h *handler) inboxRow(pr *i18n.Printer, t ticket.Ticket, names nameMaps, no
 	row := inboxRow{Number: t.ID, Subject: t.Subject, Requester: names.contacts[t.RequesterID],
 		Status: string(t.Status), StatusLabel: pr.T("status." + string(t.Status)),
 		Priority: t.Priority.String(), Prio: pr.T("priority." + t.Priority.String()),
-		UpdatedAgo: pr.Ago(t.UpdatedAt, now), Updated: pr.Date(t.UpdatedAt)}
+		UpdatedAgo: pr.Ago(t.UpdatedAt, now), Updated: pr.Date(t.UpdatedAt), SLA: newSLABadge(pr, &t, now)}
 	if t.TeamID != nil {
 		row.Team = names.teams[*t.TeamID]
 	}

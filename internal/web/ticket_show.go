@@ -71,6 +71,14 @@ type ticketData struct {
 	Me          int64
 	Fields      []fieldView
 	History     []historyRow
+	SLA         slaBadge
+	Clocks      []clockView
+}
+
+// clockView is one SLA metric in the ticket sidebar.
+type clockView struct {
+	Metric, State, StateLabel, Target, Elapsed, Due string
+	Breached                                       bool
 }
 
 // historyRow is one event of the History tab: every change, who, when.
@@ -146,6 +154,24 @@ func (h *handler) ticketPage(w http.ResponseWriter, r *http.Request, n int64, st
 		}
 	}
 	now := h.Now()
+	d.SLA = newSLABadge(pr, t, now)
+	clocks, err := h.SLA.Clocks(ctx, t.ID)
+	if err != nil {
+		return err
+	}
+	for _, c := range clocks {
+		cv := clockView{Metric: pr.T("metric." + string(c.Metric)), State: string(c.State), StateLabel: pr.T("clock." + string(c.State)),
+			Target: pr.Span(c.Target), Elapsed: pr.Span(c.ElapsedBusiness), Breached: c.Breached}
+		if c.Deadline != nil {
+			cv.Due = pr.Date(*c.Deadline)
+			if c.Deadline.Before(now) {
+				cv.Breached = true
+			}
+		} else if c.State == "active" {
+			cv.Due = pr.T("clock.no_deadline")
+		}
+		d.Clocks = append(d.Clocks, cv)
+	}
 	// Each message has a "message" event; its id orders the message among
 	// the events recorded at the same moment.
 	msgSeq := map[int64]int64{}
@@ -303,6 +329,10 @@ func eventLabel(t func(string, ...any) string, e ticket.Event, agents map[int64]
 		return t("event.merged_from", "N", e.After)
 	case "reopened":
 		return t("event.reopened")
+	case "sla_warning":
+		return t("event.sla_warning", "Metric", t("metric."+e.After))
+	case "sla_breach":
+		return t("event.sla_breach", "Metric", t("metric."+e.After))
 	}
 	return ""
 }

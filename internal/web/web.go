@@ -30,6 +30,8 @@ import (
 	"github.com/sportello/sportello/internal/live"
 	"github.com/sportello/sportello/internal/store"
 	"github.com/sportello/sportello/internal/team"
+	"github.com/sportello/sportello/internal/notice"
+	"github.com/sportello/sportello/internal/sla"
 	"github.com/sportello/sportello/internal/ticket"
 )
 
@@ -67,6 +69,8 @@ type TokenStore interface {
 type Deps struct {
 	Auth          *auth.Service
 	Tickets       *ticket.Service
+	SLA           *sla.Service
+	Notices       *notice.Service
 	Store         Store
 	Contacts      ContactStore
 	Orgs          OrgStore
@@ -148,7 +152,8 @@ func newHandler(d Deps) (*handler, error) {
 			}
 			return fmt.Sprintf("%d B", n)
 		},
-		"list": func(xs ...string) []string { return xs },
+		"list":    func(xs ...string) []string { return xs },
+		"seconds": func(n int64) time.Duration { return time.Duration(n) * time.Second },
 		"deref": func(p *int64) int64 {
 			if p == nil {
 				return 0
@@ -160,7 +165,7 @@ func newHandler(d Deps) (*handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parsing layout: %w", err)
 	}
-	for _, page := range []string{"login", "inbox", "ticket", "ticket_new", "contacts", "contact", "profile", "search", "organisations", "organisation", "agents", "tokens", "teams", "fields", "error"} {
+	for _, page := range []string{"login", "inbox", "ticket", "ticket_new", "contacts", "contact", "profile", "search", "organisations", "organisation", "agents", "tokens", "teams", "fields", "error", "admin_sla", "notices"} {
 		t, err := template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+page+".html")
 		if err != nil {
 			return nil, fmt.Errorf("parsing %s: %w", page, err)
@@ -177,6 +182,8 @@ type page struct {
 	Title string
 	Now   time.Time
 	Data  any
+	// Unread is the signed-in agent's unread notice count (whole pages).
+	Unread int
 }
 
 func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, name string, pg page) error {
@@ -187,6 +194,13 @@ func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, nam
 // "layout.html", or a fragment that the page's script swaps in live.
 func (h *handler) renderPart(w http.ResponseWriter, r *http.Request, status int, name, part string, pg page) error {
 	var buf bytes.Buffer
+	if pg.Agent != nil && part == "layout.html" && h.Notices != nil {
+		n, err := h.Notices.Unread(r.Context(), pg.Agent.ID)
+		if err != nil {
+			return err
+		}
+		pg.Unread = n
+	}
 	if err := h.pages[name].ExecuteTemplate(&buf, part, pg); err != nil {
 		return fmt.Errorf("rendering %s: %w", name, err)
 	}

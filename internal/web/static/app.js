@@ -10,9 +10,24 @@ const me = main ? main.dataset.me : "";
 const listeners = [];
 function onLive(fn) { listeners.push(fn); }
 
+// A new SLA warning or breach for me: bump the unread count in the header.
+onLive((ev) => {
+  if (ev.type !== "notice") return;
+  const link = document.querySelector("[data-notices]");
+  if (!link) return;
+  let count = link.querySelector(".unread-count");
+  if (!count) {
+    count = document.createElement("span");
+    count.className = "count unread-count";
+    count.textContent = "0";
+    link.append(" ", count);
+  }
+  count.textContent = String(Number(count.textContent) + 1);
+});
+
 if (me) {
   const es = new EventSource("/events");
-  for (const type of ["ticket", "presence"]) {
+  for (const type of ["ticket", "presence", "notice"]) {
     es.addEventListener(type, (msg) => {
       let ev;
       try { ev = JSON.parse(msg.data); } catch { return; }

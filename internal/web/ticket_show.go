@@ -78,7 +78,7 @@ type ticketData struct {
 // clockView is one SLA metric in the ticket sidebar.
 type clockView struct {
 	Metric, State, StateLabel, Target, Elapsed, Due string
-	Breached                                       bool
+	Breached                                        bool
 }
 
 // historyRow is one event of the History tab: every change, who, when.

@@ -28,10 +28,10 @@ import (
 	"github.com/sportello/sportello/internal/httpx"
 	"github.com/sportello/sportello/internal/i18n"
 	"github.com/sportello/sportello/internal/live"
-	"github.com/sportello/sportello/internal/store"
-	"github.com/sportello/sportello/internal/team"
 	"github.com/sportello/sportello/internal/notice"
 	"github.com/sportello/sportello/internal/sla"
+	"github.com/sportello/sportello/internal/store"
+	"github.com/sportello/sportello/internal/team"
 	"github.com/sportello/sportello/internal/ticket"
 )
 

@@ -23,6 +23,14 @@ func (d *Desk) FillDemo(ctx context.Context, out io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("filling demo data: %w", err)
 	}
-	fmt.Fprintf(out, "demo: %s\n", sum)
+	// The demo desk promises like a real one: the starter calendar and
+	// policy, and every open ticket's clocks derived from its history.
+	if _, err := d.SLA.InstallStarter(ctx); err != nil {
+		return fmt.Errorf("demo SLA policy: %w", err)
+	}
+	if _, err := d.SLA.Scan(ctx); err != nil {
+		return fmt.Errorf("demo SLA clocks: %w", err)
+	}
+	fmt.Fprintf(out, "demo: %s; SLA policy \"Standard\" on the calendar \"Ufficio (Europe/Rome)\"\n", sum)
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sportello/sportello/internal/gen"
+	"github.com/sportello/sportello/internal/sla"
 )
 
 func genCmd(ctx context.Context, args []string, getenv func(string) string, stdio IO) error {
@@ -30,6 +31,20 @@ func genCmd(ctx context.Context, args []string, getenv func(string) string, stdi
 		fmt.Fprintf(stdio.Out, "\r%d/%d tickets, %.0f tickets/s ", done, opt.Tickets, float64(done)/el.Seconds())
 	}
 	if err := gen.Fill(ctx, st, opt); err != nil {
+		return err
+	}
+	// Clocks for the open tickets under the starter policy (or the desk's
+	// own policies), so that SLA queues and benchmarks have real deadlines.
+	svc := sla.NewService(st, time.Now)
+	if _, err := svc.InstallStarter(ctx); err != nil {
+		return err
+	}
+	slaStart, done := time.Now(), 0
+	svc.Progress = func(n int) {
+		done += n
+		fmt.Fprintf(stdio.Out, "\rSLA clocks: %d open tickets, %.0f/s ", done, float64(done)/time.Since(slaStart).Seconds())
+	}
+	if _, err := svc.Scan(ctx); err != nil {
 		return err
 	}
 	el := time.Since(start)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/sportello/sportello/internal/demo"
+	"github.com/sportello/sportello/internal/sla"
 	"github.com/sportello/sportello/internal/testdb"
 	"github.com/sportello/sportello/internal/ticket"
 )
@@ -51,6 +52,38 @@ func TestFill(t *testing.T) {
 		evs, err := st.Events(ctx, all[0].ID)
 		if err != nil || len(evs) < 3 {
 			t.Errorf("oldest ticket history: %v %v", err, evs)
+		}
+
+		// The demo's SLA: the starter policy, and clocks on open tickets
+		// derived from their histories, quietly (no notice storm).
+		svc := sla.NewService(st, func() time.Time { return now })
+		if ok, err := svc.InstallStarter(ctx); err != nil || !ok {
+			t.Fatalf("starter policy: %v %v", ok, err)
+		}
+		if fired, err := svc.Scan(ctx); err != nil || fired != 0 {
+			t.Fatalf("recompute: %d alarms fired (want 0, quiet), %v", fired, err)
+		}
+		breached, err := st.Tickets(ctx, ticket.Filter{SLA: ticket.SLABreached, SLANow: now, Sort: "deadline", Limit: 5000})
+		if err != nil || len(breached) == 0 {
+			t.Fatalf("no breached tickets in a 90-day backlog: %v", err)
+		}
+		running := 0
+		for _, tk := range all {
+			if !tk.Status.Unsolved() {
+				continue
+			}
+			clocks, err := svc.Clocks(ctx, tk.ID)
+			if err != nil || len(clocks) == 0 {
+				t.Fatalf("open ticket %d has no clocks: %v", tk.ID, err)
+			}
+			for _, c := range clocks {
+				if c.State == sla.Active {
+					running++
+				}
+			}
+		}
+		if running == 0 {
+			t.Error("no running clock on any open ticket")
 		}
 	})
 }

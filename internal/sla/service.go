@@ -61,6 +61,9 @@ type Service struct {
 	// OnFire, when set, is told about alarms after their transaction
 	// commits (live updates, mail). It must not block.
 	OnFire func(Fired)
+	// Progress, when set, is told how many tickets each recompute batch
+	// re-derived (the generator prints it).
+	Progress func(n int)
 
 	mu       sync.Mutex
 	cfg      *config
@@ -124,6 +127,14 @@ func (s *Service) invalidate() {
 // Recompute re-derives ticket id's clocks inside tx (the transaction of the
 // change that touched it), fires the alarms already due, and stores it all.
 func (s *Service) Recompute(ctx context.Context, tx Tx, id int64, now time.Time) (*Fired, error) {
+	return s.recompute(ctx, tx, id, now, false)
+}
+
+// recompute is Recompute; quiet marks alarms already due as fired without
+// events or notices. A configuration change re-derives every open ticket
+// quietly: turning SLA on over a backlog of old tickets must not send
+// thousands of breach notices at once (the Breached queue lists them).
+func (s *Service) recompute(ctx context.Context, tx Tx, id int64, now time.Time, quiet bool) (*Fired, error) {
 	cfg, err := s.config(ctx)
 	if err != nil {
 		return nil, err
@@ -153,6 +164,9 @@ func (s *Service) Recompute(ctx context.Context, tx Tx, id int64, now time.Time)
 	}
 	clocks, rec := Derive(h, pol, sch, now, prev)
 	alarms := Fire(clocks, now)
+	if quiet {
+		alarms = nil
+	}
 	out := &Fired{TicketID: id, Alarms: alarms}
 	if len(alarms) > 0 {
 		out.Recipients, err = tx.AlarmRecipients(ctx, t)
@@ -188,7 +202,7 @@ func (s *Service) Scan(ctx context.Context) (int, error) {
 		if err != nil {
 			return fired, err
 		}
-		n, err := s.recomputeAll(ctx, ids, now)
+		n, err := s.recomputeAll(ctx, ids, now, false)
 		fired += n
 		if err != nil || len(ids) < 500 {
 			if err != nil {
@@ -202,10 +216,11 @@ func (s *Service) Scan(ctx context.Context) (int, error) {
 		if err != nil || len(ids) == 0 {
 			return fired, err
 		}
-		n, err := s.recomputeAll(ctx, ids, now)
-		fired += n
-		if err != nil {
+		if _, err := s.recomputeAll(ctx, ids, now, true); err != nil {
 			return fired, err
+		}
+		if s.Progress != nil {
+			s.Progress(len(ids))
 		}
 		if err := s.store.AdvanceRecompute(ctx, gen, ids[len(ids)-1], len(ids) < 500); err != nil {
 			return fired, err
@@ -213,21 +228,34 @@ func (s *Service) Scan(ctx context.Context) (int, error) {
 	}
 }
 
-func (s *Service) recomputeAll(ctx context.Context, ids []int64, now time.Time) (int, error) {
+// recomputeAll re-derives tickets in short transactions of up to 50
+// tickets, each under its row lock, and reports the alarms after commit.
+func (s *Service) recomputeAll(ctx context.Context, ids []int64, now time.Time, quiet bool) (int, error) {
 	n := 0
-	for _, id := range ids {
-		var f *Fired
+	for start := 0; start < len(ids); start += 50 {
+		batch := ids[start:min(start+50, len(ids))]
+		var fired []Fired
 		err := s.store.SLATx(ctx, func(tx Tx) error {
-			var err error
-			f, err = s.Recompute(ctx, tx, id, now)
-			return err
+			fired = fired[:0]
+			for _, id := range batch {
+				f, err := s.recompute(ctx, tx, id, now, quiet)
+				if err != nil {
+					return fmt.Errorf("SLA recompute of ticket %d: %w", id, err)
+				}
+				if len(f.Alarms) > 0 {
+					fired = append(fired, *f)
+				}
+			}
+			return nil
 		})
 		if err != nil {
-			return n, fmt.Errorf("SLA recompute of ticket %d: %w", id, err)
+			return n, err
 		}
-		n += len(f.Alarms)
-		if len(f.Alarms) > 0 && s.OnFire != nil {
-			s.OnFire(*f)
+		for _, f := range fired {
+			n += len(f.Alarms)
+			if s.OnFire != nil {
+				s.OnFire(f)
+			}
 		}
 	}
 	return n, nil

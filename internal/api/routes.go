@@ -51,6 +51,7 @@ func Routes() []Route {
 		{"GET", "/api/v1/calendars/{id}", Agent, (*handler).getCalendar},
 		{"PUT", "/api/v1/calendars/{id}", Admin, (*handler).updateCalendar},
 		{"DELETE", "/api/v1/calendars/{id}", Admin, (*handler).deleteCalendar},
+		{"POST", "/api/v1/calendars/{id}/holidays", Admin, (*handler).importHolidays},
 
 		{"GET", "/api/v1/sla-policies", Agent, (*handler).listPolicies},
 		{"POST", "/api/v1/sla-policies", Admin, (*handler).createPolicy},

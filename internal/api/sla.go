@@ -153,6 +153,23 @@ func (h *handler) saveCalendar(w http.ResponseWriter, r *http.Request, id int64)
 	return httpx.JSON(w, http.StatusOK, calendarJSON(c))
 }
 
+// importHolidays: POST /api/v1/calendars/{id}/holidays — the body is an
+// iCalendar file (text/calendar); its all-day events become holidays.
+func (h *handler) importHolidays(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	if _, err := h.SLA.ImportHolidays(r.Context(), id, http.MaxBytesReader(w, r.Body, h.MaxBody)); err != nil {
+		return err
+	}
+	c, err := h.SLA.Calendar(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	return httpx.JSON(w, http.StatusOK, calendarJSON(c))
+}
+
 // deleteCalendar: DELETE /api/v1/calendars/{id}
 func (h *handler) deleteCalendar(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r, "id")

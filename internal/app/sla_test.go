@@ -220,6 +220,16 @@ func TestSLABadInputAndEmptyCalendar(t *testing.T) {
 			t.Errorf("night shift: %v", w)
 		}
 
+		// Holidays from an iCalendar file; a file that is not one is refused.
+		ics := "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nDTSTART;VALUE=DATE:20260619\r\nSUMMARY:San Gervasio\r\nRRULE:FREQ=YEARLY\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+		imported := k.must(200, "admin", "POST", fmt.Sprintf("/api/v1/calendars/%d/holidays", night.num("id")), ics)
+		if hs := imported.JSON["holidays"].([]any); len(hs) != 1 || hs[0].(map[string]any)["name"] != "San Gervasio" {
+			t.Errorf("imported holidays: %v", hs)
+		}
+		if f := problemField(k.must(422, "admin", "POST", fmt.Sprintf("/api/v1/calendars/%d/holidays", night.num("id")), "not a calendar")); f != "file" {
+			t.Errorf("bad iCalendar file: field %q", f)
+		}
+
 		empty := k.must(201, "admin", "POST", "/api/v1/calendars", map[string]any{"name": "Mai aperto", "timezone": "Europe/Rome", "week": map[string]string{}})
 		k.must(201, "admin", "POST", "/api/v1/sla-policies", map[string]any{"name": "Impossibile", "calendar_id": empty.num("id"),
 			"targets": map[string]any{"normal": map[string]any{"first_reply": map[string]any{"minutes": 60, "business": true}}}})

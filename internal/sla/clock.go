@@ -358,10 +358,13 @@ func Fire(clocks []Clock, now time.Time) []Alarm {
 	return out
 }
 
-// Next summarises a ticket's clocks for its queue row: the earliest
-// deadline and warning among active clocks, and the earliest alarm not yet
-// fired (the scan's index).
-func Next(clocks []Clock) (deadline, warn, alarm *time.Time) {
+// Next summarises a ticket's clocks for its queue row at now: the earliest
+// deadline among active clocks, the earliest warning among those not yet
+// past their deadline (so that the "at risk" index holds no breached
+// clocks, however large the backlog), and the earliest alarm not yet fired
+// (the scan's index). Every deadline passing is an alarm, so the scan
+// re-derives the ticket and drops its warning then.
+func Next(clocks []Clock, now time.Time) (deadline, warn, alarm *time.Time) {
 	earliest := func(cur *time.Time, t *time.Time) *time.Time {
 		if t == nil || (cur != nil && !t.Before(*cur)) {
 			return cur
@@ -374,7 +377,9 @@ func Next(clocks []Clock) (deadline, warn, alarm *time.Time) {
 			continue
 		}
 		deadline = earliest(deadline, c.Deadline)
-		warn = earliest(warn, c.WarnAt)
+		if c.Deadline != nil && c.Deadline.After(now) {
+			warn = earliest(warn, c.WarnAt)
+		}
 		if c.BreachedCycle != c.Cycle {
 			alarm = earliest(alarm, c.Deadline)
 		}

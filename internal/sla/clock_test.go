@@ -196,9 +196,13 @@ func TestFireOnce(t *testing.T) {
 	}
 	// Next: the overdue first reply is the next deadline; the next alarm
 	// not yet fired is resolution's warning (16 h − 30 min from Monday 09:00).
-	due, _, alarm := Next(cs)
+	due, warn, alarm := Next(cs, at("2025-06-02 13:01"))
 	if due == nil || !due.Equal(at("2025-06-02 13:00")) || alarm == nil || !alarm.Equal(at("2025-06-03 15:30")) {
 		t.Fatalf("next: due %v alarm %v", due, alarm)
+	}
+	// The breached clock's warning is no longer "at risk"; resolution's is next.
+	if warn == nil || !warn.Equal(at("2025-06-03 15:30")) {
+		t.Fatalf("next warning: %v", warn)
 	}
 	// Without a policy there are no clocks.
 	if cs, _ := Derive(h, nil, s, at("2025-06-02 13:00"), nil); len(cs) != 0 {

@@ -3,6 +3,7 @@ package sla
 import (
 	"context"
 	"fmt"
+	"io"
 	"slices"
 	"sync"
 	"time"
@@ -228,6 +229,13 @@ func (s *Service) Scan(ctx context.Context) (int, error) {
 	}
 }
 
+// RecomputeTickets re-derives the clocks of the given tickets now, quietly
+// (as a configuration change does).
+func (s *Service) RecomputeTickets(ctx context.Context, ids []int64) error {
+	_, err := s.recomputeAll(ctx, ids, s.now().UTC().Truncate(time.Second), true)
+	return err
+}
+
 // recomputeAll re-derives tickets in short transactions of up to 50
 // tickets, each under its row lock, and reports the alarms after commit.
 func (s *Service) recomputeAll(ctx context.Context, ids []int64, now time.Time, quiet bool) (int, error) {
@@ -307,6 +315,31 @@ func (s *Service) SaveCalendar(ctx context.Context, c *Calendar) error {
 	}
 	s.invalidate()
 	return nil
+}
+
+// ImportHolidays adds to calendar id the holidays of an iCalendar file
+// (all-day events; yearly ones recur) that it does not have yet, and
+// returns how many it added.
+func (s *Service) ImportHolidays(ctx context.Context, id int64, ics io.Reader) (int, error) {
+	c, err := s.store.Calendar(ctx, id)
+	if err != nil {
+		return 0, err
+	}
+	hs, err := bizhours.ParseICS(ics)
+	if err != nil {
+		return 0, fault.Field("file", "ics", err.Error())
+	}
+	added := 0
+	for _, h := range hs {
+		if !slices.Contains(c.Holidays, h) {
+			c.Holidays = append(c.Holidays, h)
+			added++
+		}
+	}
+	if added == 0 {
+		return 0, nil
+	}
+	return added, s.SaveCalendar(ctx, c)
 }
 
 // DeleteCalendar removes a calendar no policy uses.

@@ -429,7 +429,7 @@ breaches_periodic_update = excluded.breaches_periodic_update, reopens = excluded
 	if err != nil {
 		return fmt.Errorf("storing metric record: %w", err)
 	}
-	due, warn, alarm := sla.Next(clocks)
+	due, warn, alarm := sla.Next(clocks, now)
 	if _, err := tx.exec(ctx, `UPDATE tickets SET sla_due = ?, sla_warn = ?, sla_alarm = ? WHERE id = ?`, unixOr(due), unixOr(warn), unixOr(alarm), ticketID); err != nil {
 		return fmt.Errorf("storing next deadline: %w", err)
 	}

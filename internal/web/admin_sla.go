@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -253,6 +254,44 @@ func parseOverrides(text string) ([]sla.Override, error) {
 		out = append(out, sla.Override{Date: date, Spans: spans})
 	}
 	return out, nil
+}
+
+// calendarImport: POST /admin/calendars/{id}/holidays — an iCalendar file
+// of holidays (multipart "file").
+func (h *handler) calendarImport(w http.ResponseWriter, r *http.Request) error {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		return sla.ErrCalendarNotFound
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
+	err = r.ParseMultipartForm(1 << 20)
+	var file io.ReadCloser
+	if err == nil {
+		file, _, err = r.FormFile("file")
+	}
+	if err != nil {
+		err = fault.Field("ics", "required", "choose an iCalendar (.ics) file")
+	} else {
+		defer file.Close()
+		_, err = h.SLA.ImportHolidays(r.Context(), id, file)
+	}
+	if problemsOf(err) != nil {
+		c, cerr := h.SLA.Calendar(r.Context(), id)
+		if cerr != nil {
+			return cerr
+		}
+		f := calendarFormOf(c)
+		for _, wd := range weekOrder {
+			f.Days = append(f.Days, dayField{Key: sla.DayName(wd), Value: sla.FormatHours(c.Week[wd])})
+		}
+		errs := map[string]string{"ics": h.printer(r, current(r)).T("form.ics")}
+		return h.slaPage(w, r, http.StatusUnprocessableEntity, slaData{Cal: f, CalErrors: errs})
+	}
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, fmt.Sprintf("/admin/sla?calendar=%d#calendar-form", id), http.StatusSeeOther)
+	return nil
 }
 
 // calendarDelete: POST /admin/calendars/{id}/delete

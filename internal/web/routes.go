@@ -48,6 +48,7 @@ func Routes() []Route {
 		{"GET", "/admin/sla", httpx.Admin, (*handler).adminSLA},
 		{"POST", "/admin/calendars", httpx.Admin, (*handler).calendarSave},
 		{"POST", "/admin/calendars/{id}/delete", httpx.Admin, (*handler).calendarDelete},
+		{"POST", "/admin/calendars/{id}/holidays", httpx.Admin, (*handler).calendarImport},
 		{"POST", "/admin/policies", httpx.Admin, (*handler).policySave},
 		{"POST", "/admin/policies/{id}/delete", httpx.Admin, (*handler).policyDelete},
 		{"GET", "/notices", httpx.Agent, (*handler).noticesShow},

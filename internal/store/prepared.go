@@ -109,6 +109,34 @@ func (tx *Tx) exec(ctx context.Context, q string, args ...any) (sql.Result, erro
 	return tx.tx.ExecContext(ctx, tx.s.q(q), args...)
 }
 
+// sel reads rows into dest inside the transaction.
+func (tx *Tx) sel(ctx context.Context, dest any, q string, args ...any) error {
+	st, err := tx.txStmt(ctx, q)
+	if err == nil && st != nil {
+		return st.SelectContext(ctx, dest, args...)
+	}
+	return tx.tx.SelectContext(ctx, dest, tx.s.q(q), args...)
+}
+
+// txQuerier runs already-rebound queries in a transaction through the
+// statement cache (for code shared with the reader pool).
+type txQuerier struct{ tx *Tx }
+
+func (q txQuerier) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return q.tx.tx.QueryContext(ctx, query, args...)
+}
+
+func (q txQuerier) QueryxContext(ctx context.Context, query string, args ...any) (*sqlx.Rows, error) {
+	if st, err := q.tx.txStmt(ctx, query); err == nil && st != nil {
+		return st.QueryxContext(ctx, args...)
+	}
+	return q.tx.tx.QueryxContext(ctx, query, args...)
+}
+
+func (q txQuerier) QueryRowxContext(ctx context.Context, query string, args ...any) *sqlx.Row {
+	return q.tx.tx.QueryRowxContext(ctx, query, args...)
+}
+
 // readStmt returns a cached statement on the reader pool, or nil on
 // PostgreSQL.
 func (s *Store) readStmt(ctx context.Context, q string) *sqlx.Stmt {

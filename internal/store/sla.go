@@ -314,7 +314,7 @@ func (tx *Tx) SLAHistory(ctx context.Context, t *ticket.Ticket) (*sla.History, e
 		At time.Time     `db:"created_at"`
 		To ticket.Status `db:"after"`
 	}
-	if err := tx.tx.SelectContext(ctx, &sts, tx.s.q(`SELECT created_at, after FROM ticket_events WHERE ticket_id = ? AND field = 'status' ORDER BY id`), t.ID); err != nil {
+	if err := tx.sel(ctx, &sts, `SELECT created_at, after FROM ticket_events WHERE ticket_id = ? AND field = 'status' ORDER BY id`, t.ID); err != nil {
 		return nil, fmt.Errorf("reading status history: %w", err)
 	}
 	for _, s := range sts {
@@ -326,8 +326,8 @@ func (tx *Tx) SLAHistory(ctx context.Context, t *ticket.Ticket) (*sla.History, e
 		ByAgent bool               `db:"by_agent"`
 		Meta    ticket.Fields      `db:"meta"`
 	}
-	if err := tx.tx.SelectContext(ctx, &msgs, tx.s.q(`SELECT created_at, kind, author_agent_id IS NOT NULL AS by_agent, meta FROM messages
-WHERE ticket_id = ? AND kind IN ('customer','reply') ORDER BY created_at, id`), t.ID); err != nil {
+	if err := tx.sel(ctx, &msgs, `SELECT created_at, kind, author_agent_id IS NOT NULL AS by_agent, meta FROM messages
+WHERE ticket_id = ? AND kind IN ('customer','reply') ORDER BY created_at, id`, t.ID); err != nil {
 		return nil, fmt.Errorf("reading messages for SLA: %w", err)
 	}
 	for _, m := range msgs {
@@ -371,7 +371,7 @@ elapsed_business, elapsed_calendar, breached, breaches, warned_cycle, breached_c
 // Clocks reads a ticket's stored clocks inside the transaction.
 func (tx *Tx) Clocks(ctx context.Context, ticketID int64) (map[sla.Metric]sla.Clock, error) {
 	var rows []clockRow
-	if err := tx.tx.SelectContext(ctx, &rows, tx.s.q(`SELECT `+clockCols+` FROM ticket_sla WHERE ticket_id = ?`), ticketID); err != nil {
+	if err := tx.sel(ctx, &rows, `SELECT `+clockCols+` FROM ticket_sla WHERE ticket_id = ?`, ticketID); err != nil {
 		return nil, fmt.Errorf("reading SLA clocks: %w", err)
 	}
 	out := make(map[sla.Metric]sla.Clock, len(rows))
@@ -466,10 +466,10 @@ FROM ticket_metrics WHERE ticket_id = ?`, ticketID); err != nil {
 // admins when there is neither.
 func (tx *Tx) AlarmRecipients(ctx context.Context, t *ticket.Ticket) ([]int64, error) {
 	var ids []int64
-	err := tx.tx.SelectContext(ctx, &ids, tx.s.q(`SELECT id FROM agents WHERE active AND (id = ? OR (role = 'lead' AND id IN (SELECT agent_id FROM team_members WHERE team_id = ?))) ORDER BY id`),
+	err := tx.sel(ctx, &ids, `SELECT id FROM agents WHERE active AND (id = ? OR (role = 'lead' AND id IN (SELECT agent_id FROM team_members WHERE team_id = ?))) ORDER BY id`,
 		t.AssigneeID, t.TeamID)
 	if err == nil && len(ids) == 0 {
-		err = tx.tx.SelectContext(ctx, &ids, `SELECT id FROM agents WHERE active AND role = 'admin' ORDER BY id`)
+		err = tx.sel(ctx, &ids, `SELECT id FROM agents WHERE active AND role = 'admin' ORDER BY id`)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("finding who to notify: %w", err)

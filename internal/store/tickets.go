@@ -32,7 +32,7 @@ func (s *Store) readTicket(ctx context.Context, tx *Tx, id int64, suffix string)
 	var err error
 	var db sqlx.QueryerContext = s.r
 	if tx != nil {
-		db = tx.tx
+		db = txQuerier{tx}
 		err = tx.queryRow(ctx, q, id).StructScan(&t)
 	} else {
 		err = s.get(ctx, &t, q, id)

@@ -73,6 +73,7 @@ type ticketData struct {
 	History     []historyRow
 	SLA         slaBadge
 	Clocks      []clockView
+	Policy      string // the SLA policy the clocks follow
 }
 
 // clockView is one SLA metric in the ticket sidebar.
@@ -158,6 +159,11 @@ func (h *handler) ticketPage(w http.ResponseWriter, r *http.Request, n int64, st
 	clocks, err := h.SLA.Clocks(ctx, t.ID)
 	if err != nil {
 		return err
+	}
+	if len(clocks) > 0 {
+		if p, err := h.SLA.Policy(ctx, clocks[0].PolicyID); err == nil {
+			d.Policy = p.Name
+		}
 	}
 	for _, c := range clocks {
 		cv := clockView{Metric: pr.T("metric." + string(c.Metric)), State: string(c.State), StateLabel: pr.T("clock." + string(c.State)),

@@ -199,6 +199,13 @@ func TestBrowserSearchAndContrast(t *testing.T) {
 			"body": "La stampante fa un rumore strano.", "requester": map[string]any{"email": "chiara@example.it", "name": "Chiara Greco"},
 			"team_id": k.teamID, "priority": "urgent", "tags": []string{"hardware"}}).num("number")
 		k.must(201, "admin", "POST", fmt.Sprintf("/api/v1/tickets/%d/messages", n), map[string]any{"kind": "note", "body": "Chiamato il tecnico."})
+		// SLA badges on rows and in the ticket header are part of the check.
+		if _, err := k.d.SLA.InstallStarter(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := k.d.SLA.Scan(context.Background()); err != nil {
+			t.Fatal(err)
+		}
 		a := newBrowserTab(t)
 		step(t, a, "lead signs in", signIn(base, "lead@example.com", "password-lead"))
 		step(t, a, "/ focuses the search box and searches",
@@ -210,7 +217,7 @@ func TestBrowserSearchAndContrast(t *testing.T) {
 		if got := value[string](t, a, `document.querySelector(".result mark").textContent`); got != "Stampante" {
 			t.Errorf("highlighted %q", got)
 		}
-		pages := []string{"/", "/?view=open", fmt.Sprintf("/tickets/%d", n), "/search?q=stampante", "/contacts", "/organisations", "/profile", "/admin/teams"}
+		pages := []string{"/", "/?view=open&sort=deadline", fmt.Sprintf("/tickets/%d", n), "/search?q=stampante", "/contacts", "/organisations", "/profile", "/admin/teams", "/notices"}
 		for _, p := range pages {
 			step(t, a, "open "+p, chromedp.Navigate(base+p), chromedp.WaitReady(chromedp.CSS("main")))
 			if bad := value[[]string](t, a, contrastJS); len(bad) > 0 {

@@ -53,6 +53,10 @@ func genCmd(ctx context.Context, args []string, getenv func(string) string, stdi
 		return err
 	}
 	el := time.Since(start)
+	if opt.Tickets == 0 {
+		fmt.Fprintf(stdio.Out, "\nderived SLA clocks of %d open tickets in %s into %s\n", done, el.Round(time.Second), st.Where)
+		return nil
+	}
 	fmt.Fprintf(stdio.Out, "\ngenerated %d tickets with ~%d messages each in %s (%.0f tickets/s) into %s\n",
 		opt.Tickets, opt.Messages, el.Round(time.Second), float64(opt.Tickets)/el.Seconds(), st.Where)
 	return nil

@@ -12,6 +12,7 @@
 package search
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -253,6 +254,24 @@ func (q Query) set() map[string]bool {
 type Fragment struct {
 	Text string
 	Mark bool
+}
+
+// Score counts the query's words that text holds (in any of their stems):
+// the relevance of a subject.
+func (q Query) Score(text string) int {
+	have := map[string]bool{}
+	for _, w := range words(text) {
+		for _, t := range termsOf(nil, w.text) {
+			have[t] = true
+		}
+	}
+	n := 0
+	for _, alts := range q.Words {
+		if slices.ContainsFunc(alts, func(t string) bool { return have[t] }) {
+			n++
+		}
+	}
+	return n
 }
 
 // Matches reports whether any word of text matches the query.

@@ -147,3 +147,17 @@ func TestIndexerMatchesIndexText(t *testing.T) {
 		}
 	}
 }
+
+func TestScoreCountsSubjectWords(t *testing.T) {
+	q := Parse("stampanti fattura")
+	for text, want := range map[string]int{
+		"La stampante non stampa la fattura": 2,
+		"Stampanti in ufficio":               1,
+		"Ordine non arrivato":                0,
+		"Invoice and printer":                0,
+	} {
+		if got := q.Score(text); got != want {
+			t.Errorf("Score(%q) = %d, want %d", text, got, want)
+		}
+	}
+}

@@ -229,8 +229,21 @@ func offset(zone *time.Location, unix int64) int64 {
 	return int64(off)
 }
 
-func (s *Schedule) localYear(t int64) int {
-	return time.Unix(t, 0).In(s.cal.Zone).Year()
+// yearOf returns the local year holding instant t and its compiled open
+// time. The UTC year is off by one at most near new year, which the
+// year's own bounds settle without a time-zone lookup.
+func (s *Schedule) yearOf(t int64) (int, *year) {
+	y := time.Unix(t, 0).UTC().Year()
+	yr := s.year(y)
+	switch {
+	case t < yr.start:
+		y--
+		yr = s.year(y)
+	case t >= yr.end:
+		y++
+		yr = s.year(y)
+	}
+	return y, yr
 }
 
 // before returns the open seconds of yr before instant t.
@@ -262,17 +275,16 @@ func (s *Schedule) elapsed(a, b int64) int64 {
 	if b <= a {
 		return 0
 	}
-	ya, yb := s.localYear(a), s.localYear(b)
+	ya, first := s.yearOf(a)
+	yb, last := s.yearOf(b)
 	if ya == yb {
-		yr := s.year(ya)
-		return yr.before(b) - yr.before(a)
+		return first.before(b) - first.before(a)
 	}
-	first := s.year(ya)
 	n := first.total - first.before(a)
 	for y := ya + 1; y < yb; y++ {
 		n += s.year(y).total
 	}
-	return n + s.year(yb).before(b)
+	return n + last.before(b)
 }
 
 // Add returns the instant at which d business seconds have passed since
@@ -287,8 +299,7 @@ func (s *Schedule) add(t, n int64) (int64, bool) {
 	if n <= 0 {
 		return t, true
 	}
-	y := s.localYear(t)
-	yr := s.year(y)
+	y, yr := s.yearOf(t)
 	n += yr.before(t)
 	for end := y + Horizon; y <= end; {
 		if n <= yr.total {

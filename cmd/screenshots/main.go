@@ -61,6 +61,13 @@ func run(out, chromium string) error {
 	if err != nil {
 		return err
 	}
+	// The demo's SLA, as --demo sets it up: starter policy and clocks.
+	if _, err := d.SLA.InstallStarter(ctx); err != nil {
+		return err
+	}
+	if _, err := d.SLA.Scan(ctx); err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
@@ -130,6 +137,10 @@ func run(out, chromium string) error {
 				chromedp.SendKeys(chromedp.ID("body"), map[string]string{"it": "Buongiorno, grazie per la pazienza: ", "en": "Hello, thank you for your patience: "}[lang]),
 			),
 			shot("shortcuts-"+lang, chromedp.Click(chromedp.CSS("[data-help-open]")), chromedp.WaitVisible(chromedp.ID("help"))),
+			shot("sla-breached-"+lang,
+				chromedp.Navigate(base+"/?view=breached"),
+				chromedp.WaitVisible(chromedp.CSS("[data-sla]")),
+			),
 			shot("search-"+lang,
 				chromedp.Navigate(base+"/search?q="+map[string]string{"it": "fattura", "en": "invoice"}[lang]),
 				chromedp.WaitVisible(chromedp.CSS(".result")),

@@ -44,6 +44,7 @@ type policyForm struct {
 	TeamID     int64
 	Tags       string
 	Targets    map[string]string // "priority.metric" → text
+	Pauses     map[string]bool   // "metric.status" → pauses it
 }
 
 type slaData struct {
@@ -58,6 +59,8 @@ type slaData struct {
 	Metrics   []sla.Metric
 	Channels  []ticket.Channel
 	CalNames  map[int64]string
+	// PauseStatuses are the statuses offered to pause a metric.
+	PauseStatuses []ticket.Status
 }
 
 var weekOrder = []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday, time.Saturday, time.Sunday}
@@ -80,7 +83,7 @@ func (h *handler) slaPage(w http.ResponseWriter, r *http.Request, status int, d 
 	for _, c := range d.Calendars {
 		d.CalNames[c.ID] = c.Name
 	}
-	d.Prios, d.Metrics, d.Channels = []string{"urgent", "high", "normal", "low"}, sla.Metrics, ticket.Channels
+	d.Prios, d.Metrics, d.Channels, d.PauseStatuses = []string{"urgent", "high", "normal", "low"}, sla.Metrics, ticket.Channels, pauseStatuses
 	if d.Cal.Days == nil {
 		d.Cal = calendarForm{Zone: a.Timezone, Italian: true}
 		q := r.URL.Query()
@@ -112,7 +115,8 @@ func (h *handler) slaPage(w http.ResponseWriter, r *http.Request, status int, d 
 		d.Cal.Days[i].Label = pr.T("day." + d.Cal.Days[i].Key)
 	}
 	if d.Pol.Targets == nil {
-		d.Pol = policyForm{Business: true, Warn: "30m", Targets: map[string]string{}, Priorities: map[string]bool{}, Channels: map[string]bool{}}
+		d.Pol = policyForm{Business: true, Warn: "30m", Targets: map[string]string{}, Priorities: map[string]bool{}, Channels: map[string]bool{},
+			Pauses: pauseKeys(sla.DefaultPauses())}
 	}
 	return h.render(w, r, status, "admin_sla", page{P: pr, Agent: a, Title: pr.T("sla.admin_title"), Now: h.Now(), Data: d})
 }
@@ -328,11 +332,25 @@ func policyFormOf(p *sla.Policy) policyForm {
 			f.Business = f.Business || t.Business
 		}
 	}
+	f.Pauses = pauseKeys(p.Pauses)
 	f.Warn = minutesText(p.WarnSeconds / 60)
 	if p.WarnPercent > 0 {
 		f.Warn = strconv.Itoa(p.WarnPercent) + "%"
 	}
 	return f
+}
+
+// pauseStatuses are the statuses a policy may let pause a clock.
+var pauseStatuses = []ticket.Status{ticket.StatusPending, ticket.StatusOnHold}
+
+func pauseKeys(m map[sla.Metric][]ticket.Status) map[string]bool {
+	out := map[string]bool{}
+	for metric, sts := range m {
+		for _, st := range sts {
+			out[string(metric)+"."+string(st)] = true
+		}
+	}
+	return out
 }
 
 func minutesText(m int64) string {
@@ -365,12 +383,21 @@ func (h *handler) policySave(w http.ResponseWriter, r *http.Request) error {
 	}
 	v := r.PostForm
 	f := policyForm{Name: v.Get("name"), Business: v.Get("business") == "on", Warn: v.Get("warn"), Tags: v.Get("tags"),
-		Targets: map[string]string{}, Priorities: map[string]bool{}, Channels: map[string]bool{}}
+		Targets: map[string]string{}, Priorities: map[string]bool{}, Channels: map[string]bool{}, Pauses: map[string]bool{}}
 	f.ID, _ = strconv.ParseInt(v.Get("id"), 10, 64)
 	f.Position, _ = strconv.Atoi(v.Get("position"))
 	f.CalendarID, _ = strconv.ParseInt(v.Get("calendar_id"), 10, 64)
 	f.TeamID, _ = strconv.ParseInt(v.Get("team_id"), 10, 64)
-	p := &sla.Policy{ID: f.ID, Name: f.Name, Position: f.Position, Active: true, Targets: map[string]map[sla.Metric]sla.Target{}}
+	p := &sla.Policy{ID: f.ID, Name: f.Name, Position: f.Position, Active: true, Targets: map[string]map[sla.Metric]sla.Target{},
+		Pauses: map[sla.Metric][]ticket.Status{}}
+	for _, m := range sla.Metrics {
+		for _, st := range pauseStatuses {
+			if key := string(m) + "." + string(st); v.Get("pause."+key) == "on" {
+				f.Pauses[key] = true
+				p.Pauses[m] = append(p.Pauses[m], st)
+			}
+		}
+	}
 	var ch fault.Checker
 	if f.CalendarID > 0 {
 		p.CalendarID = &f.CalendarID

@@ -211,8 +211,8 @@ func (d *Desk) EnsureAdmin(ctx context.Context) (email, password string, err err
 
 // slaInTx re-derives a changed ticket's SLA clocks inside the change's
 // transaction (the store's transaction serves both services).
-func (d *Desk) slaInTx(ctx context.Context, tx ticket.Tx, id int64, now time.Time) error {
-	f, err := d.SLA.Recompute(ctx, tx.(sla.Tx), id, now)
+func (d *Desk) slaInTx(ctx context.Context, tx ticket.Tx, t *ticket.Ticket, now time.Time) error {
+	f, err := d.SLA.Recompute(ctx, tx.(sla.Tx), t, now)
 	if err == nil && len(f.Alarms) > 0 {
 		d.slaFired(*f)
 	}

@@ -89,6 +89,9 @@ func TestSLAEndToEnd(t *testing.T) {
 			"channel":   "email", "team_id": k.teamID, "assignee_id": k.agents["agent"].ID,
 		})
 		num := created.num("number")
+		if created.JSON["sla_deadline"] != romeTime("2025-06-02 11:00") {
+			t.Errorf("the created ticket's next deadline: %v", created.JSON["sla_deadline"])
+		}
 		slaPath := fmt.Sprintf("/api/v1/tickets/%d/sla", num)
 		s := k.must(200, "agent", "GET", slaPath, nil)
 		if fr := clockOf(t, s, "first_reply"); fr["deadline"] != romeTime("2025-06-02 11:00") || fr["state"] != "active" {

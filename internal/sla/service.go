@@ -125,25 +125,32 @@ func (s *Service) invalidate() {
 	s.mu.Unlock()
 }
 
-// Recompute re-derives ticket id's clocks inside tx (the transaction of the
-// change that touched it), fires the alarms already due, and stores it all.
-func (s *Service) Recompute(ctx context.Context, tx Tx, id int64, now time.Time) (*Fired, error) {
-	return s.recompute(ctx, tx, id, now, false)
+// Recompute re-derives the clocks of ticket t (as just written) inside tx,
+// the transaction of the change that touched it, fires the alarms already
+// due, stores it all, and sets t's next deadline and warning.
+func (s *Service) Recompute(ctx context.Context, tx Tx, t *ticket.Ticket, now time.Time) (*Fired, error) {
+	return s.recompute(ctx, tx, t, now, false)
+}
+
+// recomputeID locks and reads ticket id, then re-derives it.
+func (s *Service) recomputeID(ctx context.Context, tx Tx, id int64, now time.Time, quiet bool) (*Fired, error) {
+	t, err := tx.TicketForUpdate(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return s.recompute(ctx, tx, t, now, quiet)
 }
 
 // recompute is Recompute; quiet marks alarms already due as fired without
 // events or notices. A configuration change re-derives every open ticket
 // quietly: turning SLA on over a backlog of old tickets must not send
 // thousands of breach notices at once (the Breached queue lists them).
-func (s *Service) recompute(ctx context.Context, tx Tx, id int64, now time.Time, quiet bool) (*Fired, error) {
+func (s *Service) recompute(ctx context.Context, tx Tx, t *ticket.Ticket, now time.Time, quiet bool) (*Fired, error) {
 	cfg, err := s.config(ctx)
 	if err != nil {
 		return nil, err
 	}
-	t, err := tx.TicketForUpdate(ctx, id)
-	if err != nil {
-		return nil, err
-	}
+	id := t.ID
 	h, err := tx.SLAHistory(ctx, t)
 	if err != nil {
 		return nil, err
@@ -188,7 +195,17 @@ func (s *Service) recompute(ctx context.Context, tx Tx, id int64, now time.Time,
 	if err := tx.SaveClocks(ctx, id, clocks, rec, now); err != nil {
 		return nil, err
 	}
+	due, warn, _ := Next(clocks, now)
+	t.SLADue, t.SLAWarn = unixOr(due), unixOr(warn)
 	return out, nil
+}
+
+// unixOr is t's Unix second, or ticket.NoDeadline.
+func unixOr(t *time.Time) int64 {
+	if t == nil {
+		return ticket.NoDeadline
+	}
+	return t.Unix()
 }
 
 // Scan fires the alarms that are due and carries on a pending recompute
@@ -246,7 +263,7 @@ func (s *Service) recomputeAll(ctx context.Context, ids []int64, now time.Time, 
 		err := s.store.SLATx(ctx, func(tx Tx) error {
 			fired = fired[:0]
 			for _, id := range batch {
-				f, err := s.recompute(ctx, tx, id, now, quiet)
+				f, err := s.recomputeID(ctx, tx, id, now, quiet)
 				if err != nil {
 					return fmt.Errorf("SLA recompute of ticket %d: %w", id, err)
 				}

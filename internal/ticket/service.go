@@ -108,7 +108,7 @@ type Options struct {
 	// with each ticket it touched, after the change is written: the SLA
 	// clocks are re-derived there, so that they never disagree with the
 	// ticket.
-	InTx func(ctx context.Context, tx Tx, ticketID int64, now time.Time) error
+	InTx func(ctx context.Context, tx Tx, t *Ticket, now time.Time) error
 	// OnChange is called after each committed change with the ticket and
 	// what happened ("created", "updated", "customer", "reply", "note",
 	// "merged"); live updates hang off it. It must not block.
@@ -141,13 +141,13 @@ func (s *Service) changed(id int64, what string) {
 	}
 }
 
-// react runs the InTx hook for the tickets a change touched.
-func (s *Service) react(ctx context.Context, tx Tx, now time.Time, ids ...int64) error {
+// react runs the InTx hook for the tickets a change touched, as written.
+func (s *Service) react(ctx context.Context, tx Tx, now time.Time, ts ...*Ticket) error {
 	if s.limits.InTx == nil {
 		return nil
 	}
-	for _, id := range ids {
-		if err := s.limits.InTx(ctx, tx, id, now); err != nil {
+	for _, t := range ts {
+		if err := s.limits.InTx(ctx, tx, t, now); err != nil {
 			return err
 		}
 	}
@@ -348,7 +348,7 @@ func (s *Service) Create(ctx context.Context, actor Actor, in NewTicket) (*Creat
 			return err
 		}
 		out.Ticket = t
-		return s.react(ctx, tx, now, t.ID)
+		return s.react(ctx, tx, now, t)
 	})
 	if err != nil {
 		return nil, err
@@ -597,7 +597,7 @@ func (s *Service) Update(ctx context.Context, actor Actor, id int64, p Patch) (*
 					return err
 				}
 			}
-			if err := s.react(ctx, tx, now, id); err != nil {
+			if err := s.react(ctx, tx, now, t); err != nil {
 				return err
 			}
 		}
@@ -747,7 +747,7 @@ func (s *Service) AddMessage(ctx context.Context, actor Actor, id int64, in NewM
 			return err
 		}
 		out.Ticket, out.Message = t, m
-		return s.react(ctx, tx, now, t.ID)
+		return s.react(ctx, tx, now, t)
 	})
 	if err != nil {
 		return nil, err
@@ -793,7 +793,7 @@ func (s *Service) followUp(ctx context.Context, tx Tx, actor Actor, old *Ticket,
 		return err
 	}
 	out.Ticket, out.Message, out.FollowUp = nt, m, true
-	return s.react(ctx, tx, now, nt.ID)
+	return s.react(ctx, tx, now, nt)
 }
 
 // Merge folds source into target: the source's messages move to the target,
@@ -874,7 +874,7 @@ func (s *Service) Merge(ctx context.Context, actor Actor, sourceID, targetID int
 			return err
 		}
 		out = dst
-		return s.react(ctx, tx, now, src.ID, dst.ID)
+		return s.react(ctx, tx, now, src, dst)
 	})
 	if err == nil {
 		s.changed(sourceID, "merged")

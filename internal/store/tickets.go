@@ -203,15 +203,12 @@ func (s *Store) Tickets(ctx context.Context, f ticket.Filter) ([]ticket.Ticket, 
 	if !ok {
 		order = sortSQL["-updated"]
 	}
-	if !f.Text.Empty() && f.Sort == "relevance" {
-		return s.rankedSearch(ctx, f)
+	if !f.Text.Empty() {
+		return s.searchTickets(ctx, f, order)
 	}
 	var query string
 	var args []any
-	if !f.Text.Empty() {
-		inner, a := s.searchCandidatesQuery(f, "tickets."+strings.ReplaceAll(strings.ReplaceAll(ticketCols, "\n", " "), ", ", ", tickets."))
-		query, args = `SELECT * FROM (`+inner+`) AS hits ORDER BY `+order+` LIMIT ? OFFSET ?`, a
-	} else if len(f.Statuses) > 1 {
+	if len(f.Statuses) > 1 {
 		var parts []string
 		for i, st := range f.Statuses {
 			one := f
@@ -247,19 +244,54 @@ func (s *Store) withSets(ctx context.Context, out []ticket.Ticket) error {
 	return s.loadSets(ctx, s.r, ptrs)
 }
 
-// searchCandidatesQuery selects cols of the newest searchCandidates
-// tickets that match f.Text and the filters, newest first.
-func (s *Store) searchCandidatesQuery(f ticket.Filter, cols string) (string, []any) {
+// searchCandidates returns the newest searchCandidates tickets that match
+// f.Text and the filters, newest first.
+//
+// On PostgreSQL the words' matches are read first, alone, under a cap of
+// one more than searchCandidates: the planner cannot tell a rare word from
+// a common one outside its statistics (it assumes 0.5 % of the rows), and
+// joined with the tickets it would start parallel workers or walk the
+// whole table to find one order number. When the words match no more than
+// the cap, the filters are applied to those tickets by number; otherwise,
+// with filters, the join finds the newest matches that pass them.
+func (s *Store) searchCandidates(ctx context.Context, f ticket.Filter) ([]int64, error) {
 	where, args := ticketWhere(f)
 	and := strings.Replace(where, " WHERE ", " AND ", 1)
+	limit := fmt.Sprint(searchCandidates)
+	var query string
 	if s.dialect == SQLite {
+		query = `SELECT tickets.id FROM ticket_fts JOIN tickets ON tickets.id = ticket_fts.rowid
+WHERE ticket_fts MATCH ?` + and + ` ORDER BY ticket_fts.rowid DESC LIMIT ` + limit
 		args = append([]any{f.Text.FTS5()}, args...)
-		return `SELECT ` + cols + ` FROM ticket_fts JOIN tickets ON tickets.id = ticket_fts.rowid
-WHERE ticket_fts MATCH ?` + and + ` ORDER BY ticket_fts.rowid DESC LIMIT ` + fmt.Sprint(searchCandidates), args
+	} else {
+		var ids []int64
+		if err := s.r.SelectContext(ctx, &ids, s.q(`SELECT ticket_id FROM ticket_search WHERE doc @@ to_tsquery('simple', ?)
+ORDER BY ticket_id DESC LIMIT `+fmt.Sprint(searchCandidates+1)), f.Text.TSQuery()); err != nil {
+			return nil, fmt.Errorf("searching tickets: %w", err)
+		}
+		switch {
+		case where == "":
+			return ids[:min(len(ids), searchCandidates)], nil
+		case len(ids) == 0:
+			return nil, nil
+		case len(ids) <= searchCandidates:
+			query = `SELECT id FROM tickets WHERE id IN (?)` + and + ` ORDER BY id DESC`
+			args = append([]any{ids}, args...)
+		default:
+			query = `SELECT tickets.id FROM ticket_search s JOIN tickets ON tickets.id = s.ticket_id
+WHERE s.doc @@ to_tsquery('simple', ?)` + and + ` ORDER BY s.ticket_id DESC LIMIT ` + limit
+			args = append([]any{f.Text.TSQuery()}, args...)
+		}
 	}
-	args = append([]any{f.Text.TSQuery()}, args...)
-	return `SELECT ` + cols + ` FROM ticket_search s JOIN tickets ON tickets.id = s.ticket_id
-WHERE s.doc @@ to_tsquery('simple', ?)` + and + ` ORDER BY s.ticket_id DESC LIMIT ` + fmt.Sprint(searchCandidates), args
+	q, a, err := s.in(query, args...)
+	if err != nil {
+		return nil, err
+	}
+	var ids []int64
+	if err := s.r.SelectContext(ctx, &ids, q, a...); err != nil {
+		return nil, fmt.Errorf("searching tickets: %w", err)
+	}
+	return ids, nil
 }
 
 // candidate is a matching ticket before ranking.
@@ -269,35 +301,50 @@ type candidate struct {
 	score   int
 }
 
-// rankedSearch orders the candidates by relevance: how many of the query's
-// words the subject holds (stemmed as the index is), then newest first.
-// The same rule on both engines gives the same order on both; SQLite's
-// bm25 was dropped because it reads a common word's whole posting list on
-// every query (60 ms for a word found in most of 1,000,000 tickets).
-func (s *Store) rankedSearch(ctx context.Context, f ticket.Filter) ([]ticket.Ticket, error) {
-	query, args := s.searchCandidatesQuery(f, "tickets.id, tickets.subject")
-	q, a, err := s.in(query, args...)
+// searchTickets lists a page of the tickets matching f.Text and the
+// filters, in f's order. "relevance" is how many of the query's words the
+// subject holds (stemmed as the index is), then newest first: the same rule
+// on both engines gives the same order on both. (SQLite's bm25 was
+// dropped: it reads a common word's whole posting list on every query, 60
+// ms for a word found in most of 1,000,000 tickets.)
+func (s *Store) searchTickets(ctx context.Context, f ticket.Filter, order string) ([]ticket.Ticket, error) {
+	ids, err := s.searchCandidates(ctx, f)
+	if err != nil || len(ids) == 0 || f.Limit <= 0 {
+		return []ticket.Ticket{}, err
+	}
+	if f.Sort != "relevance" {
+		q, a, err := s.in(`SELECT `+ticketCols+` FROM tickets WHERE id IN (?) ORDER BY `+order+` LIMIT ? OFFSET ?`, ids, f.Limit, f.Offset)
+		if err != nil {
+			return nil, err
+		}
+		var out []ticket.Ticket
+		if err := sqlx.SelectContext(ctx, s.r, &out, q, a...); err != nil {
+			return nil, fmt.Errorf("listing found tickets: %w", err)
+		}
+		return out, s.withSets(ctx, out)
+	}
+	q, a, err := s.in(`SELECT id, subject FROM tickets WHERE id IN (?)`, ids)
 	if err != nil {
 		return nil, err
 	}
 	var cands []candidate
 	if err := sqlx.SelectContext(ctx, s.r, &cands, q, a...); err != nil {
-		return nil, fmt.Errorf("searching tickets: %w", err)
+		return nil, fmt.Errorf("ranking found tickets: %w", err)
 	}
 	for i := range cands {
 		cands[i].score = f.Text.Score(cands[i].Subject)
 	}
-	slices.SortStableFunc(cands, func(x, y candidate) int { return cmp.Or(y.score-x.score, cmp.Compare(y.ID, x.ID)) })
-	if f.Offset >= len(cands) || f.Limit <= 0 {
+	slices.SortFunc(cands, func(x, y candidate) int { return cmp.Or(y.score-x.score, cmp.Compare(y.ID, x.ID)) })
+	if f.Offset >= len(cands) {
 		return []ticket.Ticket{}, nil
 	}
 	page := cands[f.Offset:min(len(cands), f.Offset+f.Limit)]
-	ids := make([]int64, len(page))
+	pageIDs := make([]int64, len(page))
 	pos := make(map[int64]int, len(page))
 	for i, c := range page {
-		ids[i], pos[c.ID] = c.ID, i
+		pageIDs[i], pos[c.ID] = c.ID, i
 	}
-	q, a, err = s.in(`SELECT `+ticketCols+` FROM tickets WHERE id IN (?)`, ids)
+	q, a, err = s.in(`SELECT `+ticketCols+` FROM tickets WHERE id IN (?)`, pageIDs)
 	if err != nil {
 		return nil, err
 	}
@@ -305,7 +352,7 @@ func (s *Store) rankedSearch(ctx context.Context, f ticket.Filter) ([]ticket.Tic
 	if err := sqlx.SelectContext(ctx, s.r, &rows, q, a...); err != nil {
 		return nil, fmt.Errorf("reading found tickets: %w", err)
 	}
-	out := make([]ticket.Ticket, len(ids))
+	out := make([]ticket.Ticket, len(pageIDs))
 	for _, r := range rows {
 		out[pos[r.ID]] = r
 	}

@@ -142,7 +142,7 @@ func run(out, chromium string) error {
 				chromedp.WaitVisible(chromedp.CSS("[data-sla]")),
 			),
 			shot("search-"+lang,
-				chromedp.Navigate(base+"/search?q="+map[string]string{"it": "fattura", "en": "invoice"}[lang]),
+				chromedp.Navigate(base+"/search?q="+map[string]string{"it": "ordine", "en": "order"}[lang]),
 				chromedp.WaitVisible(chromedp.CSS(".result")),
 			),
 		)

@@ -150,11 +150,20 @@ func (p *Printer) Ago(t, now time.Time) string {
 }
 
 // Span says a length of time compactly: "2 g 4 h", "3 h 20 min", "12 min".
-func (p *Printer) Span(d time.Duration) string {
+func (p *Printer) Span(d time.Duration) string { return p.span(d, true) }
+
+// Hours says a length of business time without days ("24 h", not "1 g":
+// 24 business hours are three working days).
+func (p *Printer) Hours(d time.Duration) string { return p.span(d, false) }
+
+func (p *Printer) span(d time.Duration, withDays bool) string {
 	if d < 0 {
 		d = -d
 	}
 	days, hours, mins := int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour), int(d%time.Hour/time.Minute)
+	if !withDays {
+		days, hours = 0, int(d/time.Hour)
+	}
 	switch {
 	case days > 0 && hours > 0:
 		return p.T("dur.days", "Count", days) + " " + p.T("dur.hours", "Count", hours)
@@ -165,7 +174,10 @@ func (p *Printer) Span(d time.Duration) string {
 	case hours > 0:
 		return p.T("dur.hours", "Count", hours)
 	}
-	return p.T("dur.minutes", "Count", max(mins, 1))
+	if d > 0 {
+		mins = max(mins, 1) // under a minute still shows as time passing
+	}
+	return p.T("dur.minutes", "Count", mins)
 }
 
 // Lower is a template helper.

@@ -55,6 +55,13 @@ func TestFormatting(t *testing.T) {
 		{it.Date(now), "29 mar 2026, 14:00"}, // CEST began that morning
 		{en.Date(now), "29 Mar 2026, 13:00"}, // BST too
 		{b.Printer("de", "Nowhere/City").T("login.title"), "Accedi"},
+		{it.Span(0), "0 min"},
+		{it.Span(20 * time.Second), "1 min"},
+		{it.Span(time.Minute), "1 min"},
+		{it.Span(25 * time.Hour), "1 g 1 h"},
+		{en.Span(2*time.Hour + 5*time.Minute), "2 h 5 min"},
+		{en.Span(-49 * time.Hour), "2 d 1 h"},
+		{it.Hours(24*time.Hour + 30*time.Minute), "24 h 30 min"},
 	}
 	for i, c := range cases {
 		if c.got != c.want {

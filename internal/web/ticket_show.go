@@ -167,7 +167,10 @@ func (h *handler) ticketPage(w http.ResponseWriter, r *http.Request, n int64, st
 	}
 	for _, c := range clocks {
 		cv := clockView{Metric: pr.T("metric." + string(c.Metric)), State: string(c.State), StateLabel: pr.T("clock." + string(c.State)),
-			Target: pr.Span(c.Target), Elapsed: pr.Span(c.ElapsedBusiness), Breached: c.Breached}
+			Target: pr.Span(c.Target), Elapsed: pr.Span(c.ElapsedCalendar), Breached: c.Breached}
+		if c.Business {
+			cv.Target, cv.Elapsed = pr.Hours(c.Target), pr.Hours(c.ElapsedBusiness)
+		}
 		if c.Deadline != nil {
 			cv.Due = pr.Date(*c.Deadline)
 			if c.Deadline.Before(now) {

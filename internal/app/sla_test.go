@@ -296,6 +296,17 @@ func TestSLAWorkspace(t *testing.T) {
 		if st, _, _ := admin.req("POST", "/admin/policies", pol, ""); st != http.StatusSeeOther {
 			t.Fatalf("policy save: %d", st)
 		}
+		// The page lists them and fills the forms to edit them.
+		pols, _ := k.d.SLA.Policies(context.Background())
+		for _, path := range []string{"/admin/sla", fmt.Sprintf("/admin/sla?policy=%d", pols[0].ID), fmt.Sprintf("/admin/sla?calendar=%d", cals[0].ID)} {
+			st, _, body := admin.req("GET", path, nil, "")
+			if st != 200 || !strings.Contains(body, "Standard") || !strings.Contains(body, "Ufficio") {
+				t.Fatalf("%s: %d", path, st)
+			}
+		}
+		if _, _, body := admin.req("GET", fmt.Sprintf("/admin/sla?policy=%d", pols[0].ID), nil, ""); !strings.Contains(body, `value="2h"`) {
+			t.Error("the policy form is not filled with its targets")
+		}
 		if st, _, _ := signedIn(t, k, "agent").req("GET", "/admin/sla", nil, ""); st != 403 {
 			t.Errorf("an agent on the SLA page: %d", st)
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"github.com/sportello/sportello/internal/app"
 	"github.com/sportello/sportello/internal/testdb"
 )
 
@@ -228,6 +229,37 @@ func TestBrowserSearchAndContrast(t *testing.T) {
 		value[bool](t, a, `(() => { const p = document.createElement("p"); p.textContent = "testo chiaro"; p.style.color = "#bbbbbb"; document.querySelector("main").append(p); return true })()`)
 		if bad := value[[]string](t, a, contrastJS); len(bad) != 1 || !strings.Contains(bad[0], "testo chiaro") {
 			t.Errorf("the contrast check missed pale text: %v", bad)
+		}
+	})
+}
+
+// When a deadline passes, the assignee's open inbox shows it without a
+// reload: the notice count in the header rises and the row turns red.
+func TestBrowserSLALive(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		clk := &frozen{}
+		clk.Set("2026-03-02 09:00")
+		k := newDeskWith(t, db, app.Options{Now: clk.Now})
+		k.must(201, "admin", "POST", "/api/v1/sla-policies", map[string]any{"name": "Chat", "warn_minutes": 10,
+			"targets": map[string]any{"normal": map[string]any{"first_reply": map[string]any{"minutes": 60}}}})
+		n := k.must(201, "agent", "POST", "/api/v1/tickets", map[string]any{"subject": "La chat non risponde", "body": "Aspetto da un'ora.",
+			"requester": map[string]any{"email": "elena@example.it"}, "team_id": k.teamID, "assignee_id": k.agents["agent"].ID}).num("number")
+		a := newBrowserTab(t)
+		step(t, a, "agent signs in and the inbox goes live", signIn(k.srv.URL, "agent@example.com", "password-agent"),
+			chromedp.WaitReady(chromedp.CSS(`html[data-live="on"]`)),
+			chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`tr[data-number="%d"] [data-sla="ok"]`, n))))
+		if got := value[int](t, a, `document.querySelectorAll(".unread-count").length`); got != 0 {
+			t.Fatalf("unread notices before any alarm: %d", got)
+		}
+		clk.Set("2026-03-02 10:05")
+		if fired, err := k.d.SLA.Scan(context.Background()); err != nil || fired != 1 {
+			t.Fatalf("breach: %d fired, %v", fired, err)
+		}
+		step(t, a, "the breach shows without reload",
+			chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`tr[data-number="%d"] [data-sla="breached"]`, n))),
+			chromedp.WaitVisible(chromedp.CSS(`[data-notices] .unread-count`)))
+		if got := value[string](t, a, `document.querySelector("[data-notices] .unread-count").textContent`); got != "1" {
+			t.Errorf("unread count %q, want 1", got)
 		}
 	})
 }

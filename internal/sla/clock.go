@@ -47,6 +47,38 @@ type Clock struct {
 // Done reports whether the clock no longer runs.
 func (c *Clock) Done() bool { return c.State == Fulfilled || c.State == Cancelled }
 
+// Same reports whether c and o would be stored alike. The elapsed time
+// of a running or paused clock is a snapshot that ages anyway (the deadline
+// is what counts), so it alone is no reason to write.
+func (c Clock) Same(o Clock) bool {
+	if c.State == Active || c.State == Paused {
+		c.ElapsedBusiness, c.ElapsedCalendar = o.ElapsedBusiness, o.ElapsedCalendar
+	}
+	return c.Metric == o.Metric && c.PolicyID == o.PolicyID && c.Target == o.Target && c.Business == o.Business &&
+		c.State == o.State && c.Cycle == o.Cycle && c.StartedAt.Equal(o.StartedAt) && sameTime(c.StoppedAt, o.StoppedAt) &&
+		sameTime(c.Deadline, o.Deadline) && sameTime(c.WarnAt, o.WarnAt) && c.ElapsedBusiness == o.ElapsedBusiness &&
+		c.ElapsedCalendar == o.ElapsedCalendar && c.Breached == o.Breached && c.Breaches == o.Breaches &&
+		c.WarnedCycle == o.WarnedCycle && c.BreachedCycle == o.BreachedCycle
+}
+
+func sameTime(a, b *time.Time) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Equal(*b)
+}
+
+// Empty reports whether the record holds nothing yet (no policy, no reply,
+// no resolution, no reopen).
+func (r Record) Empty() bool {
+	for _, n := range r.Breaches {
+		if n != 0 {
+			return false
+		}
+	}
+	return r.PolicyID == nil && r.FirstReplyBusiness == nil && r.FirstResolutionBusiness == nil && r.FullResolutionBusiness == nil && r.Reopens == 0
+}
+
 // Post is one message as SLA sees it.
 type Post struct {
 	At time.Time

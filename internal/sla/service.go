@@ -40,7 +40,9 @@ type Tx interface {
 	TicketForUpdate(ctx context.Context, id int64) (*ticket.Ticket, error)
 	SLAHistory(ctx context.Context, t *ticket.Ticket) (*History, error)
 	Clocks(ctx context.Context, ticketID int64) (map[Metric]Clock, error)
-	SaveClocks(ctx context.Context, ticketID int64, clocks []Clock, rec Record, now time.Time) error
+	// SaveClocks stores a ticket's clocks and record; prev are the clocks
+	// stored before, so that nothing is written when nothing changed.
+	SaveClocks(ctx context.Context, ticketID int64, clocks []Clock, prev map[Metric]Clock, rec Record, now time.Time) error
 	InsertEvents(ctx context.Context, evs []ticket.Event) error
 	// AlarmRecipients are the agents told about a ticket's alarms: its
 	// assignee and the leads of its team (admins when there is neither).
@@ -192,7 +194,7 @@ func (s *Service) recompute(ctx context.Context, tx Tx, t *ticket.Ticket, now ti
 			return nil, err
 		}
 	}
-	if err := tx.SaveClocks(ctx, id, clocks, rec, now); err != nil {
+	if err := tx.SaveClocks(ctx, id, clocks, prev, rec, now); err != nil {
 		return nil, err
 	}
 	due, warn, _ := Next(clocks, now)

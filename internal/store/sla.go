@@ -3,13 +3,20 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/sportello/sportello/internal/bizhours"
 	"github.com/sportello/sportello/internal/sla"
 	"github.com/sportello/sportello/internal/ticket"
 )
+
+// noDeadline is ticket.NoDeadline as SQL: the partial indexes on the
+// warning and alarm columns hold only rows below it, and a query uses them
+// only when it repeats that condition literally.
+var noDeadline = strconv.FormatInt(ticket.NoDeadline, 10)
 
 // unixOr is the Unix second of t, or ticket.NoDeadline for none, so that
 // ordering by deadline needs no NULL rules.
@@ -293,7 +300,7 @@ func (s *Store) AdvanceRecompute(ctx context.Context, gen, after int64, done boo
 // DueTickets lists tickets whose earliest unfired alarm is due at now.
 func (s *Store) DueTickets(ctx context.Context, now time.Time, limit int) ([]int64, error) {
 	var ids []int64
-	if err := s.r.SelectContext(ctx, &ids, s.q(`SELECT id FROM tickets WHERE sla_alarm <= ? ORDER BY sla_alarm LIMIT ?`), now.Unix(), limit); err != nil {
+	if err := s.r.SelectContext(ctx, &ids, s.q(`SELECT id FROM tickets WHERE sla_alarm <= ? AND sla_alarm < `+noDeadline+` ORDER BY sla_alarm LIMIT ?`), now.Unix(), limit); err != nil {
 		return nil, fmt.Errorf("finding due SLA alarms: %w", err)
 	}
 	return ids, nil
@@ -398,24 +405,97 @@ func (s *Store) TicketClocks(ctx context.Context, ticketID int64) ([]sla.Clock, 
 	return out, nil
 }
 
-// SaveClocks replaces a ticket's clocks and metric record and stores the
-// queue summary (next deadline, warning and alarm) on the ticket row.
-func (tx *Tx) SaveClocks(ctx context.Context, ticketID int64, clocks []sla.Clock, rec sla.Record, now time.Time) error {
-	if _, err := tx.exec(ctx, `DELETE FROM ticket_sla WHERE ticket_id = ?`, ticketID); err != nil {
-		return fmt.Errorf("clearing SLA clocks: %w", err)
-	}
+// SaveClocks stores a ticket's clocks and metric record and the queue
+// summary (next deadline, warning and alarm) on the ticket row, writing
+// only what changed: most ticket changes move no deadline, and every write
+// of the summary also rewrites three index entries.
+func (tx *Tx) SaveClocks(ctx context.Context, ticketID int64, clocks []sla.Clock, prev map[sla.Metric]sla.Clock, rec sla.Record, now time.Time) error {
+	same := len(clocks) == len(prev)
 	for _, c := range clocks {
-		_, err := tx.exec(ctx, `INSERT INTO ticket_sla (`+clockCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
-			ticketID, c.Metric, c.PolicyID, int64(c.Target/time.Second), c.Business, c.State, c.Cycle, utc(c.StartedAt), utcPtr(c.StoppedAt),
-			utcPtr(c.Deadline), utcPtr(c.WarnAt), int64(c.ElapsedBusiness/time.Second), int64(c.ElapsedCalendar/time.Second),
-			c.Breached, c.Breaches, c.WarnedCycle, c.BreachedCycle, utc(now))
-		if err != nil {
-			return fmt.Errorf("storing SLA clock: %w", err)
+		p, ok := prev[c.Metric]
+		same = same && ok && c.Same(p)
+	}
+	if !same {
+		if len(prev) > 0 {
+			if _, err := tx.exec(ctx, `DELETE FROM ticket_sla WHERE ticket_id = ?`, ticketID); err != nil {
+				return fmt.Errorf("clearing SLA clocks: %w", err)
+			}
+		}
+		for _, c := range clocks {
+			_, err := tx.exec(ctx, `INSERT INTO ticket_sla (`+clockCols+`) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+				ticketID, c.Metric, c.PolicyID, int64(c.Target/time.Second), c.Business, c.State, c.Cycle, utc(c.StartedAt), utcPtr(c.StoppedAt),
+				utcPtr(c.Deadline), utcPtr(c.WarnAt), int64(c.ElapsedBusiness/time.Second), int64(c.ElapsedCalendar/time.Second),
+				c.Breached, c.Breaches, c.WarnedCycle, c.BreachedCycle, utc(now))
+			if err != nil {
+				return fmt.Errorf("storing SLA clock: %w", err)
+			}
 		}
 	}
-	_, err := tx.exec(ctx, `INSERT INTO ticket_metrics (ticket_id, policy_id, first_reply_business, first_reply_calendar,
-first_resolution_business, first_resolution_calendar, full_resolution_business, full_resolution_calendar,
-breaches_first_reply, breaches_next_reply, breaches_resolution, breaches_periodic_update, reopens, updated_at)
+	if err := tx.saveRecord(ctx, ticketID, rec, now); err != nil {
+		return err
+	}
+	due, warn, alarm := sla.Next(clocks, now)
+	d, w, a := unixOr(due), unixOr(warn), unixOr(alarm)
+	if _, err := tx.exec(ctx, `UPDATE tickets SET sla_due = ?, sla_warn = ?, sla_alarm = ? WHERE id = ? AND (sla_due <> ? OR sla_warn <> ? OR sla_alarm <> ?)`,
+		d, w, a, ticketID, d, w, a); err != nil {
+		return fmt.Errorf("storing next deadline: %w", err)
+	}
+	return nil
+}
+
+type recordRow struct {
+	PolicyID *int64 `db:"policy_id"`
+	FRB      *int64 `db:"first_reply_business"`
+	FRC      *int64 `db:"first_reply_calendar"`
+	FSB      *int64 `db:"first_resolution_business"`
+	FSC      *int64 `db:"first_resolution_calendar"`
+	LSB      *int64 `db:"full_resolution_business"`
+	LSC      *int64 `db:"full_resolution_calendar"`
+	B1       int    `db:"breaches_first_reply"`
+	B2       int    `db:"breaches_next_reply"`
+	B3       int    `db:"breaches_resolution"`
+	B4       int    `db:"breaches_periodic_update"`
+	Reopens  int    `db:"reopens"`
+}
+
+const recordCols = `policy_id, first_reply_business, first_reply_calendar, first_resolution_business, first_resolution_calendar,
+full_resolution_business, full_resolution_calendar, breaches_first_reply, breaches_next_reply, breaches_resolution, breaches_periodic_update, reopens`
+
+func (r recordRow) record() *sla.Record {
+	return &sla.Record{PolicyID: r.PolicyID, FirstReplyBusiness: r.FRB, FirstReplyCalendar: r.FRC, FirstResolutionBusiness: r.FSB,
+		FirstResolutionCalendar: r.FSC, FullResolutionBusiness: r.LSB, FullResolutionCalendar: r.LSC, Reopens: r.Reopens,
+		Breaches: map[sla.Metric]int{sla.FirstReply: r.B1, sla.NextReply: r.B2, sla.Resolution: r.B3, sla.PeriodicUpdate: r.B4}}
+}
+
+func rowOf(r sla.Record) recordRow {
+	return recordRow{PolicyID: r.PolicyID, FRB: r.FirstReplyBusiness, FRC: r.FirstReplyCalendar, FSB: r.FirstResolutionBusiness,
+		FSC: r.FirstResolutionCalendar, LSB: r.FullResolutionBusiness, LSC: r.FullResolutionCalendar, Reopens: r.Reopens,
+		B1: r.Breaches[sla.FirstReply], B2: r.Breaches[sla.NextReply], B3: r.Breaches[sla.Resolution], B4: r.Breaches[sla.PeriodicUpdate]}
+}
+
+func (r recordRow) same(o recordRow) bool {
+	eq := func(a, b *int64) bool { return (a == nil && b == nil) || (a != nil && b != nil && *a == *b) }
+	return eq(r.PolicyID, o.PolicyID) && eq(r.FRB, o.FRB) && eq(r.FRC, o.FRC) && eq(r.FSB, o.FSB) && eq(r.FSC, o.FSC) &&
+		eq(r.LSB, o.LSB) && eq(r.LSC, o.LSC) && r.B1 == o.B1 && r.B2 == o.B2 && r.B3 == o.B3 && r.B4 == o.B4 && r.Reopens == o.Reopens
+}
+
+// saveRecord writes a ticket's metric record when it changed; a ticket
+// with nothing to record yet has no row.
+func (tx *Tx) saveRecord(ctx context.Context, ticketID int64, rec sla.Record, now time.Time) error {
+	var old recordRow
+	err := tx.queryRow(ctx, `SELECT `+recordCols+` FROM ticket_metrics WHERE ticket_id = ?`, ticketID).StructScan(&old)
+	switch {
+	case errors.Is(err, errNoRows):
+		if rec.Empty() {
+			return nil
+		}
+	case err != nil:
+		return fmt.Errorf("reading metric record: %w", err)
+	case old.same(rowOf(rec)):
+		return nil
+	}
+	r := rowOf(rec)
+	_, err = tx.exec(ctx, `INSERT INTO ticket_metrics (ticket_id, `+recordCols+`, updated_at)
 VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)
 ON CONFLICT (ticket_id) DO UPDATE SET policy_id = excluded.policy_id, first_reply_business = excluded.first_reply_business,
 first_reply_calendar = excluded.first_reply_calendar, first_resolution_business = excluded.first_resolution_business,
@@ -423,43 +503,24 @@ first_resolution_calendar = excluded.first_resolution_calendar, full_resolution_
 full_resolution_calendar = excluded.full_resolution_calendar, breaches_first_reply = excluded.breaches_first_reply,
 breaches_next_reply = excluded.breaches_next_reply, breaches_resolution = excluded.breaches_resolution,
 breaches_periodic_update = excluded.breaches_periodic_update, reopens = excluded.reopens, updated_at = excluded.updated_at`,
-		ticketID, rec.PolicyID, rec.FirstReplyBusiness, rec.FirstReplyCalendar, rec.FirstResolutionBusiness, rec.FirstResolutionCalendar,
-		rec.FullResolutionBusiness, rec.FullResolutionCalendar, rec.Breaches[sla.FirstReply], rec.Breaches[sla.NextReply],
-		rec.Breaches[sla.Resolution], rec.Breaches[sla.PeriodicUpdate], rec.Reopens, utc(now))
+		ticketID, r.PolicyID, r.FRB, r.FRC, r.FSB, r.FSC, r.LSB, r.LSC, r.B1, r.B2, r.B3, r.B4, r.Reopens, utc(now))
 	if err != nil {
 		return fmt.Errorf("storing metric record: %w", err)
-	}
-	due, warn, alarm := sla.Next(clocks, now)
-	if _, err := tx.exec(ctx, `UPDATE tickets SET sla_due = ?, sla_warn = ?, sla_alarm = ? WHERE id = ?`, unixOr(due), unixOr(warn), unixOr(alarm), ticketID); err != nil {
-		return fmt.Errorf("storing next deadline: %w", err)
 	}
 	return nil
 }
 
-// MetricRecord reads a ticket's metric record.
+// MetricRecord reads a ticket's metric record (an empty one when nothing
+// has been recorded yet).
 func (s *Store) MetricRecord(ctx context.Context, ticketID int64) (*sla.Record, error) {
-	var r struct {
-		PolicyID *int64 `db:"policy_id"`
-		FRB      *int64 `db:"first_reply_business"`
-		FRC      *int64 `db:"first_reply_calendar"`
-		FSB      *int64 `db:"first_resolution_business"`
-		FSC      *int64 `db:"first_resolution_calendar"`
-		LSB      *int64 `db:"full_resolution_business"`
-		LSC      *int64 `db:"full_resolution_calendar"`
-		B1       int    `db:"breaches_first_reply"`
-		B2       int    `db:"breaches_next_reply"`
-		B3       int    `db:"breaches_resolution"`
-		B4       int    `db:"breaches_periodic_update"`
-		Reopens  int    `db:"reopens"`
+	var r recordRow
+	if err := s.get(ctx, &r, `SELECT `+recordCols+` FROM ticket_metrics WHERE ticket_id = ?`, ticketID); err != nil {
+		if errors.Is(err, errNoRows) {
+			return recordRow{}.record(), nil
+		}
+		return nil, err
 	}
-	if err := s.get(ctx, &r, `SELECT policy_id, first_reply_business, first_reply_calendar, first_resolution_business, first_resolution_calendar,
-full_resolution_business, full_resolution_calendar, breaches_first_reply, breaches_next_reply, breaches_resolution, breaches_periodic_update, reopens
-FROM ticket_metrics WHERE ticket_id = ?`, ticketID); err != nil {
-		return nil, notFound(err, ticket.ErrNotFound)
-	}
-	return &sla.Record{PolicyID: r.PolicyID, FirstReplyBusiness: r.FRB, FirstReplyCalendar: r.FRC, FirstResolutionBusiness: r.FSB,
-		FirstResolutionCalendar: r.FSC, FullResolutionBusiness: r.LSB, FullResolutionCalendar: r.LSC, Reopens: r.Reopens,
-		Breaches: map[sla.Metric]int{sla.FirstReply: r.B1, sla.NextReply: r.B2, sla.Resolution: r.B3, sla.PeriodicUpdate: r.B4}}, nil
+	return r.record(), nil
 }
 
 // AlarmRecipients returns the ticket's assignee and its team's leads; the

@@ -174,7 +174,7 @@ func ticketWhere(f ticket.Filter) (string, []any) {
 	case ticket.SLABreached:
 		add("sla_due <= ?", f.SLANow.Unix())
 	case ticket.SLAAtRisk:
-		add("sla_warn <= ? AND sla_due > ?", f.SLANow.Unix(), f.SLANow.Unix())
+		add("sla_warn <= ? AND sla_warn < "+noDeadline+" AND sla_due > ?", f.SLANow.Unix(), f.SLANow.Unix())
 	}
 	if f.Tag != "" {
 		add("EXISTS (SELECT 1 FROM ticket_tags tt JOIN tags g ON g.id = tt.tag_id WHERE tt.ticket_id = tickets.id AND g.name = ?)", strings.ToLower(f.Tag))

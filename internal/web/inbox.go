@@ -43,13 +43,13 @@ var views = []view{
 	{"waiting", func(*agent.Agent, time.Time) ticket.Filter {
 		return ticket.Filter{Statuses: []ticket.Status{ticket.StatusPending, ticket.StatusOnHold}}
 	}},
-	// The SLA queues: only unsolved tickets have a running clock, so the
-	// deadline index alone finds them.
+	// The SLA queues: only unsolved tickets have running clocks; each
+	// status is read from the (status, deadline) index.
 	{"at_risk", func(_ *agent.Agent, now time.Time) ticket.Filter {
-		return ticket.Filter{SLA: ticket.SLAAtRisk, SLANow: now, Sort: "deadline"}
+		return ticket.Filter{Statuses: unsolved, SLA: ticket.SLAAtRisk, SLANow: now, Sort: "deadline"}
 	}},
 	{"breached", func(_ *agent.Agent, now time.Time) ticket.Filter {
-		return ticket.Filter{SLA: ticket.SLABreached, SLANow: now, Sort: "deadline"}
+		return ticket.Filter{Statuses: unsolved, SLA: ticket.SLABreached, SLANow: now, Sort: "deadline"}
 	}},
 	{"solved", func(_ *agent.Agent, now time.Time) ticket.Filter {
 		since := now.Add(-7 * 24 * time.Hour)

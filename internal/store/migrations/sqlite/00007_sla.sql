@@ -2,7 +2,9 @@
 -- SLA (DOMAIN.md §3): business-hours calendars, ordered policies, each
 -- ticket's clocks and metric record, in-app notices, and the state of a
 -- recompute after a configuration change. Instants that queues sort on
--- are Unix seconds on the ticket row; 253402300799 (9999-12-31) means none.
+-- are Unix seconds on the ticket row; 253402300799 (9999-12-31) means none,
+-- and tickets without a running clock stay out of the warning and alarm
+-- indexes (queries repeat the index's condition so that they may use it).
 CREATE TABLE calendars (
     id         INTEGER PRIMARY KEY,
     name       TEXT NOT NULL UNIQUE,
@@ -71,9 +73,8 @@ CREATE TABLE ticket_metrics (
 ALTER TABLE tickets ADD COLUMN sla_due BIGINT NOT NULL DEFAULT 253402300799;
 ALTER TABLE tickets ADD COLUMN sla_warn BIGINT NOT NULL DEFAULT 253402300799;
 ALTER TABLE tickets ADD COLUMN sla_alarm BIGINT NOT NULL DEFAULT 253402300799;
-CREATE INDEX tickets_sla_due ON tickets(sla_due, id);
-CREATE INDEX tickets_sla_warn ON tickets(sla_warn);
-CREATE INDEX tickets_sla_alarm ON tickets(sla_alarm);
+CREATE INDEX tickets_sla_warn ON tickets(sla_warn) WHERE sla_warn < 253402300799;
+CREATE INDEX tickets_sla_alarm ON tickets(sla_alarm) WHERE sla_alarm < 253402300799;
 
 CREATE TABLE notices (
     id         INTEGER PRIMARY KEY,
@@ -99,7 +100,6 @@ DROP TABLE sla_recompute;
 DROP TABLE notices;
 DROP INDEX tickets_sla_alarm;
 DROP INDEX tickets_sla_warn;
-DROP INDEX tickets_sla_due;
 ALTER TABLE tickets DROP COLUMN sla_alarm;
 ALTER TABLE tickets DROP COLUMN sla_warn;
 ALTER TABLE tickets DROP COLUMN sla_due;

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"time"
@@ -146,11 +147,7 @@ func (h *handler) saveCalendar(w http.ResponseWriter, r *http.Request, id int64)
 	if err := h.SLA.SaveCalendar(r.Context(), c); err != nil {
 		return err
 	}
-	if id == 0 {
-		w.Header().Set("Location", "/api/v1/calendars/"+itoa(c.ID))
-		return httpx.JSON(w, http.StatusCreated, calendarJSON(c))
-	}
-	return httpx.JSON(w, http.StatusOK, calendarJSON(c))
+	return saved(w, id == 0, "/api/v1/calendars/"+itoa(c.ID), calendarJSON(c))
 }
 
 // importHolidays: POST /api/v1/calendars/{id}/holidays — the body is an
@@ -172,15 +169,29 @@ func (h *handler) importHolidays(w http.ResponseWriter, r *http.Request) error {
 
 // deleteCalendar: DELETE /api/v1/calendars/{id}
 func (h *handler) deleteCalendar(w http.ResponseWriter, r *http.Request) error {
+	return deleteByID(w, r, h.SLA.DeleteCalendar)
+}
+
+// deleteByID deletes the resource named by the path's id: 204.
+func deleteByID(w http.ResponseWriter, r *http.Request, del func(context.Context, int64) error) error {
 	id, err := pathID(r, "id")
 	if err != nil {
 		return err
 	}
-	if err := h.SLA.DeleteCalendar(r.Context(), id); err != nil {
+	if err := del(r.Context(), id); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// saved answers a create (201 with Location) or an update (200).
+func saved(w http.ResponseWriter, created bool, location string, body any) error {
+	if created {
+		w.Header().Set("Location", location)
+		return httpx.JSON(w, http.StatusCreated, body)
+	}
+	return httpx.JSON(w, http.StatusOK, body)
 }
 
 // TargetJSON is one promise, in minutes.
@@ -355,24 +366,12 @@ func (h *handler) savePolicy(w http.ResponseWriter, r *http.Request, id int64) e
 	if err := h.SLA.SavePolicy(r.Context(), p); err != nil {
 		return err
 	}
-	if id == 0 {
-		w.Header().Set("Location", "/api/v1/sla-policies/"+itoa(p.ID))
-		return httpx.JSON(w, http.StatusCreated, policyJSON(p))
-	}
-	return httpx.JSON(w, http.StatusOK, policyJSON(p))
+	return saved(w, id == 0, "/api/v1/sla-policies/"+itoa(p.ID), policyJSON(p))
 }
 
 // deletePolicy: DELETE /api/v1/sla-policies/{id}
 func (h *handler) deletePolicy(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	if err := h.SLA.DeletePolicy(r.Context(), id); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return deleteByID(w, r, h.SLA.DeletePolicy)
 }
 
 // ClockJSON is one SLA metric's state on a ticket.

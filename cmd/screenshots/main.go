@@ -23,7 +23,6 @@ import (
 
 	"github.com/sportello/sportello/internal/app"
 	"github.com/sportello/sportello/internal/config"
-	"github.com/sportello/sportello/internal/demo"
 	"github.com/sportello/sportello/internal/ticket"
 )
 
@@ -57,15 +56,8 @@ func run(out, chromium string) error {
 		return err
 	}
 	defer d.Close()
-	sum, err := demo.Fill(ctx, d.Store, time.Now(), 3)
+	sum, err := d.Demo(ctx, time.Now(), 3)
 	if err != nil {
-		return err
-	}
-	// The demo's SLA, as --demo sets it up: starter policy and clocks.
-	if _, err := d.SLA.InstallStarter(ctx); err != nil {
-		return err
-	}
-	if _, err := d.SLA.Scan(ctx); err != nil {
 		return err
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

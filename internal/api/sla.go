@@ -61,13 +61,6 @@ type calendarIn struct {
 func (in calendarIn) calendar() (*sla.Calendar, error) {
 	c := &sla.Calendar{Name: in.Name, Zone: in.Timezone, Holidays: in.Holidays}
 	var ch fault.Checker
-	for day := range in.Week {
-		known := false
-		for d := time.Sunday; d <= time.Saturday; d++ {
-			known = known || sla.DayName(d) == day
-		}
-		ch.Check(known, "week."+day, "enum", "days are monday … sunday")
-	}
 	week, err := sla.ParseWeek(in.Week)
 	if err != nil {
 		return nil, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/sportello/sportello/internal/demo"
 )
@@ -19,18 +20,27 @@ func (d *Desk) FillDemo(ctx context.Context, out io.Writer) error {
 		fmt.Fprintf(out, "demo: the desk already has %d tickets; nothing added\n", n)
 		return nil
 	}
-	sum, err := demo.Fill(ctx, d.Store, d.Now(), 1)
+	sum, err := d.Demo(ctx, d.Now(), 1)
 	if err != nil {
-		return fmt.Errorf("filling demo data: %w", err)
-	}
-	// The demo desk promises like a real one: the starter calendar and
-	// policy, and every open ticket's clocks derived from its history.
-	if _, err := d.SLA.InstallStarter(ctx); err != nil {
-		return fmt.Errorf("demo SLA policy: %w", err)
-	}
-	if _, err := d.SLA.Scan(ctx); err != nil {
-		return fmt.Errorf("demo SLA clocks: %w", err)
+		return err
 	}
 	fmt.Fprintf(out, "demo: %s; SLA policy \"Standard\" on the calendar \"Ufficio (Europe/Rome)\"\n", sum)
 	return nil
+}
+
+// Demo fills the desk with the demo data set as of now (seed picks the
+// variant) and, like a real desk, the starter SLA calendar and policy with
+// every open ticket's clocks derived from its history.
+func (d *Desk) Demo(ctx context.Context, now time.Time, seed uint64) (demo.Summary, error) {
+	sum, err := demo.Fill(ctx, d.Store, now, seed)
+	if err != nil {
+		return sum, fmt.Errorf("filling demo data: %w", err)
+	}
+	if _, err := d.SLA.InstallStarter(ctx); err != nil {
+		return sum, fmt.Errorf("demo SLA policy: %w", err)
+	}
+	if _, err := d.SLA.Scan(ctx); err != nil {
+		return sum, fmt.Errorf("demo SLA clocks: %w", err)
+	}
+	return sum, nil
 }

@@ -203,6 +203,7 @@ func TestSLABadInputAndEmptyCalendar(t *testing.T) {
 			{map[string]any{"name": "Invertito", "timezone": "Europe/Rome", "week": map[string]string{"tuesday": "18:00-09:00"}}, "week.tuesday"},
 			{map[string]any{"name": "Zona", "timezone": "Europe/Atlantide", "week": map[string]string{"monday": "09:00-18:00"}}, "timezone"},
 			{map[string]any{"name": "Orario", "timezone": "Europe/Rome", "week": map[string]string{"monday": "9-18"}}, "week.monday"},
+			{map[string]any{"name": "Giorno", "timezone": "Europe/Rome", "week": map[string]string{"lunedi": "09:00-18:00"}}, "week.lunedi"},
 		} {
 			r := k.must(422, "admin", "POST", "/api/v1/calendars", c.body)
 			if f := problemField(r); f != c.field {

@@ -132,9 +132,6 @@ func Compile(c *Calendar) *Schedule {
 	return &Schedule{cal: c, yrs: map[int]*year{}}
 }
 
-// Calendar returns the calendar the schedule was compiled from.
-func (s *Schedule) Calendar() *Calendar { return s.cal }
-
 func (s *Schedule) year(y int) *year {
 	s.mu.RLock()
 	yr := s.yrs[y]

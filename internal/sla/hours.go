@@ -58,10 +58,14 @@ func parseClock(s string) (int, error) {
 }
 
 // ParseWeek reads the seven days' hours keyed by DayName; overnight
-// intervals spill into the next day. Errors name the day.
+// intervals spill into the next day. Errors name the day; an unknown day
+// name is an error too.
 func ParseWeek(days map[string]string) ([7][]bizhours.Span, error) {
 	var week [7][]bizhours.Span
 	var ch fault.Checker
+	for day := range days {
+		ch.Check(slices.Contains(dayNames[:], day), "week."+day, "enum", "days are monday … sunday")
+	}
 	for d := time.Sunday; d <= time.Saturday; d++ {
 		today, spill, err := ParseHours("week."+DayName(d), days[DayName(d)])
 		if err != nil {

@@ -91,7 +91,7 @@ func NewService(store Store, now func() time.Time) *Service {
 func (s *Service) config(ctx context.Context) (*config, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.cfg != nil && time.Since(s.loadedAt) < configTTL {
+	if s.cfg != nil && s.now().Sub(s.loadedAt) < configTTL {
 		return s.cfg, nil
 	}
 	cals, err := s.store.Calendars(ctx)
@@ -116,7 +116,7 @@ func (s *Service) config(ctx context.Context) (*config, error) {
 		}
 	}
 	slices.SortStableFunc(c.policies, func(a, b Policy) int { return a.Position - b.Position })
-	s.cfg, s.loadedAt = c, time.Now()
+	s.cfg, s.loadedAt = c, s.now()
 	return c, nil
 }
 
@@ -198,16 +198,8 @@ func (s *Service) recompute(ctx context.Context, tx Tx, t *ticket.Ticket, now ti
 		return nil, err
 	}
 	due, warn, _ := Next(clocks, now)
-	t.SLADue, t.SLAWarn = unixOr(due), unixOr(warn)
+	t.SLADue, t.SLAWarn = ticket.DeadlineUnix(due), ticket.DeadlineUnix(warn)
 	return out, nil
-}
-
-// unixOr is t's Unix second, or ticket.NoDeadline.
-func unixOr(t *time.Time) int64 {
-	if t == nil {
-		return ticket.NoDeadline
-	}
-	return t.Unix()
 }
 
 // Scan fires the alarms that are due and carries on a pending recompute

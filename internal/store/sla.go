@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strconv"
 	"time"
 
@@ -17,15 +18,6 @@ import (
 // warning and alarm columns hold only rows below it, and a query uses them
 // only when it repeats that condition literally.
 var noDeadline = strconv.FormatInt(ticket.NoDeadline, 10)
-
-// unixOr is the Unix second of t, or ticket.NoDeadline for none, so that
-// ordering by deadline needs no NULL rules.
-func unixOr(t *time.Time) int64 {
-	if t == nil {
-		return ticket.NoDeadline
-	}
-	return t.Unix()
-}
 
 type calendarRow struct {
 	ID        int64     `db:"id"`
@@ -435,7 +427,7 @@ func (tx *Tx) SaveClocks(ctx context.Context, ticketID int64, clocks []sla.Clock
 		return err
 	}
 	due, warn, alarm := sla.Next(clocks, now)
-	d, w, a := unixOr(due), unixOr(warn), unixOr(alarm)
+	d, w, a := ticket.DeadlineUnix(due), ticket.DeadlineUnix(warn), ticket.DeadlineUnix(alarm)
 	if _, err := tx.exec(ctx, `UPDATE tickets SET sla_due = ?, sla_warn = ?, sla_alarm = ? WHERE id = ? AND (sla_due <> ? OR sla_warn <> ? OR sla_alarm <> ?)`,
 		d, w, a, ticketID, d, w, a); err != nil {
 		return fmt.Errorf("storing next deadline: %w", err)
@@ -473,12 +465,6 @@ func rowOf(r sla.Record) recordRow {
 		B1: r.Breaches[sla.FirstReply], B2: r.Breaches[sla.NextReply], B3: r.Breaches[sla.Resolution], B4: r.Breaches[sla.PeriodicUpdate]}
 }
 
-func (r recordRow) same(o recordRow) bool {
-	eq := func(a, b *int64) bool { return (a == nil && b == nil) || (a != nil && b != nil && *a == *b) }
-	return eq(r.PolicyID, o.PolicyID) && eq(r.FRB, o.FRB) && eq(r.FRC, o.FRC) && eq(r.FSB, o.FSB) && eq(r.FSC, o.FSC) &&
-		eq(r.LSB, o.LSB) && eq(r.LSC, o.LSC) && r.B1 == o.B1 && r.B2 == o.B2 && r.B3 == o.B3 && r.B4 == o.B4 && r.Reopens == o.Reopens
-}
-
 // saveRecord writes a ticket's metric record when it changed; a ticket
 // with nothing to record yet has no row.
 func (tx *Tx) saveRecord(ctx context.Context, ticketID int64, rec sla.Record, now time.Time) error {
@@ -491,7 +477,7 @@ func (tx *Tx) saveRecord(ctx context.Context, ticketID int64, rec sla.Record, no
 		}
 	case err != nil:
 		return fmt.Errorf("reading metric record: %w", err)
-	case old.same(rowOf(rec)):
+	case reflect.DeepEqual(old, rowOf(rec)): // compares the pointed-to values
 		return nil
 	}
 	r := rowOf(rec)

@@ -20,8 +20,7 @@ func jsonList(l []string) string {
 	if l == nil {
 		l = []string{}
 	}
-	b, _ := json.Marshal(l)
-	return string(b)
+	return mustJSON(l)
 }
 
 // CreateTeam stores a team with its members and sets its ID.

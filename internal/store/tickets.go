@@ -244,7 +244,7 @@ func (s *Store) withSets(ctx context.Context, out []ticket.Ticket) error {
 	return s.loadSets(ctx, s.r, ptrs)
 }
 
-// searchCandidates returns the newest searchCandidates tickets that match
+// searchMatches returns the newest searchCandidates tickets that match
 // f.Text and the filters, newest first.
 //
 // On PostgreSQL the words' matches are read first, alone, under a cap of
@@ -254,7 +254,7 @@ func (s *Store) withSets(ctx context.Context, out []ticket.Ticket) error {
 // whole table to find one order number. When the words match no more than
 // the cap, the filters are applied to those tickets by number; otherwise,
 // with filters, the join finds the newest matches that pass them.
-func (s *Store) searchCandidates(ctx context.Context, f ticket.Filter) ([]int64, error) {
+func (s *Store) searchMatches(ctx context.Context, f ticket.Filter) ([]int64, error) {
 	where, args := ticketWhere(f)
 	and := strings.Replace(where, " WHERE ", " AND ", 1)
 	limit := fmt.Sprint(searchCandidates)
@@ -308,7 +308,7 @@ type candidate struct {
 // dropped: it reads a common word's whole posting list on every query, 60
 // ms for a word found in most of 1,000,000 tickets.)
 func (s *Store) searchTickets(ctx context.Context, f ticket.Filter, order string) ([]ticket.Ticket, error) {
-	ids, err := s.searchCandidates(ctx, f)
+	ids, err := s.searchMatches(ctx, f)
 	if err != nil || len(ids) == 0 || f.Limit <= 0 {
 		return []ticket.Ticket{}, err
 	}
@@ -361,21 +361,20 @@ func (s *Store) searchTickets(ctx context.Context, f ticket.Filter, order string
 
 // CountMatching counts the tickets matching f (its order and page
 // ignored), stopping at f.Limit when it is positive so that a count over a
-// huge queue costs no more than reading that many index entries.
+// huge queue costs no more than reading that many index entries. With
+// search words it counts the matches a search ranks, so at most
+// searchCandidates.
 func (s *Store) CountMatching(ctx context.Context, f ticket.Filter) (int64, error) {
+	if !f.Text.Empty() {
+		ids, err := s.searchMatches(ctx, f)
+		n := int64(len(ids))
+		if f.Limit > 0 {
+			n = min(n, int64(f.Limit))
+		}
+		return n, err
+	}
 	where, args := ticketWhere(f)
 	query := `SELECT COUNT(*) FROM tickets` + where
-	if !f.Text.Empty() {
-		and := strings.Replace(where, " WHERE ", " AND ", 1)
-		if s.dialect == SQLite {
-			where = ` JOIN ticket_fts ON ticket_fts.rowid = tickets.id WHERE ticket_fts MATCH ?` + and
-			args = append([]any{f.Text.FTS5()}, args...)
-		} else {
-			where = ` JOIN ticket_search s ON s.ticket_id = tickets.id WHERE s.doc @@ to_tsquery('simple', ?)` + and
-			args = append([]any{f.Text.TSQuery()}, args...)
-		}
-		query = `SELECT COUNT(*) FROM tickets` + where
-	}
 	if f.Limit > 0 {
 		query = `SELECT COUNT(*) FROM (SELECT 1 FROM tickets` + where + ` LIMIT ?) AS capped`
 		args = append(args, f.Limit)

@@ -211,6 +211,15 @@ func (t *Ticket) Deadline() (time.Time, bool) {
 	return time.Unix(t.SLADue, 0).UTC(), true
 }
 
+// DeadlineUnix is what SLADue and SLAWarn store for an instant: its Unix
+// second, or NoDeadline for none (the inverse of Deadline and Warning).
+func DeadlineUnix(t *time.Time) int64 {
+	if t == nil {
+		return NoDeadline
+	}
+	return t.Unix()
+}
+
 // Warning returns when the next SLA warning is due, if any.
 func (t *Ticket) Warning() (time.Time, bool) {
 	if t.SLAWarn == 0 || t.SLAWarn >= NoDeadline {

@@ -85,23 +85,16 @@ func (h *handler) slaPage(w http.ResponseWriter, r *http.Request, status int, d 
 	}
 	d.Prios, d.Metrics, d.Channels, d.PauseStatuses = []string{"urgent", "high", "normal", "low"}, sla.Metrics, ticket.Channels, pauseStatuses
 	if d.Cal.Days == nil {
-		d.Cal = calendarForm{Zone: a.Timezone, Italian: true}
 		q := r.URL.Query()
-		var editing *sla.Calendar
 		if id, err := strconv.ParseInt(q.Get("calendar"), 10, 64); err == nil {
-			if editing, err = h.SLA.Calendar(ctx, id); err != nil {
+			c, err := h.SLA.Calendar(ctx, id)
+			if err != nil {
 				return err
 			}
-			d.Cal = calendarFormOf(editing)
-		}
-		for _, wd := range weekOrder {
-			v := ""
-			if editing != nil {
-				v = sla.FormatHours(editing.Week[wd])
-			} else if wd >= time.Monday && wd <= time.Friday {
-				v = "09:00-13:00, 14:00-18:00"
-			}
-			d.Cal.Days = append(d.Cal.Days, dayField{Key: sla.DayName(wd), Value: v})
+			d.Cal = calendarFormOf(c)
+		} else {
+			d.Cal = calendarFormOf(sla.StarterCalendar()) // a new calendar starts as an office
+			d.Cal.Name, d.Cal.Zone = "", a.Timezone
 		}
 		if id, err := strconv.ParseInt(q.Get("policy"), 10, 64); err == nil {
 			p, err := h.SLA.Policy(ctx, id)
@@ -123,6 +116,9 @@ func (h *handler) slaPage(w http.ResponseWriter, r *http.Request, status int, d 
 
 func calendarFormOf(c *sla.Calendar) calendarForm {
 	f := calendarForm{ID: c.ID, Name: c.Name, Zone: c.Zone}
+	for _, wd := range weekOrder {
+		f.Days = append(f.Days, dayField{Key: sla.DayName(wd), Value: sla.FormatHours(c.Week[wd])})
+	}
 	var hol, over []string
 	preset := bizhours.ItalianHolidays()
 	matched := 0
@@ -285,9 +281,6 @@ func (h *handler) calendarImport(w http.ResponseWriter, r *http.Request) error {
 			return cerr
 		}
 		f := calendarFormOf(c)
-		for _, wd := range weekOrder {
-			f.Days = append(f.Days, dayField{Key: sla.DayName(wd), Value: sla.FormatHours(c.Week[wd])})
-		}
 		errs := map[string]string{"ics": h.printer(r, current(r)).T("form.ics")}
 		return h.slaPage(w, r, http.StatusUnprocessableEntity, slaData{Cal: f, CalErrors: errs})
 	}

@@ -37,6 +37,10 @@ type Store interface {
 
 // Tx is what a recompute writes, inside the transaction of the change.
 type Tx interface {
+	// Calendars and Policies read the configuration through the
+	// transaction's own connection (see Service.config).
+	Calendars(ctx context.Context) ([]Calendar, error)
+	Policies(ctx context.Context) ([]Policy, error)
 	TicketForUpdate(ctx context.Context, id int64) (*ticket.Ticket, error)
 	SLAHistory(ctx context.Context, t *ticket.Ticket) (*History, error)
 	Clocks(ctx context.Context, ticketID int64) (map[Metric]Clock, error)
@@ -68,9 +72,12 @@ type Service struct {
 	// re-derived (the generator prints it).
 	Progress func(n int)
 
+	// mu guards the cached configuration; it is never held across a
+	// database call.
 	mu       sync.Mutex
 	cfg      *config
 	loadedAt time.Time
+	gen      uint64 // bumped by invalidate: a load begun earlier is not kept
 }
 
 // config is a snapshot of calendars and policies, compiled.
@@ -88,20 +95,39 @@ func NewService(store Store, now func() time.Time) *Service {
 	return &Service{store: store, now: now}
 }
 
-func (s *Service) config(ctx context.Context) (*config, error) {
+// config returns the compiled calendars and policies, reloading them
+// through tx when the cache is older than configTTL. The reload uses the
+// caller's transaction, never the pool: a transaction that waits for a
+// second connection deadlocks once every connection is held by one
+// (issue 9). Concurrent reloads may each read; the last one wins.
+func (s *Service) config(ctx context.Context, tx Tx) (*config, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.cfg != nil && s.now().Sub(s.loadedAt) < configTTL {
-		return s.cfg, nil
+	c, at, gen := s.cfg, s.loadedAt, s.gen
+	s.mu.Unlock()
+	if c != nil && s.now().Sub(at) < configTTL {
+		return c, nil
 	}
-	cals, err := s.store.Calendars(ctx)
+	cals, err := tx.Calendars(ctx)
 	if err != nil {
 		return nil, err
 	}
-	pols, err := s.store.Policies(ctx)
+	pols, err := tx.Policies(ctx)
 	if err != nil {
 		return nil, err
 	}
+	c, err = compileConfig(cals, pols)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	if s.gen == gen {
+		s.cfg, s.loadedAt = c, s.now()
+	}
+	s.mu.Unlock()
+	return c, nil
+}
+
+func compileConfig(cals []Calendar, pols []Policy) (*config, error) {
 	c := &config{scheds: map[int64]*bizhours.Schedule{}, always: bizhours.Compile(bizhours.Always(time.UTC))}
 	for i := range cals {
 		bc, err := cals[i].Check()
@@ -116,7 +142,6 @@ func (s *Service) config(ctx context.Context) (*config, error) {
 		}
 	}
 	slices.SortStableFunc(c.policies, func(a, b Policy) int { return a.Position - b.Position })
-	s.cfg, s.loadedAt = c, s.now()
 	return c, nil
 }
 
@@ -124,6 +149,7 @@ func (s *Service) config(ctx context.Context) (*config, error) {
 func (s *Service) invalidate() {
 	s.mu.Lock()
 	s.cfg = nil
+	s.gen++
 	s.mu.Unlock()
 }
 
@@ -148,7 +174,7 @@ func (s *Service) recomputeID(ctx context.Context, tx Tx, id int64, now time.Tim
 // quietly: turning SLA on over a backlog of old tickets must not send
 // thousands of breach notices at once (the Breached queue lists them).
 func (s *Service) recompute(ctx context.Context, tx Tx, t *ticket.Ticket, now time.Time, quiet bool) (*Fired, error) {
-	cfg, err := s.config(ctx)
+	cfg, err := s.config(ctx, tx)
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // LiveChannel is the PostgreSQL notification channel for live updates.
@@ -26,7 +28,8 @@ func (s *Store) Notify(ctx context.Context, payload string) error {
 }
 
 // Listen calls fn with each payload on LiveChannel until ctx ends,
-// reconnecting after errors. It holds one pool connection while it runs.
+// reconnecting after errors. It holds a connection of its own, outside the
+// pool, so that listening never takes a connection a request needs.
 func (s *Store) Listen(ctx context.Context, fn func(payload string), onError func(error)) {
 	if s.dialect != Postgres {
 		return
@@ -50,22 +53,20 @@ func (s *Store) Listen(ctx context.Context, fn func(payload string), onError fun
 }
 
 func (s *Store) listenOnce(ctx context.Context, fn func(string)) error {
-	conn, err := s.pool.Acquire(ctx)
+	conn, err := pgx.ConnectConfig(ctx, s.pool.Config().ConnConfig.Copy())
 	if err != nil {
 		return err
 	}
-	defer conn.Release()
+	defer func() {
+		c, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_ = conn.Close(c)
+	}()
 	if _, err := conn.Exec(ctx, "LISTEN "+LiveChannel); err != nil {
 		return err
 	}
-	defer func() {
-		// Leave the connection clean for the pool.
-		c, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		_, _ = conn.Exec(c, "UNLISTEN "+LiveChannel)
-	}()
 	for {
-		n, err := conn.Conn().WaitForNotification(ctx)
+		n, err := conn.WaitForNotification(ctx)
 		if err != nil {
 			if errors.Is(err, context.Canceled) {
 				return nil

@@ -15,7 +15,6 @@ import (
 type stmts struct {
 	db      *sqlx.DB
 	m       sync.Map        // query → *sqlx.Stmt
-	prepMu  sync.Mutex      // serialises preparing; may wait for the writer
 	pendMu  sync.Mutex      // guards pending; never held while waiting
 	pending map[string]bool // queries to prepare once the writer is free
 }
@@ -57,16 +56,16 @@ func (c *stmts) get(ctx context.Context, q string) (*sqlx.Stmt, error) {
 	if st, ok := c.m.Load(q); ok {
 		return st.(*sqlx.Stmt), nil
 	}
-	c.prepMu.Lock()
-	defer c.prepMu.Unlock()
-	if st, ok := c.m.Load(q); ok {
-		return st.(*sqlx.Stmt), nil
-	}
+	// No lock is held while preparing (it may wait for a connection): two
+	// callers may both prepare q, and the one that loses closes its copy.
 	st, err := c.db.PreparexContext(ctx, q)
 	if err != nil {
 		return nil, err
 	}
-	c.m.Store(q, st)
+	if prev, loaded := c.m.LoadOrStore(q, st); loaded {
+		st.Close()
+		return prev.(*sqlx.Stmt), nil
+	}
 	return st, nil
 }
 

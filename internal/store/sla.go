@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/jmoiron/sqlx"
+
 	"github.com/sportello/sportello/internal/bizhours"
 	"github.com/sportello/sportello/internal/sla"
 	"github.com/sportello/sportello/internal/ticket"
@@ -58,8 +60,19 @@ const calendarCols = `id, name, timezone, week, holidays, overrides, created_at,
 
 // Calendars lists every calendar by name.
 func (s *Store) Calendars(ctx context.Context) ([]sla.Calendar, error) {
+	return listCalendars(ctx, s.r, s.q)
+}
+
+// Calendars lists every calendar inside the transaction: the SLA service
+// fills its cache here rather than from the pool, which could wait forever
+// for a connection that this transaction's peers hold.
+func (tx *Tx) Calendars(ctx context.Context) ([]sla.Calendar, error) {
+	return listCalendars(ctx, txQuerier{tx}, tx.s.q)
+}
+
+func listCalendars(ctx context.Context, db sqlx.QueryerContext, rebind func(string) string) ([]sla.Calendar, error) {
 	var rows []calendarRow
-	if err := s.r.SelectContext(ctx, &rows, `SELECT `+calendarCols+` FROM calendars ORDER BY LOWER(name), id`); err != nil {
+	if err := sqlx.SelectContext(ctx, db, &rows, rebind(`SELECT `+calendarCols+` FROM calendars ORDER BY LOWER(name), id`)); err != nil {
 		return nil, fmt.Errorf("listing calendars: %w", err)
 	}
 	out := make([]sla.Calendar, len(rows))
@@ -180,8 +193,17 @@ const policyCols = `id, name, position, active, calendar_id, conditions, targets
 
 // Policies lists every policy in order.
 func (s *Store) Policies(ctx context.Context) ([]sla.Policy, error) {
+	return listPolicies(ctx, s.r, s.q)
+}
+
+// Policies lists every policy inside the transaction (see Tx.Calendars).
+func (tx *Tx) Policies(ctx context.Context) ([]sla.Policy, error) {
+	return listPolicies(ctx, txQuerier{tx}, tx.s.q)
+}
+
+func listPolicies(ctx context.Context, db sqlx.QueryerContext, rebind func(string) string) ([]sla.Policy, error) {
 	var rows []policyRow
-	if err := s.r.SelectContext(ctx, &rows, `SELECT `+policyCols+` FROM sla_policies ORDER BY position, id`); err != nil {
+	if err := sqlx.SelectContext(ctx, db, &rows, rebind(`SELECT `+policyCols+` FROM sla_policies ORDER BY position, id`)); err != nil {
 		return nil, fmt.Errorf("listing SLA policies: %w", err)
 	}
 	out := make([]sla.Policy, len(rows))

@@ -98,7 +98,10 @@ func openPostgres(ctx context.Context, url string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parsing database URL: %w", err)
 	}
-	if cfg.MaxConns < 16 {
+	// pgxpool's default (4 or the CPU count) is small for a web server;
+	// an explicit pool_max_conns in the URL is kept as given (the
+	// concurrency tests run desks on a pool of one or two connections).
+	if !strings.Contains(url, "pool_max_conns=") && cfg.MaxConns < 16 {
 		cfg.MaxConns = 16
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)

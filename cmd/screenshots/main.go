@@ -21,6 +21,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/sportello/sportello/internal/agent"
 	"github.com/sportello/sportello/internal/app"
 	"github.com/sportello/sportello/internal/config"
 	"github.com/sportello/sportello/internal/ticket"
@@ -110,7 +111,7 @@ func run(out, chromium string) error {
 	}
 	for _, lang := range []string{"it", "en"} {
 		lead.Language = lang
-		if err := d.Store.UpdateAgent(ctx, lead); err != nil {
+		if err := d.Store.UpdateAgent(ctx, lead, agent.Patch{Language: &lang}); err != nil {
 			return err
 		}
 		err := errors.Join(

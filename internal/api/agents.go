@@ -139,7 +139,7 @@ func (h *handler) updateAgent(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	a.UpdatedAt = h.now()
-	if err := h.Store.UpdateAgent(r.Context(), a); err != nil {
+	if err := h.Store.UpdateAgent(r.Context(), a, p); err != nil {
 		return err
 	}
 	return httpx.JSON(w, http.StatusOK, agentJSON(a))

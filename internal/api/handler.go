@@ -33,7 +33,7 @@ type Store interface {
 	Agent(ctx context.Context, id int64) (*agent.Agent, error)
 	Agents(ctx context.Context, limit, offset int) ([]agent.Agent, error)
 	CreateAgent(ctx context.Context, a *agent.Agent) error
-	UpdateAgent(ctx context.Context, a *agent.Agent) error
+	UpdateAgent(ctx context.Context, a *agent.Agent, p agent.Patch) error
 	SetPassword(ctx context.Context, agentID int64, hash string, now time.Time, keepSession string) error
 	CountAdmins(ctx context.Context) (int, error)
 

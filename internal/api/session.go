@@ -80,7 +80,7 @@ func (h *handler) updateMe(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	a.UpdatedAt = h.now()
-	if err := h.Store.UpdateAgent(r.Context(), &a); err != nil {
+	if err := h.Store.UpdateAgent(r.Context(), &a, p); err != nil {
 		return err
 	}
 	return httpx.JSON(w, http.StatusOK, agentJSON(&a))

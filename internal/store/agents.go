@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -81,19 +82,44 @@ func (s *Store) CountAdmins(ctx context.Context) (int, error) {
 	return n, err
 }
 
-// UpdateAgent writes an agent's profile. Deactivating an agent deletes their
-// sessions and API tokens in the same transaction: access ends at once.
-func (s *Store) UpdateAgent(ctx context.Context, a *agent.Agent) error {
+// UpdateAgent writes the fields of a that p sets (and updated_at), never
+// the others: a profile edit read before an admin's change of role or
+// active flag cannot undo it (issue 9). a holds the validated values
+// (a.Apply(p)). Deactivating an agent deletes their sessions and API
+// tokens in the same transaction: access ends at once.
+func (s *Store) UpdateAgent(ctx context.Context, a *agent.Agent, p agent.Patch) error {
+	var sets []string
+	var args []any
+	add := func(col string, set bool, v any) {
+		if set {
+			sets = append(sets, col+"=?")
+			args = append(args, v)
+		}
+	}
+	add("email", p.Email != nil, a.Email)
+	add("name", p.Name != nil, a.Name)
+	add("role", p.Role != nil, a.Role)
+	add("language", p.Language != nil, a.Language)
+	add("timezone", p.Timezone != nil, a.Timezone)
+	add("availability", p.Availability != nil, a.Availability)
+	add("active", p.Active != nil, a.Active)
+	if len(sets) == 0 {
+		return nil
+	}
+	sets = append(sets, "updated_at=?")
+	args = append(args, utc(a.UpdatedAt), a.ID)
 	return s.InTx(ctx, func(tx *Tx) error {
-		_, err := tx.tx.ExecContext(ctx, s.q(`UPDATE agents SET email=?, name=?, role=?, language=?, timezone=?, availability=?,
-active=?, updated_at=? WHERE id=?`), a.Email, a.Name, a.Role, a.Language, a.Timezone, a.Availability, a.Active, utc(a.UpdatedAt), a.ID)
+		res, err := tx.tx.ExecContext(ctx, s.q(`UPDATE agents SET `+strings.Join(sets, ", ")+` WHERE id=?`), args...)
 		if isUnique(err) {
 			return conflict("email", "another agent has this email")
 		}
 		if err != nil {
 			return fmt.Errorf("updating agent: %w", err)
 		}
-		if !a.Active {
+		if n, _ := res.RowsAffected(); n == 0 {
+			return agent.ErrNotFound
+		}
+		if p.Active != nil && !a.Active {
 			return tx.revokeAccess(ctx, a.ID)
 		}
 		return nil

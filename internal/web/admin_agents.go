@@ -101,9 +101,27 @@ func (h *handler) agentUpdate(w http.ResponseWriter, r *http.Request) error {
 		return h.agentsPage(w, r, http.StatusOK, agentsData{Password: pw, For: target.Email})
 	}
 	wasAdmin := target.Role == agent.RoleAdmin && target.Active
-	role := agent.Role(r.PostFormValue("role"))
-	active := r.PostFormValue("active") == "on"
-	if err := target.Apply(agent.Patch{Role: &role, Active: &active}); err != nil {
+	// Apply only what this admin changed on the row, against the values
+	// the row showed: a form left open must not undo a colleague's change,
+	// and a change of the same field meanwhile is reported.
+	var patch agent.Patch
+	stale := false
+	if role, was := agent.Role(r.PostFormValue("role")), agent.Role(r.PostFormValue("role_was")); role != was || !r.PostForm.Has("role_was") {
+		patch.Role = &role
+		stale = stale || (r.PostForm.Has("role_was") && target.Role != was && target.Role != role)
+	}
+	if active, was := r.PostFormValue("active") == "on", r.PostFormValue("active_was") == "on"; active != was || !r.PostForm.Has("active_was") {
+		patch.Active = &active
+		stale = stale || (r.PostForm.Has("active_was") && target.Active != was && target.Active != active)
+	}
+	if stale {
+		return h.agentsPage(w, r, http.StatusConflict, agentsData{Errors: map[string]string{"row": pr.T("form.agent_changed")}})
+	}
+	if patch == (agent.Patch{}) {
+		http.Redirect(w, r, "/admin/agents", http.StatusSeeOther)
+		return nil
+	}
+	if err := target.Apply(patch); err != nil {
 		return err
 	}
 	if wasAdmin && (target.Role != agent.RoleAdmin || !target.Active) {
@@ -114,7 +132,7 @@ func (h *handler) agentUpdate(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	target.UpdatedAt = h.Now().UTC()
-	if err := h.Store.UpdateAgent(r.Context(), target); err != nil {
+	if err := h.Store.UpdateAgent(r.Context(), target, patch); err != nil {
 		return err
 	}
 	http.Redirect(w, r, "/admin/agents", http.StatusSeeOther)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/sportello/sportello/internal/auth"
 	"github.com/sportello/sportello/internal/httpx"
+	"github.com/sportello/sportello/internal/agent"
 	"github.com/sportello/sportello/internal/i18n"
 )
 
@@ -103,7 +104,7 @@ func (h *handler) setLanguage(w http.ResponseWriter, r *http.Request) error {
 	if a := current(r); a != nil && a.Language != lang {
 		a.Language = lang
 		a.UpdatedAt = h.Now().UTC()
-		if err := h.Store.UpdateAgent(r.Context(), a); err != nil {
+		if err := h.Store.UpdateAgent(r.Context(), a, agent.Patch{Language: &lang}); err != nil {
 			return err
 		}
 	}

@@ -51,10 +51,11 @@ func (h *handler) profileUpdate(w http.ResponseWriter, r *http.Request) error {
 	v := r.PostForm
 	f := profileForm{Name: v.Get("name"), Language: v.Get("language"), Timezone: v.Get("timezone"), Availability: v.Get("availability"), Errors: map[string]string{}}
 	av := agent.Availability(f.Availability)
-	err := a.Apply(agent.Patch{Name: &f.Name, Language: &f.Language, Timezone: &f.Timezone, Availability: &av})
+	patch := agent.Patch{Name: &f.Name, Language: &f.Language, Timezone: &f.Timezone, Availability: &av}
+	err := a.Apply(patch)
 	if err == nil {
 		a.UpdatedAt = h.Now().UTC()
-		err = h.Store.UpdateAgent(r.Context(), &a)
+		err = h.Store.UpdateAgent(r.Context(), &a, patch)
 	}
 	if ps := problemsOf(err); ps != nil {
 		for _, p := range ps {

@@ -43,7 +43,7 @@ var staticFS embed.FS
 
 // Store is what the pages read and write directly.
 type Store interface {
-	UpdateAgent(ctx context.Context, a *agent.Agent) error
+	UpdateAgent(ctx context.Context, a *agent.Agent, p agent.Patch) error
 	Agents(ctx context.Context, limit, offset int) ([]agent.Agent, error)
 	Teams(ctx context.Context) ([]team.Team, error)
 	Contact(ctx context.Context, id int64) (*contact.Contact, error)

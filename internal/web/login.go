@@ -6,9 +6,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sportello/sportello/internal/agent"
 	"github.com/sportello/sportello/internal/auth"
 	"github.com/sportello/sportello/internal/httpx"
-	"github.com/sportello/sportello/internal/agent"
 	"github.com/sportello/sportello/internal/i18n"
 )
 

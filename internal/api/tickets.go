@@ -187,6 +187,7 @@ func (h *handler) createTicket(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.Header().Set("Location", "/api/v1/tickets/"+itoa(res.Ticket.ID))
+	setETag(w, res.Ticket)
 	return httpx.JSON(w, http.StatusCreated, createdTicketJSON{TicketJSON: ticketJSON(res.Ticket), RequesterCreated: res.RequesterCreated, Messages: messagesJSON(msgs)})
 }
 
@@ -217,7 +218,28 @@ func (h *handler) getTicket(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	setETag(w, t)
 	return httpx.JSON(w, http.StatusOK, ticketWithThread{TicketJSON: ticketJSON(t), Messages: messagesJSON(msgs)})
+}
+
+// setETag names the ticket's version; PATCH honours it in If-Match.
+func setETag(w http.ResponseWriter, t *ticket.Ticket) {
+	w.Header().Set("ETag", fmt.Sprintf(`"v%d"`, t.Version))
+}
+
+// ifMatch reads an If-Match header naming one ticket version (or "*",
+// which matches any); nil when absent.
+func ifMatch(r *http.Request) (*int64, error) {
+	h := strings.TrimSpace(r.Header.Get("If-Match"))
+	if h == "" || h == "*" {
+		return nil, nil
+	}
+	v, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(h, "W/"), `"v`), `"`), 10, 64)
+	if err != nil || !strings.HasPrefix(strings.TrimPrefix(h, "W/"), `"v`) {
+		return nil, &httpx.Error{Status: http.StatusBadRequest, Detail: `If-Match must be an ETag of this ticket, such as "v3"`,
+			Errors: []fault.Problem{{Field: "If-Match", Rule: "etag", Detail: `must be an ETag such as "v3"`}}}
+	}
+	return &v, nil
 }
 
 type updateTicketIn struct {
@@ -245,7 +267,11 @@ func (h *handler) updateTicket(w http.ResponseWriter, r *http.Request) error {
 	if err := h.decode(w, r, &in); err != nil {
 		return err
 	}
-	p := ticket.Patch{Subject: in.Subject, Language: in.Language, RequesterID: in.RequesterID, TeamID: in.TeamID.ref(),
+	ver, err := ifMatch(r)
+	if err != nil {
+		return err
+	}
+	p := ticket.Patch{IfVersion: ver, Subject: in.Subject, Language: in.Language, RequesterID: in.RequesterID, TeamID: in.TeamID.ref(),
 		AssigneeID: in.AssigneeID.ref(), Tags: in.Tags, AddTags: in.AddTags, RemoveTags: in.RemoveTags, CCIDs: in.CCIDs,
 		CustomFields: in.CustomFields}
 	if in.Status != nil {
@@ -263,6 +289,7 @@ func (h *handler) updateTicket(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	setETag(w, t)
 	return httpx.JSON(w, http.StatusOK, ticketJSON(t))
 }
 

@@ -58,6 +58,8 @@ type TicketJSON struct {
 	ClosedAt     *time.Time     `json:"closed_at"`
 	// SLADeadline is the next deadline of a running SLA clock.
 	SLADeadline *time.Time `json:"sla_deadline"`
+	// Version rises with every change; the ETag carries it.
+	Version int64 `json:"version"`
 }
 
 func ticketJSON(t *ticket.Ticket) TicketJSON {
@@ -77,7 +79,7 @@ func ticketJSON(t *ticket.Ticket) TicketJSON {
 		RequesterID: t.RequesterID, CCIDs: ccs, TeamID: t.TeamID, AssigneeID: t.AssigneeID, Language: t.Language,
 		Tags: tags, CustomFields: cf, MergedInto: t.MergedIntoID, FollowUpOf: t.FollowUpOfID, ReopenCount: t.ReopenCount,
 		CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt, FirstReplyAt: t.FirstReplyAt, SolvedAt: t.SolvedAt, ClosedAt: t.ClosedAt,
-		SLADeadline: deadlineOf(t),
+		SLADeadline: deadlineOf(t), Version: t.Version,
 	}
 }
 

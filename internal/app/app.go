@@ -166,7 +166,7 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Desk, error) {
 	d.SLA = sla.NewService(st, opt.Now)
 	d.SLA.OnFire = d.slaFired
 	d.Notices = notice.NewService(st, opt.Now)
-	d.Tickets = ticket.NewService(st, files, opt.Now, ticket.Options{OnChange: d.Hub.TicketChanged, InTx: d.slaInTx})
+	d.Tickets = ticket.NewService(st, files, opt.Now, ticket.Options{OnChange: d.ticketChanged, InTx: d.slaInTx})
 	d.Auth = auth.NewService(st, opt.Now, opt.Auth)
 	if d.I18n, err = i18n.New(); err != nil {
 		st.Close()
@@ -214,15 +214,23 @@ func (d *Desk) EnsureAdmin(ctx context.Context) (email, password string, err err
 func (d *Desk) slaInTx(ctx context.Context, tx ticket.Tx, t *ticket.Ticket, now time.Time) error {
 	f, err := d.SLA.Recompute(ctx, tx.(sla.Tx), t, now)
 	if err == nil && len(f.Alarms) > 0 {
-		d.slaFired(*f)
+		// Told after commit: the relay to other nodes takes a pool
+		// connection, and a rolled-back alarm never fired.
+		tx.(*store.Tx).AfterCommit(func() { d.slaFired(*f) })
 	}
 	return err
+}
+
+// ticketChanged tells connected workspaces (on every node) about a
+// committed change, scoped to the agents who may see the ticket.
+func (d *Desk) ticketChanged(c ticket.Change) {
+	d.Hub.TicketChanged(c.Ticket.ID, c.What, c.By, live.ScopeOf(c.Ticket.TeamID, c.Ticket.AssigneeID))
 }
 
 // slaFired tells connected workspaces about alarms: the ticket's rows and
 // the recipients' notice counts refresh live.
 func (d *Desk) slaFired(f sla.Fired) {
-	d.Hub.TicketChanged(f.TicketID, "sla")
+	d.Hub.TicketChanged(f.TicketID, "sla", 0, live.ScopeOf(f.TeamID, f.AssigneeID))
 	for _, a := range f.Recipients {
 		d.Hub.Publish(live.Event{Type: "notice", Ticket: f.TicketID, Agent: a})
 	}

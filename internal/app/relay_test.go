@@ -89,7 +89,7 @@ func TestLiveRelayBetweenNodes(t *testing.T) {
 	if seen != 1 {
 		t.Errorf("node A saw its own update %d times, want once", seen)
 	}
-	a.Hub.SetPresence(got, 42, "Giulia Rossi", "typing")
+	a.Hub.SetPresence(got, live.ScopeOf(nil, nil), 42, "Giulia Rossi", "typing")
 	if !wait(fromB, func(e live.Event) bool { return e.Type == "presence" && e.Ticket == got && len(e.Agents) == 1 }, 3*time.Second) {
 		t.Fatal("presence did not reach node B")
 	}

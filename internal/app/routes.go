@@ -1,10 +1,14 @@
 package app
 
 import (
+	"context"
 	"net"
 	"net/http"
 
+	"github.com/sportello/sportello/internal/agent"
 	"github.com/sportello/sportello/internal/api"
+	"github.com/sportello/sportello/internal/live"
+	"github.com/sportello/sportello/internal/store"
 	"github.com/sportello/sportello/internal/httpx"
 	"github.com/sportello/sportello/internal/web"
 )
@@ -28,8 +32,11 @@ func Routes() []Route {
 
 func (d *Desk) routes() (http.Handler, error) {
 	mux := http.NewServeMux()
+	// Both surfaces write agents through accounts, which also ends the live
+	// streams of an agent who is deactivated.
+	accounts := revokingStore{d.Store, d.Hub}
 	api.Register(mux, api.Deps{SLA: d.SLA,
-		Store: d.Store, Tickets: d.Tickets, Auth: d.Auth, Files: d.Files, Log: d.Log, Now: d.Now,
+		Store: accounts, Tickets: d.Tickets, Auth: d.Auth, Files: d.Files, Log: d.Log, Now: d.Now,
 		SecureCookies: d.Cfg.SecureCookies(), TrustProxy: d.Cfg.TrustProxy,
 		MaxBody: int64(d.Cfg.MaxBodyMB) << 20, MaxUpload: int64(d.Cfg.MaxUploadMB) << 20,
 		OnTicketCreated: d.Metrics.TicketCreated,
@@ -49,7 +56,7 @@ func (d *Desk) routes() (http.Handler, error) {
 		w.Write([]byte("ready\n"))
 	})
 	mux.Handle("GET /metrics", d.Metrics.Handler())
-	if err := web.Register(mux, web.Deps{Auth: d.Auth, Tickets: d.Tickets, SLA: d.SLA, Notices: d.Notices, Store: d.Store, Contacts: d.Store, Orgs: d.Store, MaxUpload: int64(d.Cfg.MaxUploadMB) << 20, Accounts: d.Store, Tokens: d.Store, Teams: d.Store, Settings: d.Store, I18n: d.I18n, Hub: d.Hub, Log: d.Log, Now: d.Now,
+	if err := web.Register(mux, web.Deps{Auth: d.Auth, Tickets: d.Tickets, SLA: d.SLA, Notices: d.Notices, Store: accounts, Contacts: d.Store, Orgs: d.Store, MaxUpload: int64(d.Cfg.MaxUploadMB) << 20, Accounts: accounts, Tokens: d.Store, Teams: d.Store, Settings: d.Store, I18n: d.I18n, Hub: d.Hub, Log: d.Log, Now: d.Now,
 		SecureCookies: d.Cfg.SecureCookies(), TrustProxy: d.Cfg.TrustProxy}); err != nil {
 		return nil, err
 	}
@@ -57,6 +64,24 @@ func (d *Desk) routes() (http.Handler, error) {
 	// clients (no Origin / Sec-Fetch-Site) and same-origin pages pass.
 	cop := http.NewCrossOriginProtection()
 	return httpx.Chain(cop.Handler(mux), d.Log, d.Metrics.ObserveRequest), nil
+}
+
+// revokingStore is the store as the web and API handlers see it: an agent
+// update that deactivates someone also ends their open live streams, on
+// every node (the store has already deleted their sessions and tokens).
+type revokingStore struct {
+	*store.Store
+	hub *live.Hub
+}
+
+func (s revokingStore) UpdateAgent(ctx context.Context, a *agent.Agent, p agent.Patch) error {
+	if err := s.Store.UpdateAgent(ctx, a, p); err != nil {
+		return err
+	}
+	if p.Active != nil && !a.Active {
+		s.hub.Revoke(a.ID)
+	}
+	return nil
 }
 
 func listen(addr string) (net.Listener, error) { return net.Listen("tcp", addr) }

@@ -20,6 +20,9 @@ var (
 	Forbidden    = errors.New("forbidden")
 	Unauthorized = errors.New("unauthorized")
 	TooMany      = errors.New("too many attempts")
+	// Stale means the caller's copy is older than the stored one (an
+	// If-Match that no longer matches).
+	Stale = errors.New("precondition failed")
 )
 
 // Problem is one field that broke one rule.

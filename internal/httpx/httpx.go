@@ -63,6 +63,8 @@ func Status(err error) int {
 		return http.StatusForbidden
 	case errors.Is(err, fault.TooMany):
 		return http.StatusTooManyRequests
+	case errors.Is(err, fault.Stale):
+		return http.StatusPreconditionFailed
 	case errors.Is(err, context.Canceled):
 		return 499
 	}
@@ -81,7 +83,7 @@ func ProblemFor(r *http.Request, err error) Problem {
 		p.Detail = err.Error()
 		// Domain errors end with their kind ("…: unauthorized"); the title
 		// already says it.
-		for _, k := range []error{fault.NotFound, fault.Conflict, fault.Forbidden, fault.Unauthorized, fault.TooMany} {
+		for _, k := range []error{fault.NotFound, fault.Conflict, fault.Forbidden, fault.Unauthorized, fault.TooMany, fault.Stale} {
 			p.Detail = strings.TrimSuffix(p.Detail, ": "+k.Error())
 		}
 	}

@@ -17,11 +17,52 @@ import (
 
 // Event is one thing that happened.
 type Event struct {
-	Type   string     `json:"type"`            // "ticket", "presence" or "notice"
+	Type   string     `json:"type"`            // "ticket", "presence", "notice" or "revoked"
 	Ticket int64      `json:"ticket"`          // the ticket concerned
-	Agent  int64      `json:"agent,omitempty"` // notice: the agent it is for
+	Agent  int64      `json:"agent,omitempty"` // notice: the agent it is for; revoked: whose access ended
 	What   string     `json:"what,omitempty"`
 	Agents []Presence `json:"agents,omitempty"` // for presence events
+	// By is the agent whose action this was (0: a customer or the system).
+	By int64 `json:"by,omitempty"`
+	// Scope says who may hear of the ticket: streams pass an event only to
+	// agents who may open the ticket (issue 9).
+	Scope Scope `json:"scope"`
+}
+
+// Scope is where a ticket stands for visibility: its team (0 for none)
+// and assignee (0 for none), as written by the change.
+type Scope struct {
+	Team     int64 `json:"team,omitempty"`
+	Assignee int64 `json:"assignee,omitempty"`
+	// Known is false for events that carry no scope: only admins hear
+	// of those.
+	Known bool `json:"known,omitempty"`
+}
+
+// ScopeOf is the scope of a ticket with the given team and assignee.
+func ScopeOf(team, assignee *int64) Scope {
+	sc := Scope{Known: true}
+	if team != nil {
+		sc.Team = *team
+	}
+	if assignee != nil {
+		sc.Assignee = *assignee
+	}
+	return sc
+}
+
+// Visible reports whether an agent with the given id, admin flag and
+// teams may hear of a ticket in scope sc (the rule of ticket.Actor.CanSee).
+func (sc Scope) Visible(agentID int64, admin bool, teams []int64) bool {
+	switch {
+	case admin:
+		return true
+	case !sc.Known:
+		return false
+	case sc.Assignee == agentID:
+		return true
+	}
+	return sc.Team == 0 || slices.Contains(teams, sc.Team)
 }
 
 // Presence is one agent on a ticket.
@@ -99,9 +140,10 @@ func (h *Hub) Publish(e Event) {
 	}
 }
 
-// TicketChanged is the hook the ticket service calls after a commit.
-func (h *Hub) TicketChanged(id int64, what string) {
-	e := Event{Type: "ticket", Ticket: id, What: what}
+// TicketChanged is the hook the ticket service calls after a commit: by
+// is the acting agent (0 for none), sc where the ticket now stands.
+func (h *Hub) TicketChanged(id int64, what string, by int64, sc Scope) {
+	e := Event{Type: "ticket", Ticket: id, What: what, By: by, Scope: sc}
 	h.Publish(e)
 	if h.relay != nil {
 		h.relay(e)
@@ -110,7 +152,7 @@ func (h *Hub) TicketChanged(id int64, what string) {
 
 // SetPresence records that an agent is viewing or typing on a ticket
 // ("left" removes them) and tells everyone.
-func (h *Hub) SetPresence(ticketID, agentID int64, name, state string) {
+func (h *Hub) SetPresence(ticketID int64, sc Scope, agentID int64, name, state string) {
 	h.mu.Lock()
 	now := h.now()
 	list := slices.DeleteFunc(h.presence[ticketID], func(p Presence) bool { return p.AgentID == agentID || now.After(p.until) })
@@ -123,11 +165,21 @@ func (h *Hub) SetPresence(ticketID, agentID int64, name, state string) {
 	} else {
 		h.presence[ticketID] = list
 	}
-	e := Event{Type: "presence", Ticket: ticketID, Agents: slices.Clone(list)}
+	e := Event{Type: "presence", Ticket: ticketID, Agents: slices.Clone(list), Scope: sc}
 	h.mu.Unlock()
 	if e.Agents == nil {
 		e.Agents = []Presence{}
 	}
+	h.Publish(e)
+	if h.relay != nil {
+		h.relay(e)
+	}
+}
+
+// Revoke ends the streams of an agent whose access ended (deactivated),
+// on every node.
+func (h *Hub) Revoke(agentID int64) {
+	e := Event{Type: "revoked", Agent: agentID}
 	h.Publish(e)
 	if h.relay != nil {
 		h.relay(e)

@@ -10,12 +10,12 @@ func TestHub(t *testing.T) {
 	h := NewHub(func() time.Time { return now }, nil)
 	ch, stop := h.Subscribe()
 	defer stop()
-	h.TicketChanged(7, "reply")
+	h.TicketChanged(7, "reply", 0, ScopeOf(nil, nil))
 	if e := <-ch; e.Type != "ticket" || e.Ticket != 7 || e.What != "reply" {
 		t.Fatalf("event %+v", e)
 	}
-	h.SetPresence(7, 1, "Giulia", "viewing")
-	h.SetPresence(7, 2, "Marco", "typing")
+	h.SetPresence(7, ScopeOf(nil, nil), 1, "Giulia", "viewing")
+	h.SetPresence(7, ScopeOf(nil, nil), 2, "Marco", "typing")
 	<-ch
 	if e := <-ch; len(e.Agents) != 2 || e.Agents[1].State != "typing" {
 		t.Fatalf("presence %+v", e)
@@ -24,12 +24,12 @@ func TestHub(t *testing.T) {
 	if p := h.Presence(7); len(p) != 0 {
 		t.Fatalf("presence outlived its heartbeat: %+v", p)
 	}
-	h.SetPresence(7, 1, "Giulia", "left")
+	h.SetPresence(7, ScopeOf(nil, nil), 1, "Giulia", "left")
 	if e := <-ch; len(e.Agents) != 0 {
 		t.Fatalf("left: %+v", e)
 	}
 	// A slow subscriber never blocks publishing.
 	for i := 0; i < 200; i++ {
-		h.TicketChanged(int64(i), "updated")
+		h.TicketChanged(int64(i), "updated", 0, Scope{})
 	}
 }

@@ -19,6 +19,10 @@ type Notice struct {
 	CreatedAt time.Time  `db:"created_at"`
 	ReadAt    *time.Time `db:"read_at"`
 	Subject   string     `db:"subject"` // the ticket's subject, for the list
+	// TicketTeamID and TicketAssigneeID are where the ticket stands now:
+	// the list shows the subject only while the agent may open the ticket.
+	TicketTeamID     *int64 `db:"ticket_team_id"`
+	TicketAssigneeID *int64 `db:"ticket_assignee_id"`
 }
 
 // Store is what the notice list needs.

@@ -56,7 +56,10 @@ type Tx interface {
 
 // Fired reports alarms that fired on a ticket, after commit.
 type Fired struct {
-	TicketID   int64
+	TicketID int64
+	// TeamID and AssigneeID say who may hear of the ticket.
+	TeamID, AssigneeID *int64
+
 	Alarms     []Alarm
 	Recipients []int64
 }
@@ -203,7 +206,7 @@ func (s *Service) recompute(ctx context.Context, tx Tx, t *ticket.Ticket, now ti
 	if quiet {
 		alarms = nil
 	}
-	out := &Fired{TicketID: id, Alarms: alarms}
+	out := &Fired{TicketID: id, TeamID: t.TeamID, AssigneeID: t.AssigneeID, Alarms: alarms}
 	if len(alarms) > 0 {
 		out.Recipients, err = tx.AlarmRecipients(ctx, t)
 		if err != nil {

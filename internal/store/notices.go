@@ -21,7 +21,8 @@ func (tx *Tx) InsertNotices(ctx context.Context, agentIDs []int64, ticketID int6
 // Notices lists an agent's latest notices, newest first.
 func (s *Store) Notices(ctx context.Context, agentID int64, limit int) ([]notice.Notice, error) {
 	var out []notice.Notice
-	err := s.r.SelectContext(ctx, &out, s.q(`SELECT n.id, n.agent_id, n.ticket_id, n.kind, n.detail, n.created_at, n.read_at, COALESCE(t.subject, '') AS subject
+	err := s.r.SelectContext(ctx, &out, s.q(`SELECT n.id, n.agent_id, n.ticket_id, n.kind, n.detail, n.created_at, n.read_at, COALESCE(t.subject, '') AS subject,
+t.team_id AS ticket_team_id, t.assignee_id AS ticket_assignee_id
 FROM notices n LEFT JOIN tickets t ON t.id = n.ticket_id WHERE n.agent_id = ? ORDER BY n.id DESC LIMIT ?`), agentID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("listing notices: %w", err)

@@ -245,9 +245,15 @@ func MigrationVersions(d Dialect) ([]string, error) {
 
 // Tx is one write transaction.
 type Tx struct {
-	tx *sqlx.Tx
-	s  *Store
+	tx    *sqlx.Tx
+	s     *Store
+	after []func()
 }
+
+// AfterCommit runs fn once the transaction has committed (never when it
+// rolls back): what must reach other nodes or the network waits for the
+// commit, and never takes a pool connection while the transaction holds one.
+func (tx *Tx) AfterCommit(fn func()) { tx.after = append(tx.after, fn) }
 
 // InTx runs fn in a write transaction, committing when it returns nil.
 func (s *Store) InTx(ctx context.Context, fn func(*Tx) error) (err error) {
@@ -264,7 +270,8 @@ func (s *Store) InTx(ctx context.Context, fn func(*Tx) error) (err error) {
 			tx.Rollback()
 		}
 	}()
-	if err = fn(&Tx{tx: tx, s: s}); err != nil {
+	t := &Tx{tx: tx, s: s}
+	if err = fn(t); err != nil {
 		return err
 	}
 	if err = tx.Commit(); err != nil {
@@ -272,6 +279,9 @@ func (s *Store) InTx(ctx context.Context, fn func(*Tx) error) (err error) {
 	}
 	if s.wstmts != nil {
 		s.wstmts.preparePending(ctx)
+	}
+	for _, f := range t.after {
+		f()
 	}
 	return nil
 }

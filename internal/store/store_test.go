@@ -199,7 +199,7 @@ func TestDeactivationRevokesAccess(t *testing.T) {
 			t.Fatal(err)
 		}
 		a.Active = false
-		if err := st.UpdateAgent(ctx, a); err != nil {
+		if err := st.UpdateAgent(ctx, a, agent.Patch{Active: &a.Active}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := st.SessionAgent(ctx, "h1", now); !errors.Is(err, fault.Unauthorized) {

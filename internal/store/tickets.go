@@ -15,7 +15,7 @@ import (
 )
 
 const ticketCols = `id, subject, status, priority, channel, requester_id, team_id, assignee_id, language,
-custom_fields, merged_into_id, follow_up_of_id, reopen_count, created_at, updated_at, first_reply_at, solved_at, closed_at, sla_due, sla_warn`
+custom_fields, merged_into_id, follow_up_of_id, reopen_count, created_at, updated_at, first_reply_at, solved_at, closed_at, sla_due, sla_warn, version`
 
 // TicketTx runs fn in a write transaction for the ticket service.
 func (s *Store) TicketTx(ctx context.Context, fn func(ticket.Tx) error) error {
@@ -437,11 +437,14 @@ VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id`,
 	return nil
 }
 
-// UpdateTicket writes every column of t.
+// UpdateTicket writes every column of t and raises its version. Callers
+// hold the row lock (TicketForUpdate) and changed t from the locked copy,
+// so writing every column loses nothing.
 func (tx *Tx) UpdateTicket(ctx context.Context, t *ticket.Ticket) error {
+	t.Version++
 	_, err := tx.exec(ctx, `UPDATE tickets SET subject=?, status=?, priority=?, channel=?, requester_id=?,
 team_id=?, assignee_id=?, language=?, custom_fields=?, merged_into_id=?, follow_up_of_id=?, reopen_count=?, updated_at=?,
-first_reply_at=?, solved_at=?, closed_at=? WHERE id=?`,
+first_reply_at=?, solved_at=?, closed_at=?, version=version+1 WHERE id=?`,
 		t.Subject, t.Status, t.Priority, t.Channel, t.RequesterID, t.TeamID, t.AssigneeID, t.Language, t.CustomFields,
 		t.MergedIntoID, t.FollowUpOfID, t.ReopenCount, utc(t.UpdatedAt), utcPtr(t.FirstReplyAt), utcPtr(t.SolvedAt), utcPtr(t.ClosedAt), t.ID)
 	if err != nil {

@@ -78,6 +78,112 @@ type Patch struct {
 	RemoveTags   []string
 	CCIDs        *[]int64
 	CustomFields map[string]any // merged; a nil value clears the field
+	// IfVersion, when set, must equal the stored version (the API's
+	// If-Match); otherwise nothing is written and ErrStale is returned.
+	IfVersion *int64
+	// Base holds, for fields this patch changes, the value the caller saw
+	// when it decided ("status", "priority", "team", "assignee",
+	// "custom_fields.<key>", as FieldValue gives them). When the stored
+	// value has moved from Base to something other than the patch's, a
+	// colleague changed the same field meanwhile: nothing is written and a
+	// *ConflictError names the fields.
+	Base map[string]string
+}
+
+// ErrStale reports an If-Match that no longer matches.
+var ErrStale = fmt.Errorf("the ticket changed since this version was read: %w", fault.Stale)
+
+// ConflictError lists the fields someone else changed since the caller
+// read them. It matches fault.Conflict.
+type ConflictError struct{ Fields []string }
+
+func (e *ConflictError) Error() string {
+	return "changed by someone else meanwhile: " + strings.Join(e.Fields, ", ")
+}
+
+// Is makes errors.Is(err, fault.Conflict) true.
+func (e *ConflictError) Is(target error) bool { return target == fault.Conflict }
+
+// FieldValue returns one field of t as a string, in the form Patch.Base
+// compares (ids in decimal, "" for none; custom values as typed).
+func (t *Ticket) FieldValue(field string) string {
+	switch field {
+	case "status":
+		return string(t.Status)
+	case "priority":
+		return t.Priority.String()
+	case "team":
+		return refString(t.TeamID)
+	case "assignee":
+		return refString(t.AssigneeID)
+	}
+	if k, ok := strings.CutPrefix(field, "custom_fields."); ok {
+		return FieldString(t.CustomFields[k])
+	}
+	return ""
+}
+
+// FieldString is a custom field's value as a form shows it.
+func FieldString(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	case string:
+		return x
+	}
+	return fmt.Sprint(v)
+}
+
+// checkBase returns a *ConflictError for the fields of p whose stored
+// value moved away from p.Base to a value other than p's.
+func checkBase(t *Ticket, p Patch) error {
+	var fields []string
+	for f, base := range p.Base {
+		cur := t.FieldValue(f)
+		if cur == base {
+			continue
+		}
+		var want string
+		switch f {
+		case "status":
+			if p.Status == nil {
+				continue
+			}
+			want = string(*p.Status)
+		case "priority":
+			if p.Priority == nil {
+				continue
+			}
+			want = p.Priority.String()
+		case "team":
+			if !p.TeamID.Set {
+				continue
+			}
+			want = refString(p.TeamID.ID)
+		case "assignee":
+			if !p.AssigneeID.Set {
+				continue
+			}
+			want = refString(p.AssigneeID.ID)
+		default:
+			k, ok := strings.CutPrefix(f, "custom_fields.")
+			v, set := p.CustomFields[k]
+			if !ok || !set {
+				continue
+			}
+			want = FieldString(v)
+		}
+		if cur != want {
+			fields = append(fields, f)
+		}
+	}
+	if len(fields) == 0 {
+		return nil
+	}
+	slices.Sort(fields)
+	return &ConflictError{Fields: fields}
 }
 
 var tagRe = regexp.MustCompile(`^[\p{L}\p{N}][\p{L}\p{N}_\-.:/]{0,49}$`)

@@ -112,7 +112,7 @@ type Options struct {
 	// OnChange is called after each committed change with the ticket and
 	// what happened ("created", "updated", "customer", "reply", "note",
 	// "merged"); live updates hang off it. It must not block.
-	OnChange func(ticketID int64, what string)
+	OnChange func(c Change)
 }
 
 // Service runs the ticket lifecycle.
@@ -135,9 +135,21 @@ func NewService(store Store, files Files, now func() time.Time, limits Options) 
 	return &Service{store: store, files: files, now: now, sanitize: NewSanitizer(), limits: limits}
 }
 
-func (s *Service) changed(id int64, what string) {
+// Change is what OnChange hears: the ticket as written, what happened,
+// and the acting agent (0 for a customer or the system).
+type Change struct {
+	Ticket *Ticket
+	What   string
+	By     int64
+}
+
+func (s *Service) changed(t *Ticket, what string, actor Actor) {
 	if s.limits.OnChange != nil {
-		s.limits.OnChange(id, what)
+		c := Change{Ticket: t, What: what}
+		if actor.Type == ActorAgent {
+			c.By = actor.ID
+		}
+		s.limits.OnChange(c)
 	}
 }
 
@@ -353,7 +365,7 @@ func (s *Service) Create(ctx context.Context, actor Actor, in NewTicket) (*Creat
 	if err != nil {
 		return nil, err
 	}
-	s.changed(out.Ticket.ID, "created")
+	s.changed(out.Ticket, "created", actor)
 	return out, nil
 }
 
@@ -571,6 +583,12 @@ func (s *Service) Update(ctx context.Context, actor Actor, id int64, p Patch) (*
 		if !actor.CanSee(t) {
 			return ErrNotFound
 		}
+		if p.IfVersion != nil && *p.IfVersion != t.Version {
+			return ErrStale
+		}
+		if err := checkBase(t, p); err != nil {
+			return err
+		}
 		if err := s.checkRefs(ctx, tx, p); err != nil {
 			return err
 		}
@@ -606,7 +624,7 @@ func (s *Service) Update(ctx context.Context, actor Actor, id int64, p Patch) (*
 		return nil
 	})
 	if err == nil && changed {
-		s.changed(id, "updated")
+		s.changed(out, "updated", actor)
 	}
 	return out, err
 }
@@ -753,9 +771,9 @@ func (s *Service) AddMessage(ctx context.Context, actor Actor, id int64, in NewM
 		return nil, err
 	}
 	if out.FollowUp {
-		s.changed(out.Ticket.ID, "created")
+		s.changed(out.Ticket, "created", actor)
 	}
-	s.changed(out.Ticket.ID, string(out.Message.Kind))
+	s.changed(out.Ticket, string(out.Message.Kind), actor)
 	return out, nil
 }
 
@@ -804,7 +822,7 @@ func (s *Service) Merge(ctx context.Context, actor Actor, sourceID, targetID int
 		return nil, fault.Field("target", "different", "a ticket cannot be merged into itself")
 	}
 	now := s.clock()
-	var out *Ticket
+	var out, merged *Ticket
 	err := s.store.TicketTx(ctx, func(tx Tx) error {
 		// Lock in id order so that two opposite merges cannot deadlock.
 		first, second := min(sourceID, targetID), max(sourceID, targetID)
@@ -873,12 +891,12 @@ func (s *Service) Merge(ctx context.Context, actor Actor, sourceID, targetID int
 		if err := tx.InsertEvents(ctx, evs); err != nil {
 			return err
 		}
-		out = dst
+		out, merged = dst, src
 		return s.react(ctx, tx, now, src, dst)
 	})
 	if err == nil {
-		s.changed(sourceID, "merged")
-		s.changed(targetID, "merged")
+		s.changed(merged, "merged", actor)
+		s.changed(out, "merged", actor)
 	}
 	return out, err
 }

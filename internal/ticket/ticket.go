@@ -193,8 +193,10 @@ type Ticket struct {
 	ClosedAt     *time.Time `db:"closed_at"`
 	// SLADue and SLAWarn are the Unix seconds of the ticket's next SLA
 	// deadline and warning (internal/sla keeps them); NoDeadline for none.
-	SLADue  int64    `db:"sla_due"`
-	SLAWarn int64    `db:"sla_warn"`
+	SLADue  int64 `db:"sla_due"`
+	SLAWarn int64 `db:"sla_warn"`
+	// Version rises with every change to the row (the API's ETag).
+	Version int64    `db:"version"`
 	Tags    []string `db:"-"`
 	CCIDs   []int64  `db:"-"`
 }

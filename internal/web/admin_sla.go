@@ -9,8 +9,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sportello/sportello/internal/agent"
 	"github.com/sportello/sportello/internal/bizhours"
 	"github.com/sportello/sportello/internal/fault"
+	"github.com/sportello/sportello/internal/live"
 	"github.com/sportello/sportello/internal/sla"
 	"github.com/sportello/sportello/internal/team"
 	"github.com/sportello/sportello/internal/ticket"
@@ -492,6 +494,12 @@ func (h *handler) noticesShow(w http.ResponseWriter, r *http.Request) error {
 			What: pr.T("notice."+n.Kind, "Metric", pr.T("metric."+n.Detail))}
 		if n.TicketID != nil {
 			rw.TicketID = *n.TicketID
+		}
+		if !live.ScopeOf(n.TicketTeamID, n.TicketAssigneeID).Visible(a.ID, a.Role == agent.RoleAdmin, a.TeamIDs) {
+			// The ticket moved out of the agent's reach since: the notice
+			// stays, but says nothing of the ticket (issue 9).
+			rw.TicketID, rw.Subject = 0, ""
+			rw.What = pr.T("notice.gone")
 		}
 		rows = append(rows, rw)
 	}

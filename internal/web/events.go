@@ -5,12 +5,19 @@ import (
 	"fmt"
 	"net/http"
 	"time"
+
+	"github.com/sportello/sportello/internal/agent"
 )
 
 // events: GET /events — the Server-Sent Events stream that keeps open pages
-// current. Events name tickets only; pages re-fetch through their own
-// permission-checked routes.
+// current. Events name tickets only, and only tickets this agent may open
+// (by the scope the change wrote); pages re-fetch through their own
+// permission-checked routes. The stream ends when the agent's access ends:
+// at once on deactivation (a "revoked" event), and at the next heartbeat
+// when the session is gone otherwise.
 func (h *handler) events(w http.ResponseWriter, r *http.Request) error {
+	me := current(r)
+	admin, teams := me.Role == agent.RoleAdmin, me.TeamIDs
 	rc := http.NewResponseController(w)
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-store")
@@ -29,10 +36,27 @@ func (h *handler) events(w http.ResponseWriter, r *http.Request) error {
 		case <-r.Context().Done():
 			return nil
 		case <-beat.C:
+			a := h.session(r)
+			if a == nil || !a.Active {
+				return nil
+			}
+			admin, teams = a.Role == agent.RoleAdmin, a.TeamIDs
 			fmt.Fprint(w, ": keep-alive\n\n")
 		case e := <-ch:
-			if e.Type == "notice" && e.Agent != current(r).ID {
-				continue // a notice is for one agent
+			switch e.Type {
+			case "revoked":
+				if e.Agent == me.ID {
+					return nil
+				}
+				continue
+			case "notice":
+				if e.Agent != me.ID {
+					continue // a notice is for one agent
+				}
+			default:
+				if !e.Scope.Visible(me.ID, admin, teams) {
+					continue
+				}
 			}
 			b, _ := json.Marshal(e)
 			fmt.Fprintf(w, "event: %s\ndata: %s\n\n", e.Type, b)

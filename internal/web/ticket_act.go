@@ -3,13 +3,15 @@ package web
 import (
 	"errors"
 	"fmt"
-	"github.com/sportello/sportello/internal/agent"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/sportello/sportello/internal/agent"
 	"github.com/sportello/sportello/internal/fault"
+	"github.com/sportello/sportello/internal/live"
 	"github.com/sportello/sportello/internal/ticket"
 )
 
@@ -133,33 +135,48 @@ func (h *handler) ticketUpdate(w http.ResponseWriter, r *http.Request) error {
 	pp := props{Status: f.Get("status"), Priority: f.Get("priority"), Tags: f.Get("tags"), Errors: map[string]string{}}
 	pp.TeamID, _ = strconv.ParseInt(f.Get("team_id"), 10, 64)
 	pp.AssigneeID, _ = strconv.ParseInt(f.Get("assignee_id"), 10, 64)
-	var p ticket.Patch
-	if pp.Status != "" && pp.Status != string(t.Status) {
-		st := ticket.Status(pp.Status)
-		p.Status = &st
+	// The form sends every field and, as was_<field>, the value it showed.
+	// Only what this agent changed is applied, each with the value it was
+	// based on, so a form left open never undoes a colleague's change and
+	// a change of the same field meanwhile is reported (issue 9). A form
+	// without was_* values (an older page) is compared with the ticket.
+	p := ticket.Patch{Base: map[string]string{}}
+	base := func(name, cur string) string {
+		if f.Has("was_" + name) {
+			return f.Get("was_" + name)
+		}
+		return cur
 	}
-	if pp.Priority != "" && pp.Priority != t.Priority.String() {
+	if was := base("status", string(t.Status)); pp.Status != "" && pp.Status != was {
+		st := ticket.Status(pp.Status)
+		p.Status, p.Base["status"] = &st, was
+	}
+	if was := base("priority", t.Priority.String()); pp.Priority != "" && pp.Priority != was {
 		prio, ok := ticket.ParsePriority(pp.Priority)
 		if !ok {
 			pp.Errors["priority"] = "enum"
 		}
-		p.Priority = &prio
+		p.Priority, p.Base["priority"] = &prio, was
 	}
-	if cur := deref(t.TeamID); pp.TeamID != cur {
-		p.TeamID = ticket.Ref{Set: true, ID: idOrNil(pp.TeamID)}
+	if was := base("team_id", strconv.FormatInt(deref(t.TeamID), 10)); strconv.FormatInt(pp.TeamID, 10) != was {
+		p.TeamID, p.Base["team"] = ticket.Ref{Set: true, ID: idOrNil(pp.TeamID)}, idBase(was)
 	}
-	if cur := deref(t.AssigneeID); pp.AssigneeID != cur {
-		p.AssigneeID = ticket.Ref{Set: true, ID: idOrNil(pp.AssigneeID)}
+	if was := base("assignee_id", strconv.FormatInt(deref(t.AssigneeID), 10)); strconv.FormatInt(pp.AssigneeID, 10) != was {
+		p.AssigneeID, p.Base["assignee"] = ticket.Ref{Set: true, ID: idOrNil(pp.AssigneeID)}, idBase(was)
 	}
 	if f.Has("tags") {
-		var tags []string
-		for _, s := range strings.Split(pp.Tags, ",") {
-			if s = strings.TrimSpace(s); s != "" {
-				tags = append(tags, s)
+		// Tags merge: what the agent added and removed against what the
+		// form showed, on top of the tags the ticket has now.
+		now, was := splitTags(pp.Tags), splitTags(base("tags", strings.Join(t.Tags, ",")))
+		for _, tg := range now {
+			if !slices.Contains(was, tg) {
+				p.AddTags = append(p.AddTags, tg)
 			}
 		}
-		if strings.Join(tags, ",") != strings.Join(t.Tags, ",") {
-			p.Tags = &tags
+		for _, tg := range was {
+			if !slices.Contains(now, tg) {
+				p.RemoveTags = append(p.RemoveTags, tg)
+			}
 		}
 	}
 	if err := h.customFieldPatch(r, t, &p, &pp); err != nil {
@@ -167,6 +184,14 @@ func (h *handler) ticketUpdate(w http.ResponseWriter, r *http.Request) error {
 	}
 	if len(pp.Errors) == 0 {
 		_, err = h.Tickets.Update(r.Context(), actor, n, p)
+		var ce *ticket.ConflictError
+		if errors.As(err, &ce) {
+			pp.Conflict, err = h.conflictNote(r, a, n, ce.Fields)
+			if err != nil {
+				return err
+			}
+			return h.ticketPage(w, r, n, http.StatusConflict, nil, &pp)
+		}
 		for _, pb := range problemsOf(err) {
 			pp.Errors[strings.TrimSuffix(pb.Field, "_id")] = pb.Rule
 		}
@@ -183,6 +208,50 @@ func (h *handler) ticketUpdate(w http.ResponseWriter, r *http.Request) error {
 	}
 	http.Redirect(w, r, "/tickets/"+strconv.FormatInt(n, 10), http.StatusSeeOther)
 	return nil
+}
+
+// conflictNote says, in the agent's language, who changed which of fields
+// on ticket n since the agent's form was drawn.
+func (h *handler) conflictNote(r *http.Request, a *agent.Agent, n int64, fields []string) (string, error) {
+	pr := h.printer(r, a)
+	evs, err := h.Tickets.History(r.Context(), ticket.AgentActor(a), n)
+	if err != nil {
+		return "", err
+	}
+	var parts []string
+	for _, f := range fields {
+		who := pr.T("actor.system")
+		for i := len(evs) - 1; i >= 0; i-- {
+			if evs[i].Field == f {
+				if evs[i].ActorType == ticket.ActorAgent && evs[i].ActorID != nil {
+					if ag, err := h.Accounts.Agent(r.Context(), *evs[i].ActorID); err == nil {
+						who = ag.Name
+					}
+				}
+				break
+			}
+		}
+		parts = append(parts, pr.T("props.conflict_field", "Who", who, "Field", historyField(pr.T, f)))
+	}
+	return pr.T("props.conflict", "Changes", strings.Join(parts, "; ")), nil
+}
+
+// idBase turns a posted id ("0" for none) into FieldValue's form.
+func idBase(s string) string {
+	if s == "0" {
+		return ""
+	}
+	return s
+}
+
+func splitTags(s string) []string {
+	var out []string
+	for _, t := range strings.Split(s, ",") {
+		if t = strings.ToLower(strings.Join(strings.Fields(t), "-")); t != "" {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 func deref(p *int64) int64 {
@@ -215,28 +284,30 @@ func (h *handler) ticketTake(w http.ResponseWriter, r *http.Request) error {
 }
 
 // visibleTicketForm reads a small form posted about a ticket the agent may
-// see, returning the ticket number and the agent.
-func (h *handler) visibleTicketForm(w http.ResponseWriter, r *http.Request, limit int64) (int64, *agent.Agent, error) {
+// see, returning the ticket and the agent.
+func (h *handler) visibleTicketForm(w http.ResponseWriter, r *http.Request, limit int64) (*ticket.Ticket, *agent.Agent, error) {
 	n, err := ticketNumber(r)
 	if err != nil {
-		return 0, nil, err
+		return nil, nil, err
 	}
 	if err := h.parseForm(w, r, limit); err != nil {
-		return 0, nil, err
+		return nil, nil, err
 	}
 	a := current(r)
-	if _, err := h.Tickets.Get(r.Context(), ticket.AgentActor(a), n); err != nil {
-		return 0, nil, err
+	t, err := h.Tickets.Get(r.Context(), ticket.AgentActor(a), n)
+	if err != nil {
+		return nil, nil, err
 	}
-	return n, a, nil
+	return t, a, nil
 }
 
 // ticketDraft: POST /tickets/{number}/draft — the composer's autosave.
 func (h *handler) ticketDraft(w http.ResponseWriter, r *http.Request) error {
-	n, a, err := h.visibleTicketForm(w, r, 2<<20)
+	t, a, err := h.visibleTicketForm(w, r, 2<<20)
 	if err != nil {
 		return err
 	}
+	n := t.ID
 	kind := r.PostFormValue("kind")
 	if kind != "note" {
 		kind = "reply"
@@ -250,7 +321,7 @@ func (h *handler) ticketDraft(w http.ResponseWriter, r *http.Request) error {
 
 // ticketPresence: POST /tickets/{number}/presence — viewing, typing or left.
 func (h *handler) ticketPresence(w http.ResponseWriter, r *http.Request) error {
-	n, a, err := h.visibleTicketForm(w, r, 4<<10)
+	t, a, err := h.visibleTicketForm(w, r, 4<<10)
 	if err != nil {
 		return err
 	}
@@ -260,7 +331,7 @@ func (h *handler) ticketPresence(w http.ResponseWriter, r *http.Request) error {
 	default:
 		return fault.Field("state", "enum", "must be viewing, typing or left")
 	}
-	h.Hub.SetPresence(n, a.ID, a.Name, state)
+	h.Hub.SetPresence(t.ID, live.ScopeOf(t.TeamID, t.AssigneeID), a.ID, a.Name, state)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -281,9 +352,14 @@ func (h *handler) customFieldPatch(r *http.Request, t *ticket.Ticket, p *ticket.
 		}
 		raw := strings.TrimSpace(r.PostForm.Get(name))
 		pp.Custom[d.Key] = raw
-		if raw == fieldString(t.CustomFields[d.Key]) {
+		was := ticket.FieldString(t.CustomFields[d.Key])
+		if r.PostForm.Has("was_" + name) {
+			was = r.PostForm.Get("was_" + name)
+		}
+		if raw == was {
 			continue
 		}
+		p.Base["custom_fields."+d.Key] = was
 		var v any = raw
 		switch {
 		case raw == "":

@@ -3,7 +3,6 @@ package web
 import (
 	"cmp"
 	"errors"
-	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -44,6 +43,9 @@ type props struct {
 	TeamID, AssigneeID     int64
 	Errors                 map[string]string
 	Custom                 map[string]string // custom field values as typed
+	// Conflict tells who changed what meanwhile; the form then shows the
+	// ticket as it is now.
+	Conflict string
 }
 
 // fieldView is one custom field in the properties form.
@@ -51,6 +53,7 @@ type fieldView struct {
 	Key, Label, Type string
 	Options          []string
 	Value, Error     string
+	Was              string // the stored value the form is based on
 }
 
 type ticketData struct {
@@ -67,6 +70,7 @@ type ticketData struct {
 	Priorities  []string
 	Composer    composer
 	Props       props
+	Was         props // the ticket's values now, sent back as was_* fields
 	Presence    []live.Presence
 	Me          int64
 	Fields      []fieldView
@@ -264,16 +268,15 @@ func (h *handler) ticketPage(w http.ResponseWriter, r *http.Request, n int64, st
 			d.Composer.Kind, d.Composer.Body = dr.Kind, dr.Body
 		}
 	}
-	if pp != nil {
+	// Was is what the form is based on: the ticket as it is now. The
+	// server applies only the fields the agent moved away from it.
+	d.Was = props{Status: string(t.Status), Priority: t.Priority.String(), Tags: strings.Join(t.Tags, ", ")}
+	d.Was.TeamID, d.Was.AssigneeID = deref(t.TeamID), deref(t.AssigneeID)
+	d.Props = d.Was
+	if pp != nil && pp.Conflict == "" {
 		d.Props = *pp
-	} else {
-		d.Props = props{Status: string(t.Status), Priority: t.Priority.String(), Tags: strings.Join(t.Tags, ", ")}
-		if t.TeamID != nil {
-			d.Props.TeamID = *t.TeamID
-		}
-		if t.AssigneeID != nil {
-			d.Props.AssigneeID = *t.AssigneeID
-		}
+	} else if pp != nil {
+		d.Props.Conflict = pp.Conflict
 	}
 	if h.Hub != nil {
 		d.Presence = h.Hub.Presence(t.ID)
@@ -286,7 +289,8 @@ func (h *handler) ticketPage(w http.ResponseWriter, r *http.Request, n int64, st
 		if !def.Active {
 			continue
 		}
-		fv := fieldView{Key: def.Key, Label: def.Label, Type: string(def.Type), Options: def.Options, Value: fieldString(t.CustomFields[def.Key])}
+		fv := fieldView{Key: def.Key, Label: def.Label, Type: string(def.Type), Options: def.Options, Value: ticket.FieldString(t.CustomFields[def.Key])}
+		fv.Was = fv.Value
 		if v, ok := d.Props.Custom[def.Key]; ok {
 			fv.Value = v
 		}
@@ -358,15 +362,3 @@ func historyField(t func(string, ...any) string, field string) string {
 	return field
 }
 
-// fieldString shows a stored custom field value in a form input.
-func fieldString(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return ""
-	case float64:
-		return strconv.FormatFloat(x, 'f', -1, 64)
-	case string:
-		return x
-	}
-	return fmt.Sprint(v)
-}

@@ -140,7 +140,16 @@ if (ticketEl) {
       }));
       return;
     }
-    if (ev.what === "customer" && body.value.trim() !== "") banner.hidden = false;
+    // Warn before a reply goes out on top of news: a customer's message, or
+    // a colleague's reply (issue 9).
+    if (body.value.trim() !== "" && ev.what === "customer") {
+      banner.textContent = banner.dataset.customer;
+      banner.hidden = false;
+    } else if (body.value.trim() !== "" && ev.what === "reply" && ev.by && String(ev.by) !== me) {
+      const opt = document.querySelector(`#assignee option[value="${Number(ev.by)}"]`);
+      banner.textContent = banner.dataset.reply.replace("{name}", opt ? opt.textContent : banner.dataset.colleague);
+      banner.hidden = false;
+    }
     try {
       const frag = await fetchFragment(`/tickets/${id}?partial=thread`);
       document.getElementById("thread").replaceChildren(frag);

@@ -99,6 +99,12 @@ func (r resp) num(key string) int64 {
 // (sent as JSON).
 func (k *desk) do(role, method, path string, body any) resp {
 	k.t.Helper()
+	return k.doWith(role, method, path, body, nil)
+}
+
+// doWith is do with extra request headers.
+func (k *desk) doWith(role, method, path string, body any, headers map[string]string) resp {
+	k.t.Helper()
 	var rd io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -122,6 +128,9 @@ func (k *desk) do(role, method, path string, body any) resp {
 	}
 	if tok := k.token[role]; tok != "" {
 		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	for h, v := range headers {
+		req.Header.Set(h, v)
 	}
 	c := *k.srv.Client()
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }

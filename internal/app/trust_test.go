@@ -1,12 +1,14 @@
 package app_test
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sportello/sportello/internal/agent"
 	"github.com/sportello/sportello/internal/testdb"
@@ -64,6 +66,132 @@ func TestStaleProfileCannotRestoreRole(t *testing.T) {
 		}
 		if got, _ := k.d.Store.Agent(ctx, target.ID); got.Role != agent.RoleAdmin {
 			t.Fatalf("the conflicting change was applied: role %s", got.Role)
+		}
+	})
+}
+
+// Issue 9, defect 3: a properties form left open applies only what its
+// agent changed (a colleague's assignee and tags stay), a change of the
+// same field meanwhile is refused with the colleague's name, and the API
+// honours If-Match with the ticket's ETag.
+func TestPropertiesFormKeepsColleagueChanges(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		k := newDesk(t, db)
+		num := k.must(201, "agent", "POST", "/api/v1/tickets", map[string]any{"subject": "Fattura doppia", "body": "Mi avete addebitato due volte",
+			"requester": map[string]any{"email": "rosa.greco@example.it"}, "team_id": k.teamID, "tags": []string{"fatture"}}).num("number")
+		path := fmt.Sprintf("/tickets/%d", num)
+		b := signedIn(t, k, "agent")
+		if st, _, page := b.req("GET", path, nil, ""); st != 200 || !strings.Contains(page, `name="was_assignee_id" value="0"`) || !strings.Contains(page, `name="was_tags" value="fatture"`) {
+			t.Fatalf("the properties form carries what it shows: %d", st)
+		}
+		// The form as drawn: new, normal, team, nobody, "fatture".
+		form := func(prio, assignee, tags, wasPrio string) url.Values {
+			return url.Values{"status": {"new"}, "priority": {prio}, "team_id": {fmt.Sprint(k.teamID)}, "assignee_id": {assignee}, "tags": {tags},
+				"was_status": {"new"}, "was_priority": {wasPrio}, "was_team_id": {fmt.Sprint(k.teamID)}, "was_assignee_id": {"0"}, "was_tags": {"fatture"}}
+		}
+		// Meanwhile the lead assigns the ticket to the agent and tags it.
+		k.must(200, "lead", "PATCH", "/api/v1/tickets/"+fmt.Sprint(num), map[string]any{"assignee_id": k.agents["agent"].ID, "add_tags": []string{"rimborso"}})
+		st, _, _ := b.req("POST", path, form("high", "0", "fatture, urgente", "normal"), "")
+		if st != http.StatusSeeOther {
+			t.Fatalf("saving the stale form: %d", st)
+		}
+		got := k.must(200, "agent", "GET", "/api/v1/tickets/"+fmt.Sprint(num), nil)
+		if got.JSON["priority"] != "high" || got.num("assignee_id") != k.agents["agent"].ID || fmt.Sprint(got.JSON["tags"]) != "[fatture rimborso urgente]" {
+			t.Fatalf("after the stale form: priority %v assignee %v tags %v; want high, the lead's assignee, all three tags", got.JSON["priority"], got.JSON["assignee_id"], got.JSON["tags"])
+		}
+		// The lead raises the priority; the agent's form (still showing
+		// "high") lowers it: refused, with the lead's name, nothing written.
+		k.must(200, "lead", "PATCH", "/api/v1/tickets/"+fmt.Sprint(num), map[string]any{"priority": "urgent"})
+		st, _, page := b.req("POST", path, form("low", "0", "fatture", "high"), "")
+		if st != http.StatusConflict || !strings.Contains(page, "Lead Person ha cambiato") || !strings.Contains(page, "Ricarica il ticket") {
+			t.Fatalf("conflicting change: %d %s", st, page)
+		}
+		if got := k.must(200, "agent", "GET", "/api/v1/tickets/"+fmt.Sprint(num), nil); got.JSON["priority"] != "urgent" || fmt.Sprint(got.JSON["tags"]) != "[fatture rimborso urgente]" {
+			t.Fatalf("the refused form wrote something: %s", got)
+		}
+
+		// The API: ETag and If-Match.
+		cur := k.must(200, "agent", "GET", "/api/v1/tickets/"+fmt.Sprint(num), nil)
+		etag := cur.Header.Get("ETag")
+		if etag != fmt.Sprintf(`"v%d"`, cur.num("version")) {
+			t.Fatalf("ETag %q for version %d", etag, cur.num("version"))
+		}
+		k.must(200, "lead", "PATCH", "/api/v1/tickets/"+fmt.Sprint(num), map[string]any{"add_tags": []string{"visto"}})
+		r := k.doWith("agent", "PATCH", "/api/v1/tickets/"+fmt.Sprint(num), map[string]any{"priority": "low"}, map[string]string{"If-Match": etag})
+		if r.Status != http.StatusPreconditionFailed {
+			t.Fatalf("PATCH with an old If-Match: %d %s", r.Status, r)
+		}
+		fresh := k.must(200, "agent", "GET", "/api/v1/tickets/"+fmt.Sprint(num), nil).Header.Get("ETag")
+		r = k.doWith("agent", "PATCH", "/api/v1/tickets/"+fmt.Sprint(num), map[string]any{"priority": "low"}, map[string]string{"If-Match": fresh})
+		if r.Status != 200 || r.JSON["priority"] != "low" || r.Header.Get("ETag") == fresh {
+			t.Fatalf("PATCH with the current If-Match: %d %s (ETag %s)", r.Status, r, r.Header.Get("ETag"))
+		}
+		if r := k.doWith("agent", "PATCH", "/api/v1/tickets/"+fmt.Sprint(num), map[string]any{"priority": "low"}, map[string]string{"If-Match": "abc"}); r.Status != 400 || problemField(r) != "If-Match" {
+			t.Fatalf("a malformed If-Match: %d %s", r.Status, r)
+		}
+	})
+}
+
+// Issue 9, defect 9: the live stream tells an agent only about tickets
+// they may open, and it ends as soon as the agent is deactivated.
+func TestLiveStreamScopeAndRevocation(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		k := newDesk(t, db)
+		other := k.must(201, "admin", "POST", "/api/v1/teams", map[string]any{"name": "Amministrazione", "tier": 1}).num("id")
+		b := signedIn(t, k, "agent")
+		req, _ := http.NewRequest("GET", k.srv.URL+"/events", nil)
+		res, err := b.c.Do(req)
+		if err != nil || res.StatusCode != 200 {
+			t.Fatalf("opening the stream: %v %v", err, res)
+		}
+		defer res.Body.Close()
+		lines := make(chan string, 100)
+		go func() {
+			defer close(lines)
+			sc := bufio.NewScanner(res.Body)
+			for sc.Scan() {
+				lines <- sc.Text()
+			}
+		}()
+		hidden := k.must(201, "admin", "POST", "/api/v1/tickets", map[string]any{"subject": "Stipendi di marzo", "body": "riservato",
+			"requester": map[string]any{"email": "hr@example.it"}, "team_id": other}).num("number")
+		mine := k.must(201, "admin", "POST", "/api/v1/tickets", map[string]any{"subject": "Stampante", "body": "non stampa",
+			"requester": map[string]any{"email": "ufficio@example.it"}, "team_id": k.teamID}).num("number")
+		var seen []string
+		deadline := time.After(5 * time.Second)
+	read:
+		for {
+			select {
+			case l, ok := <-lines:
+				if !ok {
+					t.Fatal("the stream ended early")
+				}
+				if strings.HasPrefix(l, "data: ") {
+					seen = append(seen, l)
+					if strings.Contains(l, fmt.Sprintf(`"ticket":%d,`, mine)) {
+						break read
+					}
+				}
+			case <-deadline:
+				t.Fatalf("no event for the agent's own team's ticket; saw %v", seen)
+			}
+		}
+		for _, l := range seen {
+			if strings.Contains(l, fmt.Sprintf(`"ticket":%d,`, hidden)) {
+				t.Fatalf("the stream told the agent about another team's ticket: %s", l)
+			}
+		}
+		k.must(200, "admin", "PATCH", fmt.Sprintf("/api/v1/agents/%d", k.agents["agent"].ID), map[string]any{"active": false})
+		end := time.After(5 * time.Second)
+		for {
+			select {
+			case _, ok := <-lines:
+				if !ok {
+					return // the stream ended
+				}
+			case <-end:
+				t.Fatal("the stream of a deactivated agent kept going")
+			}
 		}
 	})
 }

@@ -1,7 +1,10 @@
 package api
 
 import (
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"mime"
@@ -175,11 +178,15 @@ func (h *handler) createTicket(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	nt.Attachments = atts
+	nt.Idem = idempotency(r, in)
 	res, err := h.Tickets.Create(r.Context(), actorOf(r), nt)
 	if err != nil {
 		return err
 	}
-	if h.OnTicketCreated != nil {
+	if res.Replayed {
+		w.Header().Set("Idempotent-Replayed", "true")
+	}
+	if h.OnTicketCreated != nil && !res.Replayed {
 		h.OnTicketCreated(string(res.Ticket.Channel))
 	}
 	msgs, err := h.Tickets.Thread(r.Context(), actorOf(r), res.Ticket.ID)
@@ -220,6 +227,20 @@ func (h *handler) getTicket(w http.ResponseWriter, r *http.Request) error {
 	}
 	setETag(w, t)
 	return httpx.JSON(w, http.StatusOK, ticketWithThread{TicketJSON: ticketJSON(t), Messages: messagesJSON(msgs)})
+}
+
+// idempotency reads the Idempotency-Key header of a create or reply: the
+// same key with the same request answers with what the first one made;
+// with another request it is refused (422). The fingerprint covers the
+// path and the decoded body, so formatting differences do not matter.
+func idempotency(r *http.Request, in any) *ticket.Idempotency {
+	key := r.Header.Get("Idempotency-Key")
+	if key == "" {
+		return nil
+	}
+	b, _ := json.Marshal(in)
+	sum := sha256.Sum256(append([]byte(r.Method+" "+r.URL.Path+"\n"), b...))
+	return &ticket.Idempotency{Key: key, Fingerprint: hex.EncodeToString(sum[:])}
 }
 
 // setETag names the ticket's version; PATCH honours it in If-Match.
@@ -336,9 +357,13 @@ func (h *handler) addMessage(w http.ResponseWriter, r *http.Request) error {
 	if nm.Attachments, err = decodeAttachments(in.Attachments); err != nil {
 		return err
 	}
+	nm.Idem = idempotency(r, in)
 	res, err := h.Tickets.AddMessage(r.Context(), actorOf(r), id, nm)
 	if err != nil {
 		return err
+	}
+	if res.Replayed {
+		w.Header().Set("Idempotent-Replayed", "true")
 	}
 	if res.FollowUp && h.OnTicketCreated != nil {
 		h.OnTicketCreated(string(res.Ticket.Channel))

@@ -256,6 +256,9 @@ func (d *Desk) sessionJanitor(ctx context.Context) {
 		} else if n > 0 {
 			d.Log.Info("deleted expired sessions", "count", n)
 		}
+		if _, err := d.Store.ForgetIdempotencyKeys(ctx, d.Now().Add(-24*time.Hour)); err != nil && ctx.Err() == nil {
+			d.Log.Warn("forgetting idempotency keys", "err", err)
+		}
 		if err := d.Store.Optimize(ctx); err != nil && ctx.Err() == nil {
 			d.Log.Warn("refreshing planner statistics", "err", err)
 		}

@@ -7,9 +7,9 @@ import (
 
 	"github.com/sportello/sportello/internal/agent"
 	"github.com/sportello/sportello/internal/api"
+	"github.com/sportello/sportello/internal/httpx"
 	"github.com/sportello/sportello/internal/live"
 	"github.com/sportello/sportello/internal/store"
-	"github.com/sportello/sportello/internal/httpx"
 	"github.com/sportello/sportello/internal/web"
 )
 

@@ -6,12 +6,15 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/sportello/sportello/internal/agent"
 	"github.com/sportello/sportello/internal/testdb"
+	"github.com/sportello/sportello/internal/ticket"
 )
 
 // Issue 9, defect 2: a profile edit holding the copy of the agent read
@@ -194,4 +197,119 @@ func TestLiveStreamScopeAndRevocation(t *testing.T) {
 			}
 		}
 	})
+}
+
+// Issue 9, defect 4: retries and Back never make a second ticket or reply.
+// The API honours Idempotency-Key on creates and replies; the workspace
+// forms carry a one-time token; a create in a team the caller is not in
+// is refused before anything is written.
+func TestIdempotentCreatesAndReplies(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		k := newDesk(t, db)
+		ctx := context.Background()
+		count := func() int64 {
+			n, err := k.d.Tickets.Count(ctx, ticketSystem, ticketAll)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		body := map[string]any{"subject": "Consegna in ritardo", "body": "Il pacco non è arrivato", "requester": map[string]any{"email": "piero.wright@example.com"}, "team_id": k.teamID}
+		key := map[string]string{"Idempotency-Key": "8d1c1c9e-retry"}
+		first := k.doWith("agent", "POST", "/api/v1/tickets", body, key)
+		again := k.doWith("agent", "POST", "/api/v1/tickets", body, key)
+		if first.Status != 201 || again.Status != 201 || first.num("number") != again.num("number") || again.Header.Get("Idempotent-Replayed") != "true" {
+			t.Fatalf("a retried create: %d #%d, then %d #%d (replayed %q)", first.Status, first.num("number"), again.Status, again.num("number"), again.Header.Get("Idempotent-Replayed"))
+		}
+		if n := count(); n != 1 {
+			t.Fatalf("%d tickets after a retried create, want 1", n)
+		}
+		other := map[string]any{"subject": "Altro", "body": "x", "requester": map[string]any{"email": "a@example.com"}}
+		if r := k.doWith("agent", "POST", "/api/v1/tickets", other, key); r.Status != 422 || problemField(r) != "Idempotency-Key" {
+			t.Fatalf("the same key with another body: %d %s", r.Status, r)
+		}
+		num := first.num("number")
+		msgPath := fmt.Sprintf("/api/v1/tickets/%d/messages", num)
+		reply := map[string]any{"kind": "reply", "body": "Lo verifichiamo subito"}
+		rk := map[string]string{"Idempotency-Key": "reply-1"}
+		m1 := k.doWith("agent", "POST", msgPath, reply, rk)
+		m2 := k.doWith("agent", "POST", msgPath, reply, rk)
+		id1, _ := m1.JSON["message"].(map[string]any)
+		id2, _ := m2.JSON["message"].(map[string]any)
+		if m1.Status != 201 || m2.Status != 201 || id1["id"] != id2["id"] || id2["body"] != "Lo verifichiamo subito" {
+			t.Fatalf("a retried reply: %d %v, then %d %v", m1.Status, id1, m2.Status, id2)
+		}
+		th := k.must(200, "agent", "GET", fmt.Sprintf("/api/v1/tickets/%d", num), nil)
+		if n := len(th.JSON["messages"].([]any)); n != 2 {
+			t.Fatalf("%d messages after a retried reply, want 2", n)
+		}
+		// Twenty concurrent retries of one create make one ticket.
+		var wg sync.WaitGroup
+		nums := make([]int64, 20)
+		ck := map[string]string{"Idempotency-Key": "storm"}
+		cb := map[string]any{"subject": "Doppio clic", "body": "x", "requester": map[string]any{"email": "b@example.com"}}
+		for i := range nums {
+			wg.Go(func() { nums[i] = k.doWith("agent", "POST", "/api/v1/tickets", cb, ck).num("number") })
+		}
+		wg.Wait()
+		for _, n := range nums {
+			if n == 0 || n != nums[0] {
+				t.Fatalf("concurrent retries answered %v", nums)
+			}
+		}
+		if n := count(); n != 2 {
+			t.Fatalf("%d tickets after concurrent retries, want 2", n)
+		}
+
+		// The workspace: Back and send again.
+		b := signedIn(t, k, "agent")
+		_, _, page := b.req("GET", "/tickets/new", nil, "")
+		tok := hiddenValue(t, page, "form_token")
+		form := url.Values{"form_token": {tok}, "email": {"c@example.com"}, "subject": {"Telefonata"}, "body": {"chiede un richiamo"}, "channel": {"phone"}, "priority": {"normal"}, "team_id": {fmt.Sprint(k.teamID)}}
+		st1, h1, _ := b.req("POST", "/tickets/new", form, "")
+		st2, h2, _ := b.req("POST", "/tickets/new", form, "")
+		if st1 != 303 || st2 != 303 || h1.Get("Location") != h2.Get("Location") {
+			t.Fatalf("a form sent twice: %d %s, %d %s", st1, h1.Get("Location"), st2, h2.Get("Location"))
+		}
+		_, _, page = b.req("GET", h1.Get("Location"), nil, "")
+		rtok := hiddenValue(t, page, "form_token")
+		rf := url.Values{"form_token": {rtok}, "kind": {"reply"}, "body": {"La richiamiamo oggi"}}
+		b.req("POST", h1.Get("Location")+"/messages", rf, "")
+		b.req("POST", h1.Get("Location")+"/messages", rf, "")
+		tn := strings.TrimPrefix(h1.Get("Location"), "/tickets/")
+		if n := len(k.must(200, "agent", "GET", "/api/v1/tickets/"+tn, nil).JSON["messages"].([]any)); n != 2 {
+			t.Fatalf("%d messages after a reply form sent twice, want 2", n)
+		}
+		if n := count(); n != 3 {
+			t.Fatalf("%d tickets after a form sent twice, want 3", n)
+		}
+
+		// A team the agent is not in: refused, nothing written.
+		other2 := k.must(201, "admin", "POST", "/api/v1/teams", map[string]any{"name": "Legale", "tier": 2}).num("id")
+		r := k.do("agent", "POST", "/api/v1/tickets", map[string]any{"subject": "Altrove", "body": "x", "requester": map[string]any{"email": "nuovo@example.com"}, "team_id": other2})
+		if r.Status != 422 || problemField(r) != "team_id" {
+			t.Fatalf("create in another team: %d %s", r.Status, r)
+		}
+		if n := count(); n != 3 {
+			t.Fatalf("%d tickets after a refused create, want 3", n)
+		}
+		if c := k.must(200, "admin", "GET", "/api/v1/contacts?q=nuovo%40example.com", nil); strings.Contains(c.String(), "nuovo@example.com") {
+			t.Fatalf("the refused create left its contact behind: %s", c)
+		}
+	})
+}
+
+var (
+	ticketSystem = ticket.System
+	ticketAll    = ticket.Filter{}
+)
+
+// hiddenValue reads a hidden input's value from a page.
+func hiddenValue(t *testing.T, page, name string) string {
+	t.Helper()
+	m := regexp.MustCompile(`name="` + name + `" value="([^"]*)"`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no %s in the page", name)
+	}
+	return m[1]
 }

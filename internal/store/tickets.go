@@ -3,6 +3,7 @@ package store
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -690,4 +691,41 @@ m.ticket_id FROM attachments a JOIN messages m ON m.id = a.message_id WHERE a.id
 		return nil, 0, notFound(err, ticket.ErrAttachmentNotFound)
 	}
 	return &row.Attachment, row.TicketID, nil
+}
+
+// Remembered returns what an agent's idempotency key made.
+func (tx *Tx) Remembered(ctx context.Context, agentID int64, key string) (ticket.Remembered, bool, error) {
+	var rec ticket.Remembered
+	err := tx.queryRow(ctx, `SELECT fingerprint, ticket_id, message_id FROM idempotency_keys WHERE agent_id = ? AND key = ?`, agentID, key).StructScan(&rec)
+	if errors.Is(err, errNoRows) {
+		return rec, false, nil
+	}
+	if err != nil {
+		return rec, false, fmt.Errorf("reading idempotency key: %w", err)
+	}
+	return rec, true, nil
+}
+
+// Remember stores what an idempotency key made, in the transaction that
+// made it; ticket.ErrKeyTaken when a concurrent twin stored it first.
+func (tx *Tx) Remember(ctx context.Context, agentID int64, key string, rec ticket.Remembered, now time.Time) error {
+	_, err := tx.exec(ctx, `INSERT INTO idempotency_keys (agent_id, key, fingerprint, ticket_id, message_id, created_at) VALUES (?,?,?,?,?,?)`,
+		agentID, key, rec.Fingerprint, rec.TicketID, rec.MessageID, utc(now))
+	if isUnique(err) {
+		return ticket.ErrKeyTaken
+	}
+	if err != nil {
+		return fmt.Errorf("storing idempotency key: %w", err)
+	}
+	return nil
+}
+
+// ForgetIdempotencyKeys deletes keys older than before (a day is plenty for
+// retries; the janitor runs it hourly).
+func (s *Store) ForgetIdempotencyKeys(ctx context.Context, before time.Time) (int64, error) {
+	res, err := s.w.ExecContext(ctx, s.q(`DELETE FROM idempotency_keys WHERE created_at < ?`), utc(before))
+	if err != nil {
+		return 0, fmt.Errorf("forgetting idempotency keys: %w", err)
+	}
+	return res.RowsAffected()
 }

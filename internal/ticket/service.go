@@ -2,6 +2,7 @@ package ticket
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -44,9 +45,49 @@ type Tx interface {
 	TeamExists(ctx context.Context, id int64) (bool, error)
 	AgentActive(ctx context.Context, id int64) (bool, error)
 	TxFieldDefs(ctx context.Context) ([]FieldDef, error)
+	// Remembered returns what an agent's idempotency key made, ok false
+	// when the key is new; Remember stores it (ErrKeyTaken when another
+	// transaction stored the same key first).
+	Remembered(ctx context.Context, agentID int64, key string) (rec Remembered, ok bool, err error)
+	Remember(ctx context.Context, agentID int64, key string, rec Remembered, now time.Time) error
 	// Reindex rebuilds the search documents of tickets whose subject
 	// changed (new and moved messages are indexed by the store itself).
 	Reindex(ctx context.Context, ticketIDs ...int64) error
+}
+
+// Idempotency names a create or a reply so that a retry (the API's
+// Idempotency-Key, a form's one-time token sent again by Back) finds what
+// the first one made instead of making it twice. Fingerprint identifies
+// the request's content: the same key with another content is refused.
+type Idempotency struct {
+	Key, Fingerprint string
+}
+
+// Remembered is what an idempotency key made.
+type Remembered struct {
+	Fingerprint string `db:"fingerprint"`
+	TicketID    int64  `db:"ticket_id"`
+	MessageID   *int64 `db:"message_id"`
+}
+
+// ErrKeyTaken is returned by Tx.Remember when a concurrent request stored
+// the same key first; the service then answers as a replay.
+var ErrKeyTaken = errors.New("idempotency key taken")
+
+// checkKey validates an idempotency key.
+func checkKey(field string, k *Idempotency) error {
+	if k == nil {
+		return nil
+	}
+	if k.Key == "" || len(k.Key) > 200 {
+		return fault.Field(field, "length", "must be 1 to 200 characters")
+	}
+	return nil
+}
+
+// errKeyReused refuses a known key sent with another request.
+func errKeyReused(field string) error {
+	return fault.Field(field, "reused", "this key was already used for a different request")
 }
 
 // Files stores attachment content, addressed by its SHA-256.
@@ -200,12 +241,16 @@ type NewTicket struct {
 	CustomFields map[string]any
 	Attachments  []NewAttachment
 	Meta         map[string]any
+	// Idem, when set (agents only), makes the create idempotent.
+	Idem *Idempotency
 }
 
-// Created reports what Create did.
+// Created reports what Create did. Replayed means an earlier create with
+// the same idempotency key made Ticket, and nothing was written now.
 type Created struct {
 	Ticket           *Ticket
 	RequesterCreated bool
+	Replayed         bool
 }
 
 // Create opens a ticket with its first message, finding or creating the
@@ -238,6 +283,9 @@ func (s *Service) Create(ctx context.Context, actor Actor, in NewTicket) (*Creat
 	if err := checkLanguage(in.Language); err != nil {
 		ch.Add("language", "language_code", "must be a language code such as it or en")
 	}
+	if err := checkKey("Idempotency-Key", in.Idem); err != nil {
+		ch.Add("Idempotency-Key", "length", "must be 1 to 200 characters")
+	}
 	if !ch.OK() {
 		return nil, ch.Err()
 	}
@@ -259,8 +307,47 @@ func (s *Service) Create(ctx context.Context, actor Actor, in NewTicket) (*Creat
 	if err != nil {
 		return nil, err
 	}
+	idem := in.Idem
+	if actor.Type != ActorAgent {
+		idem = nil
+	}
 	out := &Created{}
-	err = s.store.TicketTx(ctx, func(tx Tx) error {
+	for attempt := 0; ; attempt++ {
+		err = s.create(ctx, actor, in, idem, subject, text, html, status, prio, stored, now, out)
+		if errors.Is(err, ErrKeyTaken) && attempt == 0 {
+			continue // a concurrent twin stored the key: answer as its replay
+		}
+		break
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !out.Replayed {
+		s.changed(out.Ticket, "created", actor)
+	}
+	return out, nil
+}
+
+func (s *Service) create(ctx context.Context, actor Actor, in NewTicket, idem *Idempotency, subject, text, html string, status Status, prio Priority, stored []storedFile, now time.Time, out *Created) error {
+	return s.store.TicketTx(ctx, func(tx Tx) error {
+		*out = Created{}
+		if idem != nil {
+			rec, ok, err := tx.Remembered(ctx, actor.ID, idem.Key)
+			if err != nil {
+				return err
+			}
+			if ok {
+				if rec.Fingerprint != idem.Fingerprint || rec.MessageID != nil {
+					return errKeyReused("Idempotency-Key")
+				}
+				t, err := tx.TicketForUpdate(ctx, rec.TicketID)
+				if err != nil {
+					return err
+				}
+				out.Ticket, out.Replayed = t, true
+				return nil
+			}
+		}
 		reqID := in.Requester.ID
 		if reqID != 0 {
 			ok, err := tx.ContactExists(ctx, reqID)
@@ -325,6 +412,11 @@ func (s *Service) Create(ctx context.Context, actor Actor, in NewTicket) (*Creat
 		if err := checkRequiredFields(t, defs); err != nil {
 			return err
 		}
+		if !actor.CanSee(t) {
+			// Refused before anything is written: the caller could not
+			// open the ticket it asked for.
+			return fault.Field("team_id", "member", "you can create tickets only in your teams (or assigned to you)")
+		}
 		if err := tx.InsertTicket(ctx, t); err != nil {
 			return err
 		}
@@ -360,13 +452,13 @@ func (s *Service) Create(ctx context.Context, actor Actor, in NewTicket) (*Creat
 			return err
 		}
 		out.Ticket = t
+		if idem != nil {
+			if err := tx.Remember(ctx, actor.ID, idem.Key, Remembered{Fingerprint: idem.Fingerprint, TicketID: t.ID}, now); err != nil {
+				return err
+			}
+		}
 		return s.react(ctx, tx, now, t)
 	})
-	if err != nil {
-		return nil, err
-	}
-	s.changed(out.Ticket, "created", actor)
-	return out, nil
 }
 
 // checkRefs verifies that the team, assignee, requester and CC contacts a
@@ -646,14 +738,19 @@ type NewMessage struct {
 	AuthorContactID *int64
 	Channel         Channel
 	Meta            map[string]any
+	// Idem, when set (agents only), makes the message idempotent.
+	Idem *Idempotency
 }
 
 // Added reports what AddMessage did. When a customer writes on a closed
 // ticket, a new follow-up ticket is opened and returned as Ticket.
+// Replayed means an earlier request with the same idempotency key added
+// Message, and nothing was written now.
 type Added struct {
 	Ticket   *Ticket
 	Message  *Message
 	FollowUp bool
+	Replayed bool
 }
 
 // AddMessage appends a message to a ticket and applies its lifecycle
@@ -684,12 +781,66 @@ func (s *Service) AddMessage(ctx context.Context, actor Actor, id int64, in NewM
 	if err := s.checkAttachments(in.Attachments); err != nil {
 		return nil, err
 	}
+	if err := checkKey("Idempotency-Key", in.Idem); err != nil {
+		return nil, err
+	}
+	if actor.Type != ActorAgent {
+		in.Idem = nil
+	}
 	stored, err := s.storeFiles(ctx, in.Attachments)
 	if err != nil {
 		return nil, err
 	}
 	out := &Added{}
-	err = s.store.TicketTx(ctx, func(tx Tx) error {
+	for attempt := 0; ; attempt++ {
+		err = s.addMessage(ctx, actor, id, in, text, html, stored, now, out)
+		if errors.Is(err, ErrKeyTaken) && attempt == 0 {
+			continue // a concurrent twin stored the key: answer as its replay
+		}
+		break
+	}
+	if err != nil {
+		return nil, err
+	}
+	if out.Replayed {
+		msgs, err := s.store.Messages(ctx, out.Ticket.ID)
+		if err != nil {
+			return nil, err
+		}
+		for i := range msgs {
+			if msgs[i].ID == out.Message.ID {
+				out.Message = &msgs[i]
+			}
+		}
+		return out, nil
+	}
+	if out.FollowUp {
+		s.changed(out.Ticket, "created", actor)
+	}
+	s.changed(out.Ticket, string(out.Message.Kind), actor)
+	return out, nil
+}
+
+func (s *Service) addMessage(ctx context.Context, actor Actor, id int64, in NewMessage, text, html string, stored []storedFile, now time.Time, out *Added) error {
+	return s.store.TicketTx(ctx, func(tx Tx) error {
+		*out = Added{}
+		if in.Idem != nil {
+			rec, ok, err := tx.Remembered(ctx, actor.ID, in.Idem.Key)
+			if err != nil {
+				return err
+			}
+			if ok {
+				if rec.Fingerprint != in.Idem.Fingerprint || rec.MessageID == nil {
+					return errKeyReused("Idempotency-Key")
+				}
+				t, err := tx.TicketForUpdate(ctx, rec.TicketID)
+				if err != nil {
+					return err
+				}
+				out.Ticket, out.Message, out.Replayed = t, &Message{ID: *rec.MessageID, TicketID: rec.TicketID}, true
+				return nil
+			}
+		}
 		t, err := tx.TicketForUpdate(ctx, id)
 		if err != nil {
 			return err
@@ -765,16 +916,19 @@ func (s *Service) AddMessage(ctx context.Context, actor Actor, id int64, in NewM
 			return err
 		}
 		out.Ticket, out.Message = t, m
+		if err := s.remember(ctx, tx, actor, in.Idem, t.ID, m.ID, now); err != nil {
+			return err
+		}
 		return s.react(ctx, tx, now, t)
 	})
-	if err != nil {
-		return nil, err
+}
+
+// remember stores what an idempotent message made.
+func (s *Service) remember(ctx context.Context, tx Tx, actor Actor, k *Idempotency, ticketID, messageID int64, now time.Time) error {
+	if k == nil {
+		return nil
 	}
-	if out.FollowUp {
-		s.changed(out.Ticket, "created", actor)
-	}
-	s.changed(out.Ticket, string(out.Message.Kind), actor)
-	return out, nil
+	return tx.Remember(ctx, actor.ID, k.Key, Remembered{Fingerprint: k.Fingerprint, TicketID: ticketID, MessageID: &messageID}, now)
 }
 
 // followUp opens a new ticket linked to the closed one t, carrying the
@@ -811,6 +965,9 @@ func (s *Service) followUp(ctx context.Context, tx Tx, actor Actor, old *Ticket,
 		return err
 	}
 	out.Ticket, out.Message, out.FollowUp = nt, m, true
+	if err := s.remember(ctx, tx, actor, in.Idem, nt.ID, m.ID, now); err != nil {
+		return err
+	}
 	return s.react(ctx, tx, now, nt)
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -56,6 +57,18 @@ func (h *handler) parseComposer(w http.ResponseWriter, r *http.Request) ([]ticke
 	return out, nil
 }
 
+// formIdem turns a form's one-time token into the idempotency of what it
+// creates: Back and resubmit, or a double click, make one ticket or reply.
+// The content is not compared (the agent may have edited after Back);
+// the first send wins and the second lands on its result.
+func formIdem(v url.Values) *ticket.Idempotency {
+	tok := v.Get("form_token")
+	if tok == "" {
+		return nil
+	}
+	return &ticket.Idempotency{Key: "form:" + tok, Fingerprint: "form"}
+}
+
 // problemsOf returns the field problems of a validation error, or nil.
 func problemsOf(err error) []fault.Problem {
 	var ve *fault.ValidationError
@@ -92,7 +105,8 @@ func (h *handler) ticketReply(w http.ResponseWriter, r *http.Request) error {
 	if c.Kind != "note" {
 		c.Kind = "reply"
 	}
-	nm := ticket.NewMessage{Kind: ticket.MessageKind(c.Kind), BodyText: c.Body, Channel: ticket.ChannelWeb, Attachments: atts}
+	c.Token = r.PostFormValue("form_token")
+	nm := ticket.NewMessage{Kind: ticket.MessageKind(c.Kind), BodyText: c.Body, Channel: ticket.ChannelWeb, Attachments: atts, Idem: formIdem(r.PostForm)}
 	if c.Status != "" {
 		st := ticket.Status(c.Status)
 		nm.Status = &st

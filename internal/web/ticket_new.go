@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/sportello/sportello/internal/auth"
 	"github.com/sportello/sportello/internal/team"
 	"github.com/sportello/sportello/internal/ticket"
 )
@@ -12,6 +13,7 @@ import (
 // newTicketForm is the form's state, kept across a failed submit.
 type newTicketForm struct {
 	Email, Name, Channel, Subject, Body, Priority string
+	Token                                         string // one-time: a second send opens the first ticket
 	TeamID                                        int64
 	Errors                                        map[string]string
 	Teams                                         []team.Team
@@ -33,7 +35,7 @@ func (h *handler) newTicketPage(w http.ResponseWriter, r *http.Request, status i
 // ticketNew: GET /tickets/new — log a call, a walk-in or a chat on behalf
 // of a customer.
 func (h *handler) ticketNew(w http.ResponseWriter, r *http.Request) error {
-	f := newTicketForm{Channel: string(ticket.ChannelPhone), Priority: "normal"}
+	f := newTicketForm{Channel: string(ticket.ChannelPhone), Priority: "normal", Token: auth.RandomSecret(16)}
 	if a := current(r); len(a.TeamIDs) > 0 {
 		f.TeamID = a.TeamIDs[0]
 	}
@@ -49,10 +51,13 @@ func (h *handler) ticketCreate(w http.ResponseWriter, r *http.Request) error {
 	pr := h.printer(r, a)
 	v := r.PostForm
 	f := newTicketForm{Email: strings.TrimSpace(v.Get("email")), Name: strings.TrimSpace(v.Get("name")), Channel: v.Get("channel"),
-		Subject: v.Get("subject"), Body: v.Get("body"), Priority: v.Get("priority"), Errors: map[string]string{}}
+		Subject: v.Get("subject"), Body: v.Get("body"), Priority: v.Get("priority"), Token: v.Get("form_token"), Errors: map[string]string{}}
+	if f.Token == "" {
+		f.Token = auth.RandomSecret(16)
+	}
 	f.TeamID, _ = strconv.ParseInt(v.Get("team_id"), 10, 64)
 	nt := ticket.NewTicket{Subject: f.Subject, BodyText: f.Body, Requester: ticket.Requester{Email: f.Email, Name: f.Name},
-		Channel: ticket.Channel(f.Channel), TeamID: idOrNil(f.TeamID)}
+		Channel: ticket.Channel(f.Channel), TeamID: idOrNil(f.TeamID), Idem: formIdem(v)}
 	if p, ok := ticket.ParsePriority(f.Priority); ok {
 		nt.Priority = &p
 	} else {

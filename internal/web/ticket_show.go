@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sportello/sportello/internal/agent"
+	"github.com/sportello/sportello/internal/auth"
 	"github.com/sportello/sportello/internal/contact"
 	"github.com/sportello/sportello/internal/fault"
 	"github.com/sportello/sportello/internal/live"
@@ -34,7 +35,10 @@ type threadItem struct {
 // composer is the reply form's state: kept across a failed send.
 type composer struct {
 	Kind, Body, Status, Error string
-	MergeError, MergeInto     string // the merge form's state
+	// Token is the form's one-time token: sent twice (Back, a retry), the
+	// reply is added once.
+	Token                 string
+	MergeError, MergeInto string // the merge form's state
 }
 
 // props is the properties form's state and its errors by field.
@@ -260,8 +264,11 @@ func (h *handler) ticketPage(w http.ResponseWriter, r *http.Request, n int64, st
 	}
 	if comp != nil {
 		d.Composer = *comp
+		if d.Composer.Token == "" {
+			d.Composer.Token = auth.RandomSecret(16)
+		}
 	} else {
-		d.Composer = composer{Kind: "reply"}
+		d.Composer = composer{Kind: "reply", Token: auth.RandomSecret(16)}
 		if dr, err := h.Store.LoadDraft(ctx, a.ID, t.ID); err != nil {
 			return err
 		} else if dr != nil {
@@ -361,4 +368,3 @@ func historyField(t func(string, ...any) string, field string) string {
 	}
 	return field
 }
-

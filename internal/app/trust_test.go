@@ -313,3 +313,47 @@ func hiddenValue(t *testing.T, page, name string) string {
 	}
 	return m[1]
 }
+
+// Issue 9, defect 5: a closed ticket's page is read-only and offers a
+// follow-up ticket; a merged source links to its target; a refused write
+// says what happened instead of a code that was never logged.
+func TestClosedTicketsAreReadOnly(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		k := newDesk(t, db)
+		mk := func(subject string) int64 {
+			return k.must(201, "agent", "POST", "/api/v1/tickets", map[string]any{"subject": subject, "body": "x",
+				"requester": map[string]any{"email": "laura.greco@example.it", "name": "Laura Greco"}, "team_id": k.teamID}).num("number")
+		}
+		closed, src, dst := mk("Reso"), mk("Doppione"), mk("Originale")
+		k.must(200, "agent", "PATCH", fmt.Sprintf("/api/v1/tickets/%d", closed), map[string]any{"status": "solved"})
+		k.must(200, "agent", "PATCH", fmt.Sprintf("/api/v1/tickets/%d", closed), map[string]any{"status": "closed"})
+		k.must(200, "agent", "POST", fmt.Sprintf("/api/v1/tickets/%d/merge", src), map[string]any{"into": dst})
+		b := signedIn(t, k, "agent")
+		_, _, page := b.req("GET", fmt.Sprintf("/tickets/%d", closed), nil, "")
+		if strings.Contains(page, `id="composer"`) || strings.Contains(page, `id="props"`) || !strings.Contains(page, fmt.Sprintf(`href="/tickets/new?follow_up=%d"`, closed)) {
+			t.Fatalf("closed ticket page: composer or properties form shown, or no follow-up link")
+		}
+		_, _, page = b.req("GET", fmt.Sprintf("/tickets/%d", src), nil, "")
+		if strings.Contains(page, `id="composer"`) || !strings.Contains(page, fmt.Sprintf(`<a href="/tickets/%d">#%d</a>`, dst, dst)) {
+			t.Fatalf("merged source page: no link to the target, or a composer")
+		}
+		st, _, page := b.req("POST", fmt.Sprintf("/tickets/%d/messages", closed), url.Values{"kind": {"reply"}, "body": {"ciao"}}, "")
+		if st != http.StatusConflict || strings.Contains(page, "codice") || !strings.Contains(page, "Non è stato possibile") {
+			t.Fatalf("reply on a closed ticket: %d %s", st, page)
+		}
+		// The follow-up form is filled from the closed ticket and links to it.
+		_, _, page = b.req("GET", fmt.Sprintf("/tickets/new?follow_up=%d", closed), nil, "")
+		if !strings.Contains(page, `value="laura.greco@example.it"`) || !strings.Contains(page, `value="Reso"`) {
+			t.Fatalf("follow-up form not filled in")
+		}
+		st, h, _ := b.req("POST", "/tickets/new", url.Values{"form_token": {hiddenValue(t, page, "form_token")}, "follow_up": {fmt.Sprint(closed)},
+			"email": {"laura.greco@example.it"}, "subject": {"Reso"}, "body": {"Richiama per il reso"}, "channel": {"phone"}, "priority": {"normal"}, "team_id": {fmt.Sprint(k.teamID)}}, "")
+		if st != 303 {
+			t.Fatalf("follow-up create: %d", st)
+		}
+		fu := k.must(200, "agent", "GET", "/api/v1"+h.Get("Location"), nil)
+		if fu.num("follow_up_of") != closed {
+			t.Fatalf("follow-up not linked: %s", fu)
+		}
+	})
+}

@@ -243,6 +243,9 @@ type NewTicket struct {
 	Meta         map[string]any
 	// Idem, when set (agents only), makes the create idempotent.
 	Idem *Idempotency
+	// FollowUpOf links the new ticket to an earlier one the actor can see
+	// (a closed ticket the customer came back about).
+	FollowUpOf *int64
 }
 
 // Created reports what Create did. Replayed means an earlier create with
@@ -412,6 +415,13 @@ func (s *Service) create(ctx context.Context, actor Actor, in NewTicket, idem *I
 		if err := checkRequiredFields(t, defs); err != nil {
 			return err
 		}
+		if in.FollowUpOf != nil {
+			old, err := tx.TicketForUpdate(ctx, *in.FollowUpOf)
+			if err != nil || !actor.CanSee(old) {
+				return fault.Field("follow_up_of", "exists", "no ticket you can see has this number")
+			}
+			t.FollowUpOfID = &old.ID
+		}
 		if !actor.CanSee(t) {
 			// Refused before anything is written: the caller could not
 			// open the ticket it asked for.
@@ -448,7 +458,13 @@ func (s *Service) create(ctx context.Context, actor Actor, in NewTicket, idem *I
 			return err
 		}
 		msgEv := Event{TicketID: t.ID, ActorType: actor.Type, ActorID: actor.idPtr(), Field: "message", After: "customer:" + strconv.FormatInt(m.ID, 10), CreatedAt: now}
-		if err := tx.InsertEvents(ctx, append([]Event{created, msgEv}, evs...)); err != nil {
+		evs = append([]Event{created, msgEv}, evs...)
+		if t.FollowUpOfID != nil {
+			evs = append(evs,
+				Event{TicketID: t.ID, ActorType: actor.Type, ActorID: actor.idPtr(), Field: "follow_up_of", After: strconv.FormatInt(*t.FollowUpOfID, 10), CreatedAt: now},
+				Event{TicketID: *t.FollowUpOfID, ActorType: actor.Type, ActorID: actor.idPtr(), Field: "follow_up", After: strconv.FormatInt(t.ID, 10), CreatedAt: now})
+		}
+		if err := tx.InsertEvents(ctx, evs); err != nil {
 			return err
 		}
 		out.Ticket = t

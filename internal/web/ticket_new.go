@@ -14,6 +14,7 @@ import (
 type newTicketForm struct {
 	Email, Name, Channel, Subject, Body, Priority string
 	Token                                         string // one-time: a second send opens the first ticket
+	FollowUp                                      int64  // the closed ticket this one follows up
 	TeamID                                        int64
 	Errors                                        map[string]string
 	Teams                                         []team.Team
@@ -36,8 +37,24 @@ func (h *handler) newTicketPage(w http.ResponseWriter, r *http.Request, status i
 // of a customer.
 func (h *handler) ticketNew(w http.ResponseWriter, r *http.Request) error {
 	f := newTicketForm{Channel: string(ticket.ChannelPhone), Priority: "normal", Token: auth.RandomSecret(16)}
-	if a := current(r); len(a.TeamIDs) > 0 {
+	a := current(r)
+	if len(a.TeamIDs) > 0 {
 		f.TeamID = a.TeamIDs[0]
+	}
+	if n, err := strconv.ParseInt(r.URL.Query().Get("follow_up"), 10, 64); err == nil && n > 0 {
+		// "Open a follow-up ticket" on a closed one: same customer, team
+		// and subject, linked to it.
+		old, err := h.Tickets.Get(r.Context(), ticket.AgentActor(a), n)
+		if err != nil {
+			return err
+		}
+		f.FollowUp, f.Subject, f.TeamID = old.ID, old.Subject, deref(old.TeamID)
+		if c, err := h.Store.Contact(r.Context(), old.RequesterID); err == nil {
+			f.Name = c.Name
+			if len(c.Emails) > 0 {
+				f.Email = c.Emails[0]
+			}
+		}
 	}
 	return h.newTicketPage(w, r, http.StatusOK, f)
 }
@@ -55,9 +72,12 @@ func (h *handler) ticketCreate(w http.ResponseWriter, r *http.Request) error {
 	if f.Token == "" {
 		f.Token = auth.RandomSecret(16)
 	}
+	if n, err := strconv.ParseInt(v.Get("follow_up"), 10, 64); err == nil && n > 0 {
+		f.FollowUp = n
+	}
 	f.TeamID, _ = strconv.ParseInt(v.Get("team_id"), 10, 64)
 	nt := ticket.NewTicket{Subject: f.Subject, BodyText: f.Body, Requester: ticket.Requester{Email: f.Email, Name: f.Name},
-		Channel: ticket.Channel(f.Channel), TeamID: idOrNil(f.TeamID), Idem: formIdem(v)}
+		Channel: ticket.Channel(f.Channel), TeamID: idOrNil(f.TeamID), Idem: formIdem(v), FollowUpOf: idOrNil(f.FollowUp)}
 	if p, ok := ticket.ParsePriority(f.Priority); ok {
 		nt.Priority = &p
 	} else {

@@ -294,19 +294,33 @@ func (h *handler) guard(p httpx.Perm, fn httpx.HandlerFunc) http.Handler {
 // errors are logged once with the request id and never shown.
 func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	st := httpx.Status(err)
-	kind := "internal"
+	kind, title := "internal", "internal"
 	switch {
 	case st == http.StatusForbidden:
-		kind = "forbidden"
+		kind, title = "forbidden", "forbidden"
 	case st == http.StatusNotFound:
-		kind = "notfound"
+		kind, title = "notfound", "notfound"
 	case st >= 500:
 		h.Log.ErrorContext(r.Context(), "page failed", "request_id", httpx.RequestID(r.Context()), "path", r.URL.Path, "err", err)
+	default:
+		// A refused request says what happened, in words; it shows no
+		// code (only logged errors do) but is logged for the admin.
+		title = "request"
+		kind = map[int]string{http.StatusConflict: "conflict", http.StatusUnprocessableEntity: "invalid", http.StatusRequestEntityTooLarge: "toolarge",
+			http.StatusTooManyRequests: "toomany", http.StatusPreconditionFailed: "stale", http.StatusUnauthorized: "unauthorized"}[st]
+		if kind == "" {
+			kind = "invalid"
+		}
+		h.Log.InfoContext(r.Context(), "page refused", "request_id", httpx.RequestID(r.Context()), "path", r.URL.Path, "status", st, "err", err)
 	}
 	a := current(r)
 	pr := h.printer(r, a)
-	rerr := h.render(w, r, st, "error", page{P: pr, Agent: a, Title: pr.T("error." + kind + ".title"),
-		Data: map[string]string{"Kind": kind, "ID": httpx.RequestID(r.Context())}})
+	detail := ""
+	if kind == "invalid" {
+		detail = httpx.ProblemFor(r, err).Detail
+	}
+	rerr := h.render(w, r, st, "error", page{P: pr, Agent: a, Title: pr.T("error." + title + ".title"),
+		Data: map[string]string{"Kind": kind, "Title": title, "ID": httpx.RequestID(r.Context()), "Detail": detail}})
 	if rerr != nil && !errors.Is(rerr, context.Canceled) {
 		h.Log.Error("rendering the error page", "err", rerr)
 	}

@@ -113,20 +113,23 @@ if (ticketEl) {
   setInterval(() => { if (!document.hidden) heartbeat("viewing"); }, 15000);
   window.addEventListener("pagehide", () => navigator.sendBeacon(`/tickets/${id}/presence`, new URLSearchParams({ state: "left" })));
 
-  let lastTyping = 0, draftTimer = null;
-  const kind = () => (composer.querySelector("input[name=kind]:checked") || {}).value || "reply";
-  const saveDraft = async () => {
-    const state = document.getElementById("draft-state");
-    const res = await post(body.dataset.draft, { kind: kind(), body: body.value }).catch(() => null);
-    if (res && res.ok) { state.textContent = state.dataset.saved; body.dataset.saved = body.value; }
-  };
-  body.addEventListener("input", () => {
-    const now = Date.now();
-    if (now - lastTyping > 5000) { lastTyping = now; heartbeat("typing"); }
-    clearTimeout(draftTimer);
-    draftTimer = setTimeout(saveDraft, 800);
-  });
-  composer.addEventListener("change", (e) => { if (e.target.name === "kind") saveDraft(); });
+  // A closed ticket is read-only: it has no composer.
+  if (composer) {
+    let lastTyping = 0, draftTimer = null;
+    const kind = () => (composer.querySelector("input[name=kind]:checked") || {}).value || "reply";
+    const saveDraft = async () => {
+      const state = document.getElementById("draft-state");
+      const res = await post(body.dataset.draft, { kind: kind(), body: body.value }).catch(() => null);
+      if (res && res.ok) { state.textContent = state.dataset.saved; body.dataset.saved = body.value; }
+    };
+    body.addEventListener("input", () => {
+      const now = Date.now();
+      if (now - lastTyping > 5000) { lastTyping = now; heartbeat("typing"); }
+      clearTimeout(draftTimer);
+      draftTimer = setTimeout(saveDraft, 800);
+    });
+    composer.addEventListener("change", (e) => { if (e.target.name === "kind") saveDraft(); });
+  }
 
   onLive(async (ev) => {
     if (String(ev.ticket) !== id) return;
@@ -142,10 +145,11 @@ if (ticketEl) {
     }
     // Warn before a reply goes out on top of news: a customer's message, or
     // a colleague's reply (issue 9).
-    if (body.value.trim() !== "" && ev.what === "customer") {
+    const typing = body && body.value.trim() !== "";
+    if (typing && ev.what === "customer") {
       banner.textContent = banner.dataset.customer;
       banner.hidden = false;
-    } else if (body.value.trim() !== "" && ev.what === "reply" && ev.by && String(ev.by) !== me) {
+    } else if (typing && ev.what === "reply" && ev.by && String(ev.by) !== me) {
       const opt = document.querySelector(`#assignee option[value="${Number(ev.by)}"]`);
       banner.textContent = banner.dataset.reply.replace("{name}", opt ? opt.textContent : banner.dataset.colleague);
       banner.hidden = false;

@@ -67,7 +67,7 @@ func (h *handler) createAgent(w http.ResponseWriter, r *http.Request) error {
 	if pw == "" {
 		generated = auth.RandomSecret(12)
 		pw = generated
-	} else if err := auth.CheckNewPassword("password", pw); err != nil {
+	} else if err := auth.CheckNewPassword("password", pw, a.Email, a.Name); err != nil {
 		return err
 	}
 	hash, err := auth.HashPassword(pw)

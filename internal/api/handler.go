@@ -87,8 +87,8 @@ type Deps struct {
 	Now     func() time.Time
 	// SecureCookies marks the session cookie Secure (behind https).
 	SecureCookies bool
-	// TrustProxy takes the client address from X-Forwarded-For.
-	TrustProxy bool
+	// Proxies are the reverse proxies whose X-Forwarded-For is believed.
+	Proxies *httpx.Proxies
 	// MaxBody bounds JSON bodies; MaxUpload bounds bodies that carry
 	// attachments (ticket creation and messages).
 	MaxBody, MaxUpload int64

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 	"time"
@@ -28,7 +29,7 @@ func (h *handler) login(w http.ResponseWriter, r *http.Request) error {
 	if err := c.Err(); err != nil {
 		return err
 	}
-	tok, a, err := h.Auth.Login(r.Context(), in.Email, in.Password, httpx.ClientIP(r, h.TrustProxy))
+	tok, a, err := h.Auth.Login(r.Context(), in.Email, in.Password, httpx.ClientIP(r, h.Proxies))
 	if err != nil {
 		return err
 	}
@@ -98,10 +99,12 @@ func (h *handler) changePassword(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	a := current(r)
-	if !auth.CheckPassword(a.PasswordHash, in.Current) {
+	if err := h.Auth.VerifyPassword(r.Context(), a, in.Current); errors.Is(err, auth.ErrLocked) {
+		return err
+	} else if err != nil {
 		return fault.Field("current_password", "match", "the current password is wrong")
 	}
-	if err := auth.CheckNewPassword("new_password", in.New); err != nil {
+	if err := auth.CheckNewPassword("new_password", in.New, a.Email, a.Name); err != nil {
 		return err
 	}
 	hash, err := auth.HashPassword(in.New)

@@ -103,7 +103,7 @@ func userCmd(ctx context.Context, args []string, getenv func(string) string, std
 	generated := pw == ""
 	if generated {
 		pw = auth.RandomSecret(12)
-	} else if err := auth.CheckNewPassword("password", pw); err != nil {
+	} else if err := auth.CheckNewPassword("password", pw, email, name); err != nil {
 		return err
 	}
 	hash, err := auth.HashPassword(pw)

@@ -37,7 +37,7 @@ func (d *Desk) routes() (http.Handler, error) {
 	accounts := revokingStore{d.Store, d.Hub}
 	api.Register(mux, api.Deps{SLA: d.SLA,
 		Store: accounts, Tickets: d.Tickets, Auth: d.Auth, Files: d.Files, Log: d.Log, Now: d.Now,
-		SecureCookies: d.Cfg.SecureCookies(), TrustProxy: d.Cfg.TrustProxy,
+		SecureCookies: d.Cfg.SecureCookies(), Proxies: d.Cfg.Proxies(),
 		MaxBody: int64(d.Cfg.MaxBodyMB) << 20, MaxUpload: int64(d.Cfg.MaxUploadMB) << 20,
 		OnTicketCreated: d.Metrics.TicketCreated,
 	})
@@ -57,7 +57,7 @@ func (d *Desk) routes() (http.Handler, error) {
 	})
 	mux.Handle("GET /metrics", d.Metrics.Handler())
 	if err := web.Register(mux, web.Deps{Auth: d.Auth, Tickets: d.Tickets, SLA: d.SLA, Notices: d.Notices, Store: accounts, Contacts: d.Store, Orgs: d.Store, MaxUpload: int64(d.Cfg.MaxUploadMB) << 20, Accounts: accounts, Tokens: d.Store, Teams: d.Store, Settings: d.Store, I18n: d.I18n, Hub: d.Hub, Log: d.Log, Now: d.Now,
-		SecureCookies: d.Cfg.SecureCookies(), TrustProxy: d.Cfg.TrustProxy}); err != nil {
+		SecureCookies: d.Cfg.SecureCookies(), Proxies: d.Cfg.Proxies()}); err != nil {
 		return nil, err
 	}
 	// Cross-origin browser requests that change state are refused; API

@@ -3,16 +3,19 @@ package app_test
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/sportello/sportello/internal/agent"
+	"github.com/sportello/sportello/internal/auth"
 	"github.com/sportello/sportello/internal/testdb"
 	"github.com/sportello/sportello/internal/ticket"
 )
@@ -354,6 +357,67 @@ func TestClosedTicketsAreReadOnly(t *testing.T) {
 		fu := k.must(200, "agent", "GET", "/api/v1"+h.Get("Location"), nil)
 		if fu.num("follow_up_of") != closed {
 			t.Fatalf("follow-up not linked: %s", fu)
+		}
+	})
+}
+
+// Issue 9, defect 6: successful sign-ins cost an address nothing; the
+// account lockout counts each attempt before its password is evaluated,
+// so twenty parallel guesses get five evaluations; the current-password
+// check of a password change is under the same lockout.
+func TestSignInThrottlingAndLockout(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		k := newDesk(t, db)
+		ctx := context.Background()
+		for i := range 30 {
+			if _, _, err := k.d.Auth.Login(ctx, "agent@example.com", "password-agent", "192.0.2.10"); err != nil {
+				t.Fatalf("sign-in %d from an office address: %v", i+1, err)
+			}
+		}
+		if _, _, err := k.d.Auth.Login(ctx, "agent@example.com", "wrong-password", "192.0.2.10"); !errors.Is(err, auth.ErrBadCredentials) {
+			t.Fatalf("a mistyped password: %v", err)
+		}
+		if _, _, err := k.d.Auth.Login(ctx, "agent@example.com", "password-agent", "192.0.2.10"); err != nil {
+			t.Fatalf("signing in after one typo: %v", err)
+		}
+
+		var bad, locked atomic.Int64
+		var wg sync.WaitGroup
+		for i := range 20 {
+			wg.Go(func() {
+				_, _, err := k.d.Auth.Login(ctx, "lead@example.com", fmt.Sprintf("guess-%02d-xyz", i), fmt.Sprintf("198.51.100.%d", i+1))
+				switch {
+				case errors.Is(err, auth.ErrBadCredentials):
+					bad.Add(1)
+				case errors.Is(err, auth.ErrLocked):
+					locked.Add(1)
+				default:
+					t.Errorf("guess %d: %v", i, err)
+				}
+			})
+		}
+		wg.Wait()
+		if bad.Load() != 5 || locked.Load() != 15 {
+			t.Fatalf("20 parallel guesses: %d evaluated, %d refused as locked; want 5 and 15", bad.Load(), locked.Load())
+		}
+		if _, _, err := k.d.Auth.Login(ctx, "lead@example.com", "password-lead", "198.51.100.99"); !errors.Is(err, auth.ErrLocked) {
+			t.Fatalf("the right password on a locked account: %v", err)
+		}
+
+		// Guessing the current password through a session is throttled too.
+		for i := range 5 {
+			r := k.do("admin", "PUT", "/api/v1/me/password", map[string]any{"current_password": fmt.Sprintf("nope-%d-nope", i), "new_password": "una password nuova e lunga"})
+			if r.Status != 422 {
+				t.Fatalf("wrong current password %d: %d %s", i+1, r.Status, r)
+			}
+		}
+		if r := k.do("admin", "PUT", "/api/v1/me/password", map[string]any{"current_password": "password-admin", "new_password": "una password nuova e lunga"}); r.Status != 429 {
+			t.Fatalf("the sixth try after five wrong current passwords: %d %s, want 429", r.Status, r)
+		}
+		// A common password is refused by name.
+		r := k.do("agent", "PUT", "/api/v1/me/password", map[string]any{"current_password": "password-agent", "new_password": "Password123"})
+		if r.Status != 422 || problemField(r) != "new_password" || !strings.Contains(r.String(), "common") {
+			t.Fatalf("a common new password: %d %s", r.Status, r)
 		}
 	})
 }

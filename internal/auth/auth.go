@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
+	_ "embed"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -16,6 +17,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
 	"golang.org/x/time/rate"
@@ -75,13 +78,57 @@ func CheckPassword(hash, pw string) bool {
 	return subtle.ConstantTimeCompare(got, want) == 1
 }
 
-// CheckNewPassword enforces the password rule (length, as NIST 800-63B).
-func CheckNewPassword(field, pw string) error {
-	if len(pw) < 10 || len(pw) > 200 {
+// CheckNewPassword enforces the password rule of NIST SP 800-63B: 10 to
+// 200 characters (counted as characters, not bytes), not one of the most
+// common passwords (the shipped list), not one character repeated, and not
+// built from context the attacker knows (the desk's name, the agent's
+// email or name, given as context). Problems name field with the rule:
+// min_length, common or context.
+func CheckNewPassword(field, pw string, context ...string) error {
+	n := utf8.RuneCountInString(pw)
+	if n < 10 || n > 200 {
 		return fault.Field(field, "min_length", "a password needs 10 to 200 characters")
+	}
+	low := strings.ToLower(pw)
+	if commonPasswords()[low] || strings.Count(low, string([]rune(low)[0])) == n {
+		return fault.Field(field, "common", "this password is among the most common ones; choose another")
+	}
+	// What is left once the context words are taken out must still be a
+	// password of its own (six characters or more).
+	rest, used := low, false
+	for _, w := range append([]string{"sportello"}, context...) {
+		for _, part := range strings.FieldsFunc(strings.ToLower(w), func(r rune) bool { return r == '@' || r == '.' || r == ' ' || r == '-' || r == '_' }) {
+			if utf8.RuneCountInString(part) >= 4 && strings.Contains(rest, part) {
+				rest, used = strings.ReplaceAll(rest, part, ""), true
+			}
+		}
+	}
+	rest = strings.Map(func(r rune) rune {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			return r
+		}
+		return -1
+	}, rest)
+	if used && utf8.RuneCountInString(rest) < 6 {
+		return fault.Field(field, "context", "the password is built from your name, email or the desk's name; choose another")
 	}
 	return nil
 }
+
+//go:embed common-passwords.txt
+var commonList string
+
+var commonOnce = sync.OnceValue(func() map[string]bool {
+	m := map[string]bool{}
+	for _, l := range strings.Split(commonList, "\n") {
+		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
+			m[strings.ToLower(l)] = true
+		}
+	}
+	return m
+})
+
+func commonPasswords() map[string]bool { return commonOnce() }
 
 // RandomSecret returns n random bytes, URL-safe base64 encoded.
 func RandomSecret(n int) string {
@@ -116,7 +163,11 @@ type Token struct {
 // Store is what auth needs from persistence.
 type Store interface {
 	AgentByEmail(ctx context.Context, email string) (*agent.Agent, error)
-	RecordLoginFailure(ctx context.Context, agentID int64, limit int, lockUntil time.Time) (int, error)
+	// BeginLoginAttempt counts a sign-in attempt on an account before its
+	// password is evaluated, locking the account until lockUntil when the
+	// count reaches limit; it returns false (and counts nothing) while the
+	// account is locked at now.
+	BeginLoginAttempt(ctx context.Context, agentID int64, limit int, now, lockUntil time.Time) (bool, error)
 	ResetLoginFailures(ctx context.Context, agentID int64) error
 	CreateSession(ctx context.Context, tokenHash string, agentID int64, now, expires time.Time) error
 	SessionAgent(ctx context.Context, tokenHash string, now time.Time) (*agent.Agent, error)
@@ -130,8 +181,8 @@ type Config struct {
 	SessionTTL      time.Duration // default 12h
 	MaxFailures     int           // failures before lockout, default 5
 	LockoutDuration time.Duration // default 15m
-	PerIPRate       rate.Limit    // sign-in attempts per second per address, default 1/6s
-	PerIPBurst      int           // default 10
+	PerIPRate       rate.Limit    // failed sign-ins per second per address, default 1/6s
+	PerIPBurst      int           // default 20
 }
 
 // Service signs agents in and resolves credentials to agents.
@@ -142,11 +193,10 @@ type Service struct {
 
 	mu    sync.Mutex
 	perIP map[string]*ipLimiter
-	// dummy is a real hash compared against when the email is unknown, so
-	// that timing does not reveal which accounts exist. Made on first use:
-	// an argon2id hash costs tens of milliseconds.
-	dummyOnce sync.Once
-	dummy     string
+	// dummy is a real hash compared against when the email is unknown or
+	// the account locked, so that every answer costs one argon2id
+	// comparison and timing does not reveal which accounts exist.
+	dummy string
 }
 
 type ipLimiter struct {
@@ -169,15 +219,20 @@ func NewService(store Store, now func() time.Time, cfg Config) *Service {
 		cfg.PerIPRate = rate.Every(6 * time.Second)
 	}
 	if cfg.PerIPBurst <= 0 {
-		cfg.PerIPBurst = 10
+		cfg.PerIPBurst = 20
 	}
-	return &Service{store: store, now: now, cfg: cfg, perIP: map[string]*ipLimiter{}}
+	s := &Service{store: store, now: now, cfg: cfg, perIP: map[string]*ipLimiter{}}
+	// Made now, not on first use: the first sign-in with an unknown email
+	// would otherwise take two hashes' time and tell it apart.
+	s.dummy, _ = HashPassword(RandomSecret(16))
+	return s
 }
 
 // SessionTTL is how long a new session lasts.
 func (s *Service) SessionTTL() time.Duration { return s.cfg.SessionTTL }
 
-func (s *Service) allowIP(ip string) bool {
+// limiter returns the failure budget of a client address.
+func (s *Service) limiter(ip string) *rate.Limiter {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
@@ -194,37 +249,37 @@ func (s *Service) allowIP(ip string) bool {
 		s.perIP[ip] = l
 	}
 	l.seen = now
-	return l.lim.AllowN(now, 1)
+	return l.lim
 }
 
 // Login checks credentials and returns a new session token (to set as a
 // cookie) with its agent.
+//
+// Throttling: a client address has a budget of failed sign-ins (successful
+// ones cost nothing, so one colleague's typos do not lock out an office
+// behind the same NAT); an account is locked for LockoutDuration after
+// MaxFailures failures in a row, each attempt counted in the database
+// before its password is evaluated, so parallel guesses cannot outrun the
+// lock. Every answer costs one password comparison, whether the account
+// exists, is locked or inactive.
 func (s *Service) Login(ctx context.Context, email, password, ip string) (string, *agent.Agent, error) {
-	if !s.allowIP(ip) {
+	lim := s.limiter(ip)
+	if lim.TokensAt(s.now()) < 1 {
 		return "", nil, ErrThrottled
 	}
-	now := s.now()
 	a, err := s.store.AgentByEmail(ctx, email)
 	if errors.Is(err, agent.ErrNotFound) {
-		s.dummyOnce.Do(func() { s.dummy, _ = HashPassword(RandomSecret(16)) })
 		CheckPassword(s.dummy, password)
+		lim.AllowN(s.now(), 1)
 		return "", nil, ErrBadCredentials
 	}
 	if err != nil {
 		return "", nil, err
 	}
-	if a.LockedUntil != nil && now.Before(*a.LockedUntil) {
-		return "", nil, ErrLocked
-	}
-	if !a.Active || !CheckPassword(a.PasswordHash, password) {
-		if a.Active {
-			if _, err := s.store.RecordLoginFailure(ctx, a.ID, s.cfg.MaxFailures, now.Add(s.cfg.LockoutDuration)); err != nil {
-				return "", nil, err
-			}
+	if err := s.attempt(ctx, a, password); err != nil {
+		if errors.Is(err, ErrBadCredentials) {
+			lim.AllowN(s.now(), 1)
 		}
-		return "", nil, ErrBadCredentials
-	}
-	if err := s.store.ResetLoginFailures(ctx, a.ID); err != nil {
 		return "", nil, err
 	}
 	tok, err := s.NewSession(ctx, a.ID)
@@ -232,6 +287,34 @@ func (s *Service) Login(ctx context.Context, email, password, ip string) (string
 		return "", nil, err
 	}
 	return tok, a, nil
+}
+
+// attempt counts one password attempt on a's account, then evaluates it:
+// ErrLocked while the account is locked, ErrBadCredentials for a wrong
+// password or an inactive account; a right one clears the count.
+func (s *Service) attempt(ctx context.Context, a *agent.Agent, password string) error {
+	now := s.now()
+	ok, err := s.store.BeginLoginAttempt(ctx, a.ID, s.cfg.MaxFailures, now, now.Add(s.cfg.LockoutDuration))
+	if err != nil {
+		return err
+	}
+	if !ok {
+		CheckPassword(s.dummy, password)
+		return ErrLocked
+	}
+	good := CheckPassword(a.PasswordHash, password)
+	if !good || !a.Active {
+		return ErrBadCredentials
+	}
+	return s.store.ResetLoginFailures(ctx, a.ID)
+}
+
+// VerifyPassword checks a signed-in agent's current password (before a
+// password change) under the same lockout as signing in: guesses through
+// a stolen session are throttled too. It returns nil, ErrLocked or
+// ErrBadCredentials.
+func (s *Service) VerifyPassword(ctx context.Context, a *agent.Agent, password string) error {
+	return s.attempt(ctx, a, password)
 }
 
 // NewSession creates a session for an agent and returns its token.

@@ -3,9 +3,8 @@ package auth
 import (
 	"strings"
 	"testing"
-	"time"
 
-	"golang.org/x/time/rate"
+	"github.com/sportello/sportello/internal/fault"
 )
 
 func TestPasswordHash(t *testing.T) {
@@ -26,28 +25,44 @@ func TestPasswordHash(t *testing.T) {
 	if HashToken("a") == HashToken("b") || len(HashToken("a")) != 64 {
 		t.Error("HashToken")
 	}
-	if CheckNewPassword("p", "short") == nil || CheckNewPassword("p", "long enough pw") != nil {
-		t.Error("password rule")
-	}
 }
 
-// Sign-in attempts from one address are throttled; others are not.
-func TestPerAddressThrottle(t *testing.T) {
-	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	s := NewService(nil, func() time.Time { return now }, Config{PerIPRate: rate.Every(time.Minute), PerIPBurst: 3})
-	for i := 0; i < 3; i++ {
-		if !s.allowIP("192.0.2.1") {
-			t.Fatalf("attempt %d refused", i)
+// The password rule of issue 9: characters, not bytes; at least 10; not
+// one of the common passwords; not only the agent's name, email or the
+// desk's name.
+func TestNewPasswordRule(t *testing.T) {
+	for _, c := range []struct {
+		pw   string
+		ctx  []string
+		rule string // "" when accepted
+	}{
+		{"short", nil, "min_length"},
+		{"àèìòùàèìò", nil, "min_length"}, // 9 characters, 18 bytes
+		{"àèìòùàèìòù", nil, ""},          // 10 characters
+		{strings.Repeat("x", 201), nil, "min_length"},
+		{"long enough pw", nil, ""},
+		{"1234567890", nil, "common"},
+		{"Password123", nil, "common"},
+		{"QWERTYUIOP", nil, "common"},
+		{"forzainter", nil, "common"},
+		{"zzzzzzzzzzzz", nil, "common"},
+		{"sportello2026", nil, "context"},
+		{"saraconti12", []string{"sara.conti@example.com", "Sara Conti"}, "context"},
+		{"sara.conti@example.com", []string{"sara.conti@example.com"}, "context"},
+		{"conti e il mare d'inverno", []string{"Sara Conti"}, ""},
+	} {
+		err := CheckNewPassword("new_password", c.pw, c.ctx...)
+		got := ""
+		var ve *fault.ValidationError
+		if err != nil {
+			ve = err.(*fault.ValidationError)
+			got = ve.Problems[0].Rule
+			if ve.Problems[0].Field != "new_password" {
+				t.Errorf("%q: field %q", c.pw, ve.Problems[0].Field)
+			}
 		}
-	}
-	if s.allowIP("192.0.2.1") {
-		t.Fatal("fourth attempt within the burst allowed")
-	}
-	if !s.allowIP("192.0.2.2") {
-		t.Fatal("another address throttled")
-	}
-	now = now.Add(time.Minute)
-	if !s.allowIP("192.0.2.1") {
-		t.Fatal("no attempt allowed after the refill interval")
+		if got != c.rule {
+			t.Errorf("%q (context %v): rule %q, want %q", c.pw, c.ctx, got, c.rule)
+		}
 	}
 }

@@ -11,6 +11,8 @@ import (
 	"net"
 	"net/url"
 	"strings"
+
+	"github.com/sportello/sportello/internal/httpx"
 )
 
 // Config holds every setting of a Sportello process.
@@ -24,8 +26,11 @@ type Config struct {
 	LogLevel    string // debug, info, warn, error
 	AdminEmail  string // email of the admin created on first start
 	TrustProxy  bool   // take client addresses from X-Forwarded-For
-	MaxBodyMB   int    // limit for JSON bodies without attachments
-	MaxUploadMB int    // limit for bodies carrying attachments
+	// TrustedProxies lists the proxies (CIDR prefixes) whose
+	// X-Forwarded-For entries are believed when TrustProxy is on.
+	TrustedProxies string
+	MaxBodyMB      int // limit for JSON bodies without attachments
+	MaxUploadMB    int // limit for bodies carrying attachments
 	// AutoCloseDays closes solved tickets the customer has not answered
 	// after this many days (DOMAIN.md §2); 0 turns it off.
 	AutoCloseDays int
@@ -37,7 +42,7 @@ type Config struct {
 // Defaults returns the built-in settings.
 func Defaults() Config {
 	return Config{
-		Addr: "127.0.0.1:8080", DataDir: "./sportello-data", LogFormat: "text", LogLevel: "info",
+		Addr: "127.0.0.1:8080", DataDir: "./sportello-data", LogFormat: "text", LogLevel: "info", TrustedProxies: httpx.DefaultTrustedProxies,
 		AdminEmail: "admin@sportello.local", MaxBodyMB: 1, MaxUploadMB: 35, AutoCloseDays: 4, SLAScanSeconds: 15,
 	}
 }
@@ -82,6 +87,7 @@ func (c *Config) ServeFlags(fs *flag.FlagSet, getenv func(string) string) {
 	boolean(&c.Demo, "demo", "SPORTELLO_DEMO", "fill an empty database with demo data")
 	str(&c.AdminEmail, "admin-email", "SPORTELLO_ADMIN_EMAIL", "email of the admin created on first start")
 	boolean(&c.TrustProxy, "trust-proxy", "SPORTELLO_TRUST_PROXY", "trust X-Forwarded-For (only behind your own reverse proxy)")
+	str(&c.TrustedProxies, "trusted-proxies", "SPORTELLO_TRUSTED_PROXIES", "with --trust-proxy: comma-separated CIDR prefixes of your proxies; the client is the right-most X-Forwarded-For hop outside them")
 	integer(&c.MaxBodyMB, "max-body-mb", "SPORTELLO_MAX_BODY_MB", "largest JSON body in MiB")
 	integer(&c.MaxUploadMB, "max-upload-mb", "SPORTELLO_MAX_UPLOAD_MB", "largest body with attachments in MiB")
 	integer(&c.AutoCloseDays, "auto-close-days", "SPORTELLO_AUTO_CLOSE_DAYS", "close solved tickets after this many days without a customer reply (0: never)")
@@ -133,10 +139,22 @@ func (c *Config) Validate() error {
 	if c.SLAScanSeconds < 1 || c.SLAScanSeconds > 3600 {
 		errs = append(errs, fmt.Errorf("--sla-scan-seconds %d: must be 1 to 3600", c.SLAScanSeconds))
 	}
+	if _, err := httpx.ParseProxies(c.TrustedProxies); err != nil {
+		errs = append(errs, fmt.Errorf("--trusted-proxies: %w", err))
+	}
 	if c.MaxBodyMB < 1 || c.MaxUploadMB < 1 {
 		errs = append(errs, errors.New("--max-body-mb and --max-upload-mb must be at least 1"))
 	}
 	return errors.Join(errs...)
+}
+
+// Proxies returns the proxies to believe, or nil without --trust-proxy.
+func (c *Config) Proxies() *httpx.Proxies {
+	if !c.TrustProxy {
+		return nil
+	}
+	p, _ := httpx.ParseProxies(c.TrustedProxies) // checked by Validate
+	return p
 }
 
 // SecureCookies reports whether the desk is served over https.

@@ -14,7 +14,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/netip"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -271,18 +273,80 @@ func Chain(h http.Handler, log *slog.Logger, observe Observer) http.Handler {
 	})
 }
 
-// ClientIP is the request's remote address without port. Sportello does
-// not trust X-Forwarded-For unless configured to (see config.TrustProxy).
-func ClientIP(r *http.Request, trustProxy bool) string {
-	if trustProxy {
-		if f := r.Header.Get("X-Forwarded-For"); f != "" {
-			ip, _, _ := strings.Cut(f, ",")
-			return strings.TrimSpace(ip)
+// Proxies are the reverse proxies whose X-Forwarded-For Sportello believes
+// (--trust-proxy with --trusted-proxies). A nil *Proxies trusts none.
+type Proxies struct{ nets []netip.Prefix }
+
+// DefaultTrustedProxies are loopback and the private ranges: where a
+// reverse proxy in front of Sportello usually stands.
+const DefaultTrustedProxies = "127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7"
+
+// ParseProxies reads a comma-separated list of CIDR prefixes or addresses.
+func ParseProxies(list string) (*Proxies, error) {
+	p := &Proxies{}
+	for _, f := range strings.Split(list, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		if !strings.Contains(f, "/") {
+			a, err := netip.ParseAddr(f)
+			if err != nil {
+				return nil, fmt.Errorf("%q is not an address or a CIDR prefix", f)
+			}
+			p.nets = append(p.nets, netip.PrefixFrom(a, a.BitLen()))
+			continue
+		}
+		n, err := netip.ParsePrefix(f)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not an address or a CIDR prefix", f)
+		}
+		p.nets = append(p.nets, n.Masked())
+	}
+	return p, nil
+}
+
+func (p *Proxies) trusts(ip string) bool {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return false
+	}
+	a = a.Unmap()
+	for _, n := range p.nets {
+		if n.Contains(a) {
+			return true
 		}
 	}
+	return false
+}
+
+// ClientIP returns the address of the client that sent r. The connection's
+// address is the answer unless it is one of the trusted proxies; then
+// X-Forwarded-For is read from the right (each proxy appends the address
+// it received from) and the first address that is not a trusted proxy is
+// the client. The left-most entries are whatever the client wrote and are
+// never believed on their own.
+func ClientIP(r *http.Request, proxies *Proxies) string {
 	host := r.RemoteAddr
-	if i := strings.LastIndexByte(host, ':'); i >= 0 {
-		host = host[:i]
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
 	}
-	return strings.Trim(host, "[]")
+	host = strings.Trim(host, "[]")
+	if proxies == nil || !proxies.trusts(host) {
+		return host
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		h := strings.TrimSpace(hops[i])
+		if h == "" {
+			continue
+		}
+		if _, err := netip.ParseAddr(h); err != nil {
+			return host // a malformed hop: believe only the connection
+		}
+		if !proxies.trusts(h) {
+			return h
+		}
+		host = h
+	}
+	return host
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -152,21 +153,32 @@ func (s *Store) SetPassword(ctx context.Context, agentID int64, hash string, now
 	})
 }
 
-// RecordLoginFailure counts a failed login and locks the account until
-// lockUntil once the count reaches limit. It returns the new count.
-func (s *Store) RecordLoginFailure(ctx context.Context, agentID int64, limit int, lockUntil time.Time) (int, error) {
-	var n int
+// BeginLoginAttempt counts a sign-in attempt before its password is
+// evaluated (one UPDATE, so parallel attempts are counted one by one) and
+// locks the account until lockUntil when the count reaches limit. While
+// the account is locked at now it counts nothing and returns false.
+func (s *Store) BeginLoginAttempt(ctx context.Context, agentID int64, limit int, now, lockUntil time.Time) (bool, error) {
+	ok := false
 	err := s.InTx(ctx, func(tx *Tx) error {
-		if err := tx.tx.QueryRowxContext(ctx, s.q(`UPDATE agents SET failed_logins = failed_logins + 1 WHERE id = ? RETURNING failed_logins`), agentID).Scan(&n); err != nil {
-			return err
+		var n int
+		err := tx.tx.QueryRowxContext(ctx, s.q(`UPDATE agents SET failed_logins = failed_logins + 1
+WHERE id = ? AND (locked_until IS NULL OR locked_until <= ?) RETURNING failed_logins`), agentID, utc(now)).Scan(&n)
+		if errors.Is(err, errNoRows) {
+			return nil // locked
 		}
+		if err != nil {
+			return fmt.Errorf("counting a sign-in attempt: %w", err)
+		}
+		ok = true
 		if n >= limit {
+			// This attempt is still evaluated; a right password clears
+			// the lock (ResetLoginFailures), a wrong one leaves it.
 			_, err := tx.tx.ExecContext(ctx, s.q(`UPDATE agents SET locked_until = ?, failed_logins = 0 WHERE id = ?`), utc(lockUntil), agentID)
 			return err
 		}
 		return nil
 	})
-	return n, err
+	return ok, err
 }
 
 // ResetLoginFailures clears the failure count after a good login.

@@ -61,7 +61,7 @@ func (h *handler) loginSubmit(w http.ResponseWriter, r *http.Request) error {
 	}
 	status := http.StatusUnprocessableEntity
 	if f.EmailError == "" && f.PassError == "" {
-		tok, _, err := h.Auth.Login(r.Context(), f.Email, pw, httpx.ClientIP(r, h.TrustProxy))
+		tok, _, err := h.Auth.Login(r.Context(), f.Email, pw, httpx.ClientIP(r, h.Proxies))
 		switch {
 		case err == nil:
 			httpx.SetSessionCookie(w, r, h.SecureCookies, tok, h.Auth.SessionTTL())

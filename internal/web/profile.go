@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"time"
 
@@ -79,11 +80,12 @@ func (h *handler) profilePassword(w http.ResponseWriter, r *http.Request) error 
 	pr := h.printer(r, a)
 	f := profileForm{Name: a.Name, Language: a.Language, Timezone: a.Timezone, Availability: string(a.Availability), Errors: map[string]string{}}
 	cur, next := r.PostFormValue("current_password"), r.PostFormValue("new_password")
-	switch {
-	case !auth.CheckPassword(a.PasswordHash, cur):
+	if err := h.Auth.VerifyPassword(r.Context(), a, cur); errors.Is(err, auth.ErrLocked) {
+		f.Errors["current_password"] = pr.T("login.locked")
+	} else if err != nil {
 		f.Errors["current_password"] = pr.T("form.match")
-	case auth.CheckNewPassword("new_password", next) != nil:
-		f.Errors["new_password"] = pr.T("form.min_length")
+	} else if ps := problemsOf(auth.CheckNewPassword("new_password", next, a.Email, a.Name)); ps != nil {
+		f.Errors["new_password"] = pr.T("form." + ps[0].Rule)
 	}
 	if len(f.Errors) > 0 {
 		return h.profilePage(w, r, http.StatusUnprocessableEntity, f)

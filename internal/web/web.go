@@ -83,7 +83,7 @@ type Deps struct {
 	Log           *slog.Logger
 	Now           func() time.Time
 	SecureCookies bool
-	TrustProxy    bool
+	Proxies       *httpx.Proxies // trusted reverse proxies (nil: none)
 	// MaxUpload bounds a composer post carrying attachments (bytes).
 	MaxUpload int64
 }

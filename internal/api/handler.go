@@ -134,6 +134,9 @@ func (h *handler) authenticate(r *http.Request) (*agent.Agent, error) {
 func (h *handler) guard(p Perm, fn httpx.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		err := func() error {
+			if err := httpx.CheckQuery(r); err != nil {
+				return err
+			}
 			if p == Public {
 				return fn(w, r)
 			}

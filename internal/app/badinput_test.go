@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"fmt"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -60,6 +61,15 @@ func TestBadInput(t *testing.T) {
 			{"missing token", "anonymous", "GET", "/api/v1/tickets", nil, 401, "", ""},
 			{"agent calls admin route", "agent", "POST", "/api/v1/agents", map[string]any{"email": "n@example.com", "name": "N", "role": "agent"}, 403, "", ""},
 			{"lead calls admin route", "lead", "DELETE", fmt.Sprintf("/api/v1/teams/%d", k.teamID), nil, 403, "", ""},
+			// Issue 9, defect 7: NUL and invalid UTF-8 anywhere, named.
+			{"NUL in a subject", "admin", "PATCH", tp, `{"subject": "a\u0000b"}`, 422, "subject", "text"},
+			{"NUL in a requester name", "admin", "POST", "/api/v1/tickets", `{"subject":"x","body":"y","requester":{"email":"a@example.com","name":"Ma\u0000rio"}}`, 422, "requester.name", "text"},
+			{"NUL in a custom field key", "admin", "PATCH", tp, `{"custom_fields": {"a\u0000": 1}}`, 422, "custom_fields.a\x00", "text"},
+			{"invalid UTF-8 in a body", "admin", "POST", tp + "/messages", []byte("{\"kind\":\"note\",\"body\":\"caf\xe9\"}"), 422, "body", "text"},
+			{"NUL in a search", "admin", "GET", "/api/v1/tickets?q=a%00b", nil, 422, "q", "text"},
+			{"invalid UTF-8 in a contact search", "admin", "GET", "/api/v1/contacts?q=%C3%28", nil, 422, "q", "text"},
+			{"a status repeated thousands of times", "admin", "GET", "/api/v1/tickets?" + strings.Repeat("status=open&", 5000), nil, 422, "status", "max_items"},
+			{"unknown author contact", "admin", "POST", tp + "/messages", map[string]any{"kind": "customer", "body": "x", "author_contact_id": 987654}, 422, "author_contact_id", "exists"},
 			{"last admin demotes self", "admin", "PATCH", fmt.Sprintf("/api/v1/agents/%d", k.agents["admin"].ID), map[string]any{"role": "agent"}, 409, "role", "last_admin"},
 		}
 		for _, c := range cases {
@@ -86,6 +96,23 @@ func TestBadInput(t *testing.T) {
 				}
 			}
 		}
+		// A repeated status asks for it once: each ticket comes once.
+		if l := k.must(200, "admin", "GET", "/api/v1/tickets?status=new,new,new,open,new", nil); len(l.JSON["items"].([]any)) != 1 {
+			t.Errorf("status=new,new,… listed %d tickets, want 1: %s", len(l.JSON["items"].([]any)), l)
+		}
+		b := signedIn(t, k, "admin")
+		if st, _, page := b.req("GET", "/search?"+strings.Repeat("status=new&", 60), nil, ""); st != 200 || strings.Count(page, fmt.Sprintf(`href="/tickets/%d"`, num)) != 1 {
+			t.Errorf("search with a repeated status: %d, ticket listed %d times", st, strings.Count(page, fmt.Sprintf(`href="/tickets/%d"`, num)))
+		}
+		for _, path := range []string{"/search?q=a%00b", "/contacts?q=%C3%28", "/search?" + strings.Repeat("status=new&", 500)} {
+			if st, _, _ := b.req("GET", path, nil, ""); st != 422 {
+				t.Errorf("GET %.60s: %d, want 422", path, st)
+			}
+		}
+		if st, _, _ := b.req("POST", "/tickets/new", url.Values{"email": {"x@example.com"}, "subject": {"a\x00b"}, "body": {"x"}, "channel": {"phone"}, "priority": {"normal"}}, ""); st != 422 {
+			t.Errorf("a form with a NUL: %d, want 422", st)
+		}
+
 		// A wrong token is refused like a missing one.
 		k.token["intruder"] = "spt_" + strings.Repeat("A", 43)
 		k.must(401, "intruder", "GET", "/api/v1/tickets", nil)

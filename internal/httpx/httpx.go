@@ -6,6 +6,7 @@
 package httpx
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -17,9 +18,11 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"reflect"
 	"runtime/debug"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/sportello/sportello/internal/fault"
 )
@@ -135,8 +138,16 @@ func Decode(w http.ResponseWriter, r *http.Request, limit int64, v any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
 		return &Error{Status: http.StatusUnsupportedMediaType, Detail: "the body must be application/json"}
 	}
-	body := http.MaxBytesReader(w, r.Body, limit)
-	dec := json.NewDecoder(body)
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		return decodeError(err, limit)
+	}
+	// encoding/json would turn invalid UTF-8 into U+FFFD without a word;
+	// the client is told instead, as for NUL characters below.
+	if !utf8.Valid(raw) {
+		return fault.Field("body", "text", "must be UTF-8 text")
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return decodeError(err, limit)
@@ -148,7 +159,7 @@ func Decode(w http.ResponseWriter, r *http.Request, limit int64, v any) error {
 		}
 		return &Error{Status: http.StatusBadRequest, Detail: "the body must hold a single JSON object"}
 	}
-	return nil
+	return checkDecoded(reflect.ValueOf(v), "")
 }
 
 func decodeError(err error, limit int64) error {

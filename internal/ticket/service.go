@@ -130,6 +130,49 @@ type Filter struct {
 	IncludeMerge bool
 }
 
+// normalise validates a filter's multi-valued parts and removes repeats:
+// a URL repeating status=open thousands of times (or "open,open") asks for
+// one status, once, so the query stays small and no ticket comes twice.
+// After it, Statuses holds at most 6 values, Priorities 4, TeamIDs 500.
+func (f *Filter) normalise() error {
+	for _, st := range f.Statuses {
+		if !st.Valid() {
+			return fault.Field("status", "enum", "must be one of new, open, pending, on_hold, solved, closed")
+		}
+	}
+	for _, p := range f.Priorities {
+		if p < PriorityLow || p > PriorityUrgent {
+			return fault.Field("priority", "enum", "must be one of low, normal, high, urgent")
+		}
+	}
+	if f.Channel != "" && !f.Channel.Valid() {
+		return fault.Field("channel", "enum", "must be one of email, web, chat, telegram, phone, api")
+	}
+	f.Statuses = dedupe(f.Statuses)
+	f.Priorities = dedupe(f.Priorities)
+	f.TeamIDs = dedupe(f.TeamIDs)
+	if len(f.TeamIDs) > 500 {
+		return fault.Field("team", "max_items", "at most 500 teams")
+	}
+	return nil
+}
+
+// dedupe keeps the first of each value, in order.
+func dedupe[T comparable](in []T) []T {
+	if len(in) < 2 {
+		return in
+	}
+	seen := make(map[T]bool, len(in))
+	out := in[:0:0]
+	for _, v := range in {
+		if !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
 // Sorts are the accepted list orders; "-" means descending. "relevance"
 // needs a Text query.
 var Sorts = []string{"-updated", "updated", "-created", "created", "-priority", "priority", "-number", "number", "requester", "-requester", "relevance", "deadline"}
@@ -638,13 +681,8 @@ func (s *Service) List(ctx context.Context, actor Actor, f Filter) ([]Ticket, er
 	if f.Sort == "relevance" && f.Text.Empty() {
 		return nil, fault.Field("sort", "needs_query", "relevance needs a search query (q)")
 	}
-	for _, st := range f.Statuses {
-		if !st.Valid() {
-			return nil, fault.Field("status", "enum", "must be one of new, open, pending, on_hold, solved, closed")
-		}
-	}
-	if f.Channel != "" && !f.Channel.Valid() {
-		return nil, fault.Field("channel", "enum", "must be one of email, web, chat, telegram, phone, api")
+	if err := f.normalise(); err != nil {
+		return nil, err
 	}
 	if actor.Type != ActorSystem && actor.Role != agent.RoleAdmin {
 		a := actor
@@ -656,6 +694,9 @@ func (s *Service) List(ctx context.Context, actor Actor, f Filter) ([]Ticket, er
 // Count counts the tickets matching f that the actor may see, up to
 // f.Limit when it is positive.
 func (s *Service) Count(ctx context.Context, actor Actor, f Filter) (int64, error) {
+	if err := f.normalise(); err != nil {
+		return 0, err
+	}
 	if actor.Type != ActorSystem && actor.Role != agent.RoleAdmin {
 		a := actor
 		f.VisibleTo = &a
@@ -875,6 +916,13 @@ func (s *Service) addMessage(ctx context.Context, actor Actor, id int64, in NewM
 		case in.Kind == KindCustomer:
 			author := t.RequesterID
 			if in.AuthorContactID != nil {
+				ok, err := tx.ContactExists(ctx, *in.AuthorContactID)
+				if err != nil {
+					return err
+				}
+				if !ok {
+					return fault.Field("author_contact_id", "exists", "no contact has this id")
+				}
 				author = *in.AuthorContactID
 			} else if actor.Type == ActorContact {
 				author = actor.ID

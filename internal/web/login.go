@@ -46,9 +46,8 @@ func (h *handler) loginShow(w http.ResponseWriter, r *http.Request) error {
 // loginSubmit: POST /login — errors are shown next to their field in the
 // visitor's language, and the email stays in the form.
 func (h *handler) loginSubmit(w http.ResponseWriter, r *http.Request) error {
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if err := r.ParseForm(); err != nil {
-		return &httpx.Error{Status: http.StatusBadRequest, Detail: "unreadable form"}
+	if err := h.parseForm(w, r, 64<<10); err != nil {
+		return err
 	}
 	pr := h.printer(r, nil)
 	f := loginForm{Email: strings.TrimSpace(r.PostFormValue("email")), Next: safeNext(r.PostFormValue("next"))}

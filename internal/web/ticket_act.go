@@ -12,6 +12,7 @@ import (
 
 	"github.com/sportello/sportello/internal/agent"
 	"github.com/sportello/sportello/internal/fault"
+	"github.com/sportello/sportello/internal/httpx"
 	"github.com/sportello/sportello/internal/live"
 	"github.com/sportello/sportello/internal/ticket"
 )
@@ -21,7 +22,7 @@ func (h *handler) parseForm(w http.ResponseWriter, r *http.Request, limit int64)
 	if err := r.ParseForm(); err != nil {
 		return fault.Field("form", "size", "the form is too large")
 	}
-	return nil
+	return httpx.CheckValues(r.PostForm)
 }
 
 // parseComposer reads the composer form: urlencoded, or multipart when it
@@ -37,6 +38,9 @@ func (h *handler) parseComposer(w http.ResponseWriter, r *http.Request) ([]ticke
 	r.Body = http.MaxBytesReader(w, r.Body, limit)
 	if err := r.ParseMultipartForm(8 << 20); err != nil {
 		return nil, fault.Field("attachments", "size", "the files are too large")
+	}
+	if err := httpx.CheckValues(r.MultipartForm.Value); err != nil {
+		return nil, err
 	}
 	var out []ticket.NewAttachment
 	for _, fh := range r.MultipartForm.File["files"] {
@@ -90,7 +94,7 @@ func (h *handler) ticketReply(w http.ResponseWriter, r *http.Request) error {
 	pr := h.printer(r, a)
 	atts, err := h.parseComposer(w, r)
 	if err != nil {
-		if ps := problemsOf(err); ps != nil {
+		if ps := problemsOf(err); ps != nil && (ps[0].Field == "attachments" || ps[0].Field == "form") {
 			// Too large: the form could not be read; the text comes back
 			// from the draft the page saved while the agent typed.
 			c := composer{Kind: "reply", Error: pr.T("composer.too_large")}

@@ -268,8 +268,9 @@ func (h *handler) guard(p httpx.Perm, fn httpx.HandlerFunc) http.Handler {
 		if a != nil {
 			r = r.WithContext(withAgent(r.Context(), a))
 		}
-		var err error
+		err := httpx.CheckQuery(r)
 		switch {
+		case err != nil:
 		case p == httpx.Public:
 			err = fn(w, r)
 		case a == nil:

@@ -17,6 +17,7 @@
 package bizhours
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"sort"
@@ -174,13 +175,23 @@ func (c *Calendar) compileYear(y int) *year {
 			if b <= a { // a span swallowed by a DST gap
 				continue
 			}
-			if n := len(yr.spans); n > 0 && yr.spans[n-1].b >= a {
-				yr.spans[n-1].b = max(yr.spans[n-1].b, b) // 24:00 meets next 00:00
-				continue
-			}
 			yr.spans = append(yr.spans, span{a, b})
 		}
 	}
+	// Spans are merged in instant order, not in the order they were typed
+	// or converted: special hours typed "14:00-18:00, 09:00-13:00", or a
+	// span moved forward out of a spring gap past the next one, must not
+	// lose the time between them.
+	slices.SortFunc(yr.spans, func(x, y span) int { return cmp.Compare(x.a, y.a) })
+	merged := yr.spans[:0]
+	for _, sp := range yr.spans {
+		if n := len(merged); n > 0 && merged[n-1].b >= sp.a {
+			merged[n-1].b = max(merged[n-1].b, sp.b) // overlaps; 24:00 meets next 00:00
+			continue
+		}
+		merged = append(merged, sp)
+	}
+	yr.spans = merged
 	yr.cum = make([]int64, len(yr.spans))
 	for i, sp := range yr.spans {
 		yr.cum[i] = yr.total

@@ -96,6 +96,54 @@ func TestDomainVectors(t *testing.T) {
 	}
 }
 
+// Vectors 9 and 10 (issue 9): spans that are not in time order once
+// turned into instants lose no time.
+func TestUnorderedSpanVectors(t *testing.T) {
+	// 9: special hours typed afternoon first; 09:00 + 1 h is 10:00.
+	typed := &Calendar{Zone: rome, Overrides: []Override{{Date: Date{2026, time.June, 10}, Spans: []Span{{14 * 60, 18 * 60}, {9 * 60, 13 * 60}}}}}
+	if got, ok := Compile(typed).Add(at("2026-06-10 09:00"), time.Hour); !ok || !got.Equal(at("2026-06-10 10:00")) {
+		t.Errorf("9: 09:00 + 1h on out-of-order special hours = %s, want 10:00", got.In(rome))
+	}
+	if e := Compile(typed).Elapsed(at("2026-06-10 00:00"), at("2026-06-11 00:00")); e != 8*time.Hour {
+		t.Errorf("9: the day holds %s, want 8h", e)
+	}
+	// 10: Rome, 29 March 2026: 02:30-02:45 falls in the spring gap and
+	// moves to 03:30-03:45, inside 03:00-05:00: the day holds 2 h.
+	gap := &Calendar{Zone: rome, Overrides: []Override{{Date: Date{2026, time.March, 29}, Spans: []Span{{150, 165}, {180, 300}}}}}
+	if e := Compile(gap).Elapsed(at("2026-03-29 00:00"), at("2026-03-30 00:00")); e != 2*time.Hour {
+		t.Errorf("10: the spring-forward day holds %s, want 2h", e)
+	}
+}
+
+// Whatever the order a day's spans are given in, the open time is the
+// same (issue 9: merging in typed order lost time).
+func TestSpanOrderDoesNotMatter(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		zone := mustZone(rapid.SampledFrom([]string{"Europe/Rome", "America/New_York", "Australia/Sydney", "UTC"}).Draw(t, "zone"))
+		var spans []Span
+		pos := 0
+		for range rapid.IntRange(1, 4).Draw(t, "n") {
+			if pos >= 1439 {
+				break
+			}
+			a := rapid.IntRange(pos, 1439).Draw(t, "start")
+			b := rapid.IntRange(a+1, 1440).Draw(t, "end")
+			spans = append(spans, Span{a, b})
+			pos = b
+		}
+		shuffled := rapid.Permutation(spans).Draw(t, "order")
+		day := genInstant(t, "day").In(zone)
+		d := Date{day.Year(), day.Month(), day.Day()}
+		sorted := Compile(&Calendar{Zone: zone, Overrides: []Override{{Date: d, Spans: spans}}})
+		typed := Compile(&Calendar{Zone: zone, Overrides: []Override{{Date: d, Spans: shuffled}}})
+		from := time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, zone).Add(-12 * time.Hour)
+		to := from.Add(48 * time.Hour)
+		if a, b := sorted.Elapsed(from, to), typed.Elapsed(from, to); a != b {
+			t.Fatalf("spans %v hold %s, in the order %v %s", spans, a, shuffled, b)
+		}
+	})
+}
+
 func TestInstantDSTPolicy(t *testing.T) {
 	cases := []struct {
 		date Date

@@ -29,8 +29,8 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 			t.Errorf("%s is missing from openapi.json", key)
 			continue
 		}
-		if op.Permission != r.Perm.String() {
-			t.Errorf("%s: openapi.json says x-permission %q, the route table says %q", key, op.Permission, r.Perm)
+		if op.Permission != r.Perm().String() {
+			t.Errorf("%s: openapi.json says x-permission %q, the route table says %q", key, op.Permission, r.Perm())
 		}
 		if op.Summary == "" {
 			t.Errorf("%s: no summary", key)

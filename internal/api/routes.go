@@ -17,84 +17,88 @@ const (
 	Admin  = httpx.Admin
 )
 
-// Route is one entry of the route table.
+// Route is one entry of the route table: the action it performs decides
+// who may call it (httpx.Action, shared with the workspace).
 type Route struct {
 	Method string
 	Path   string
-	Perm   Perm
+	Action httpx.Action
 	handle func(h *handler, w http.ResponseWriter, r *http.Request) error
 }
+
+// Perm is who may call the route.
+func (r Route) Perm() Perm { return r.Action.Perm() }
 
 // Routes is the API's route table: every route and who may call it.
 func Routes() []Route {
 	return []Route{
-		{"GET", "/api/v1/openapi.json", Public, (*handler).openAPI},
-		{"POST", "/api/v1/auth/login", Public, (*handler).login},
-		{"POST", "/api/v1/auth/logout", Agent, (*handler).logout},
+		{"GET", "/api/v1/openapi.json", httpx.PublicPage, (*handler).openAPI},
+		{"POST", "/api/v1/auth/login", httpx.PublicPage, (*handler).login},
+		{"POST", "/api/v1/auth/logout", httpx.SelfUse, (*handler).logout},
 
-		{"GET", "/api/v1/me", Agent, (*handler).me},
-		{"PATCH", "/api/v1/me", Agent, (*handler).updateMe},
-		{"PUT", "/api/v1/me/password", Agent, (*handler).changePassword},
+		{"GET", "/api/v1/me", httpx.SelfUse, (*handler).me},
+		{"PATCH", "/api/v1/me", httpx.SelfUse, (*handler).updateMe},
+		{"PUT", "/api/v1/me/password", httpx.SelfUse, (*handler).changePassword},
 
-		{"GET", "/api/v1/tickets", Agent, (*handler).listTickets},
-		{"POST", "/api/v1/tickets", Agent, (*handler).createTicket},
-		{"GET", "/api/v1/tickets/{number}", Agent, (*handler).getTicket},
-		{"PATCH", "/api/v1/tickets/{number}", Agent, (*handler).updateTicket},
-		{"POST", "/api/v1/tickets/{number}/messages", Agent, (*handler).addMessage},
-		{"POST", "/api/v1/tickets/{number}/merge", Agent, (*handler).mergeTicket},
-		{"GET", "/api/v1/tickets/{number}/history", Agent, (*handler).ticketHistory},
-		{"GET", "/api/v1/tickets/{number}/sla", Agent, (*handler).ticketSLA},
-		{"GET", "/api/v1/attachments/{id}", Agent, (*handler).getAttachment},
+		{"GET", "/api/v1/tickets", httpx.TicketWork, (*handler).listTickets},
+		{"POST", "/api/v1/tickets", httpx.TicketWork, (*handler).createTicket},
+		{"GET", "/api/v1/tickets/{number}", httpx.TicketWork, (*handler).getTicket},
+		{"PATCH", "/api/v1/tickets/{number}", httpx.TicketWork, (*handler).updateTicket},
+		{"POST", "/api/v1/tickets/{number}/messages", httpx.TicketWork, (*handler).addMessage},
+		{"POST", "/api/v1/tickets/{number}/merge", httpx.TicketWork, (*handler).mergeTicket},
+		{"GET", "/api/v1/tickets/{number}/history", httpx.TicketWork, (*handler).ticketHistory},
+		{"GET", "/api/v1/tickets/{number}/sla", httpx.TicketWork, (*handler).ticketSLA},
+		{"GET", "/api/v1/attachments/{id}", httpx.TicketWork, (*handler).getAttachment},
 
-		{"GET", "/api/v1/calendars", Agent, (*handler).listCalendars},
-		{"POST", "/api/v1/calendars", Admin, (*handler).createCalendar},
-		{"GET", "/api/v1/calendars/{id}", Agent, (*handler).getCalendar},
-		{"PUT", "/api/v1/calendars/{id}", Admin, (*handler).updateCalendar},
-		{"DELETE", "/api/v1/calendars/{id}", Admin, (*handler).deleteCalendar},
-		{"POST", "/api/v1/calendars/{id}/holidays", Admin, (*handler).importHolidays},
+		{"GET", "/api/v1/calendars", httpx.DirectoryRead, (*handler).listCalendars},
+		{"POST", "/api/v1/calendars", httpx.SLAAdmin, (*handler).createCalendar},
+		{"GET", "/api/v1/calendars/{id}", httpx.DirectoryRead, (*handler).getCalendar},
+		{"PUT", "/api/v1/calendars/{id}", httpx.SLAAdmin, (*handler).updateCalendar},
+		{"DELETE", "/api/v1/calendars/{id}", httpx.SLAAdmin, (*handler).deleteCalendar},
+		{"POST", "/api/v1/calendars/{id}/holidays", httpx.SLAAdmin, (*handler).importHolidays},
 
-		{"GET", "/api/v1/sla-policies", Agent, (*handler).listPolicies},
-		{"POST", "/api/v1/sla-policies", Admin, (*handler).createPolicy},
-		{"GET", "/api/v1/sla-policies/{id}", Agent, (*handler).getPolicy},
-		{"PUT", "/api/v1/sla-policies/{id}", Admin, (*handler).updatePolicy},
-		{"DELETE", "/api/v1/sla-policies/{id}", Admin, (*handler).deletePolicy},
+		{"GET", "/api/v1/sla-policies", httpx.DirectoryRead, (*handler).listPolicies},
+		{"POST", "/api/v1/sla-policies", httpx.SLAAdmin, (*handler).createPolicy},
+		{"GET", "/api/v1/sla-policies/{id}", httpx.DirectoryRead, (*handler).getPolicy},
+		{"PUT", "/api/v1/sla-policies/{id}", httpx.SLAAdmin, (*handler).updatePolicy},
+		{"DELETE", "/api/v1/sla-policies/{id}", httpx.SLAAdmin, (*handler).deletePolicy},
 
-		{"GET", "/api/v1/contacts", Agent, (*handler).listContacts},
-		{"POST", "/api/v1/contacts", Agent, (*handler).createContact},
-		{"GET", "/api/v1/contacts/{id}", Agent, (*handler).getContact},
-		{"PATCH", "/api/v1/contacts/{id}", Agent, (*handler).updateContact},
-		{"POST", "/api/v1/contacts/{id}/merge", Lead, (*handler).mergeContact},
+		{"GET", "/api/v1/contacts", httpx.ContactWork, (*handler).listContacts},
+		{"POST", "/api/v1/contacts", httpx.ContactWork, (*handler).createContact},
+		{"GET", "/api/v1/contacts/{id}", httpx.ContactWork, (*handler).getContact},
+		{"PATCH", "/api/v1/contacts/{id}", httpx.ContactWork, (*handler).updateContact},
+		{"POST", "/api/v1/contacts/{id}/merge", httpx.ContactMerge, (*handler).mergeContact},
 
-		{"GET", "/api/v1/organisations", Agent, (*handler).listOrganisations},
-		{"POST", "/api/v1/organisations", Agent, (*handler).createOrganisation},
-		{"GET", "/api/v1/organisations/{id}", Agent, (*handler).getOrganisation},
-		{"PATCH", "/api/v1/organisations/{id}", Agent, (*handler).updateOrganisation},
-		{"DELETE", "/api/v1/organisations/{id}", Admin, (*handler).deleteOrganisation},
+		{"GET", "/api/v1/organisations", httpx.OrgRead, (*handler).listOrganisations},
+		{"POST", "/api/v1/organisations", httpx.OrgEdit, (*handler).createOrganisation},
+		{"GET", "/api/v1/organisations/{id}", httpx.OrgRead, (*handler).getOrganisation},
+		{"PATCH", "/api/v1/organisations/{id}", httpx.OrgEdit, (*handler).updateOrganisation},
+		{"DELETE", "/api/v1/organisations/{id}", httpx.OrgDelete, (*handler).deleteOrganisation},
 
-		{"GET", "/api/v1/agents", Agent, (*handler).listAgents},
-		{"POST", "/api/v1/agents", Admin, (*handler).createAgent},
-		{"GET", "/api/v1/agents/{id}", Agent, (*handler).getAgent},
-		{"PATCH", "/api/v1/agents/{id}", Admin, (*handler).updateAgent},
-		{"POST", "/api/v1/agents/{id}/password", Admin, (*handler).resetPassword},
+		{"GET", "/api/v1/agents", httpx.DirectoryRead, (*handler).listAgents},
+		{"POST", "/api/v1/agents", httpx.AgentAdmin, (*handler).createAgent},
+		{"GET", "/api/v1/agents/{id}", httpx.DirectoryRead, (*handler).getAgent},
+		{"PATCH", "/api/v1/agents/{id}", httpx.AgentAdmin, (*handler).updateAgent},
+		{"POST", "/api/v1/agents/{id}/password", httpx.AgentAdmin, (*handler).resetPassword},
 
-		{"GET", "/api/v1/teams", Agent, (*handler).listTeams},
-		{"POST", "/api/v1/teams", Admin, (*handler).createTeam},
-		{"GET", "/api/v1/teams/{id}", Agent, (*handler).getTeam},
-		{"PATCH", "/api/v1/teams/{id}", Lead, (*handler).updateTeam},
-		{"DELETE", "/api/v1/teams/{id}", Admin, (*handler).deleteTeam},
+		{"GET", "/api/v1/teams", httpx.DirectoryRead, (*handler).listTeams},
+		{"POST", "/api/v1/teams", httpx.TeamCreate, (*handler).createTeam},
+		{"GET", "/api/v1/teams/{id}", httpx.DirectoryRead, (*handler).getTeam},
+		{"PATCH", "/api/v1/teams/{id}", httpx.TeamEdit, (*handler).updateTeam},
+		{"DELETE", "/api/v1/teams/{id}", httpx.TeamDelete, (*handler).deleteTeam},
 
-		{"GET", "/api/v1/tags", Agent, (*handler).listTags},
-		{"POST", "/api/v1/tags", Lead, (*handler).createTag},
-		{"DELETE", "/api/v1/tags/{id}", Admin, (*handler).deleteTag},
+		{"GET", "/api/v1/tags", httpx.DirectoryRead, (*handler).listTags},
+		{"POST", "/api/v1/tags", httpx.TagCreate, (*handler).createTag},
+		{"DELETE", "/api/v1/tags/{id}", httpx.TagDelete, (*handler).deleteTag},
 
-		{"GET", "/api/v1/fields", Agent, (*handler).listFields},
-		{"POST", "/api/v1/fields", Admin, (*handler).createField},
-		{"GET", "/api/v1/fields/{id}", Agent, (*handler).getField},
-		{"PATCH", "/api/v1/fields/{id}", Admin, (*handler).updateField},
+		{"GET", "/api/v1/fields", httpx.DirectoryRead, (*handler).listFields},
+		{"POST", "/api/v1/fields", httpx.FieldAdmin, (*handler).createField},
+		{"GET", "/api/v1/fields/{id}", httpx.DirectoryRead, (*handler).getField},
+		{"PATCH", "/api/v1/fields/{id}", httpx.FieldAdmin, (*handler).updateField},
 
-		{"GET", "/api/v1/tokens", Agent, (*handler).listTokens},
-		{"POST", "/api/v1/tokens", Agent, (*handler).createToken},
-		{"DELETE", "/api/v1/tokens/{id}", Agent, (*handler).deleteToken},
+		{"GET", "/api/v1/tokens", httpx.SelfUse, (*handler).listTokens},
+		{"POST", "/api/v1/tokens", httpx.SelfUse, (*handler).createToken},
+		{"DELETE", "/api/v1/tokens/{id}", httpx.SelfUse, (*handler).deleteToken},
 	}
 }
 
@@ -103,7 +107,7 @@ func Register(mux *http.ServeMux, d Deps) {
 	h := &handler{Deps: d}
 	for _, rt := range Routes() {
 		fn := rt.handle
-		mux.Handle(rt.Method+" "+rt.Path, h.guard(rt.Perm, func(w http.ResponseWriter, r *http.Request) error { return fn(h, w, r) }))
+		mux.Handle(rt.Method+" "+rt.Path, h.guard(rt.Perm(), func(w http.ResponseWriter, r *http.Request) error { return fn(h, w, r) }))
 	}
 	// Unknown API paths answer in problem+json, not the HTML 404.
 	mux.Handle("/api/", h.guard(Public, func(w http.ResponseWriter, r *http.Request) error {

@@ -3,6 +3,7 @@ package app_test
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -71,11 +72,11 @@ func TestEveryRouteEveryRole(t *testing.T) {
 		var routes []api.Route
 		routes = append(routes, api.Routes()...)
 		for _, r := range app.Routes() {
-			perm := api.Agent
+			act := httpx.SelfUse
 			if r.Public {
-				perm = api.Public
+				act = httpx.PublicPage
 			}
-			routes = append(routes, api.Route{Method: r.Method, Path: r.Path, Perm: perm})
+			routes = append(routes, api.Route{Method: r.Method, Path: r.Path, Action: act})
 		}
 		walked := 0
 		for _, rt := range routes {
@@ -105,9 +106,9 @@ func TestEveryRouteEveryRole(t *testing.T) {
 				}
 				r := k.do(role, rt.Method, path, body)
 				walked++
-				need := int(rt.Perm)
+				need := int(rt.Perm())
 				switch {
-				case rt.Perm == api.Public:
+				case rt.Perm() == api.Public:
 					if r.Status == 401 || r.Status == 403 || r.Status >= 500 {
 						t.Errorf("%s %s as %s: public route answered %d: %.200s", rt.Method, path, role, r.Status, r)
 					}
@@ -117,11 +118,11 @@ func TestEveryRouteEveryRole(t *testing.T) {
 					}
 				case rank[role] < need:
 					if r.Status != 403 {
-						t.Errorf("%s %s as %s (route needs %s): %d, want 403", rt.Method, path, role, rt.Perm, r.Status)
+						t.Errorf("%s %s as %s (route needs %s): %d, want 403", rt.Method, path, role, rt.Perm(), r.Status)
 					}
 				default:
 					if r.Status == 401 || r.Status == 403 || r.Status >= 500 {
-						t.Errorf("%s %s as %s (route needs %s): %d: %.200s", rt.Method, path, role, rt.Perm, r.Status, r)
+						t.Errorf("%s %s as %s (route needs %s): %d: %.200s", rt.Method, path, role, rt.Perm(), r.Status, r)
 					}
 				}
 			}
@@ -141,7 +142,7 @@ func TestEveryRouteEveryRole(t *testing.T) {
 				// Bearer tokens are not workspace sessions: every role
 				// here is a visitor to the pages.
 				switch {
-				case rt.Perm == httpx.Public:
+				case rt.Perm() == httpx.Public:
 					if r.Status == 401 || r.Status == 403 || r.Status >= 500 {
 						t.Errorf("%s %s as %s: public page answered %d", rt.Method, path, role, r.Status)
 					}
@@ -161,14 +162,23 @@ func TestEveryRouteEveryRole(t *testing.T) {
 			"POST /api/v1/agents": api.Admin, "PATCH /api/v1/agents/{id}": api.Admin, "POST /api/v1/agents/{id}/password": api.Admin,
 			"POST /api/v1/teams": api.Admin, "DELETE /api/v1/teams/{id}": api.Admin, "PATCH /api/v1/teams/{id}": api.Lead,
 			"POST /api/v1/fields": api.Admin, "PATCH /api/v1/fields/{id}": api.Admin, "DELETE /api/v1/tags/{id}": api.Admin,
-			"DELETE /api/v1/organisations/{id}": api.Admin, "POST /api/v1/tags": api.Lead, "POST /api/v1/contacts/{id}/merge": api.Lead,
+			"DELETE /api/v1/organisations/{id}": api.Admin, "POST /api/v1/tags": api.Admin, "POST /api/v1/contacts/{id}/merge": api.Lead,
+			"POST /api/v1/organisations": api.Lead, "PATCH /api/v1/organisations/{id}": api.Lead,
 		}
 		for _, rt := range api.Routes() {
-			if want, ok := pinned[rt.Method+" "+rt.Path]; ok && rt.Perm != want {
-				t.Errorf("%s %s declares %s, want %s", rt.Method, rt.Path, rt.Perm, want)
+			if want, ok := pinned[rt.Method+" "+rt.Path]; ok && rt.Perm() != want {
+				t.Errorf("%s %s declares %s, want %s", rt.Method, rt.Path, rt.Perm(), want)
 			}
-			if rt.Perm == api.Public && rt.Path != "/api/v1/openapi.json" && rt.Path != "/api/v1/auth/login" {
+			if rt.Perm() == api.Public && rt.Path != "/api/v1/openapi.json" && rt.Path != "/api/v1/auth/login" {
 				t.Errorf("%s %s is public", rt.Method, rt.Path)
+			}
+			if !rt.Action.Declared() {
+				t.Errorf("%s %s names the undeclared action %q", rt.Method, rt.Path, rt.Action)
+			}
+		}
+		for _, rt := range web.Routes() {
+			if !rt.Action.Declared() {
+				t.Errorf("page %s %s names the undeclared action %q", rt.Method, rt.Path, rt.Action)
 			}
 		}
 	})
@@ -197,5 +207,61 @@ func TestRowLevelAccess(t *testing.T) {
 		// Assigned to the agent, the ticket becomes visible to them.
 		k.must(200, "admin", "PATCH", p, map[string]any{"assignee_id": k.agents["agent"].ID})
 		k.must(200, "agent", "GET", p, nil)
+	})
+}
+
+// Issue 9, defect 8: the workspace walked with a real session for every
+// role: a page above the role answers 403, a page within it never 401,
+// 403 or 500. With the API walk above, one permission per action holds on
+// both surfaces (organisations: leads; tag catalogue: admins).
+func TestEveryPageEveryRole(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		k := newDesk(t, db)
+		contact := k.must(201, "admin", "POST", "/api/v1/contacts", map[string]any{"name": "Rita Sanna", "emails": []string{"rita@example.com"}}).num("id")
+		org := k.must(201, "admin", "POST", "/api/v1/organisations", map[string]any{"name": "Caseificio Valle Verde"}).num("id")
+		field := k.must(201, "admin", "POST", "/api/v1/fields", map[string]any{"key": "prodotto", "label": "Prodotto", "type": "text"}).num("id")
+		num := k.must(201, "admin", "POST", "/api/v1/tickets", map[string]any{"subject": "s", "body": "b", "requester": map[string]any{"id": contact}, "team_id": k.teamID}).num("number")
+		victim := k.must(201, "admin", "POST", "/api/v1/agents", map[string]any{"email": "vittima@example.com", "name": "Vittima", "role": "agent"}).num("id")
+		spare := k.must(201, "admin", "POST", "/api/v1/teams", map[string]any{"name": "Di scorta", "tier": 1, "member_ids": []int64{k.agents["lead"].ID}}).num("id")
+		ids := []struct{ prefix, id string }{
+			{"/tickets/{number}", fmt.Sprint(num)}, {"/contacts/{id}", fmt.Sprint(contact)}, {"/organisations/{id}", fmt.Sprint(org)},
+			{"/admin/fields/{id}", fmt.Sprint(field)}, {"/admin/agents/{id}", fmt.Sprint(victim)}, {"/admin/teams/{id}", fmt.Sprint(spare)},
+		}
+		browsers := map[string]*browser{}
+		for _, role := range []string{"agent", "lead", "admin"} {
+			browsers[role] = signedIn(t, k, role)
+		}
+		walked := 0
+		for _, rt := range web.Routes() {
+			if rt.Path == "/logout" || rt.Path == "/events" || rt.Perm() == httpx.Public {
+				continue // ends the session / streams forever / covered above
+			}
+			path := strings.Replace(strings.Replace(rt.Path, "{$}", "", 1), "{file}", "missing.css", 1)
+			for _, p := range ids {
+				if strings.HasPrefix(path, p.prefix) {
+					path = strings.Replace(path, p.prefix[strings.LastIndex(p.prefix, "/"):], "/"+p.id, 1)
+				}
+			}
+			path = strings.ReplaceAll(path, "{id}", "999999")
+			for _, role := range []string{"agent", "lead", "admin"} {
+				var form url.Values
+				if rt.Method == "POST" {
+					form = url.Values{}
+				}
+				st, _, body := browsers[role].req(rt.Method, path, form, "")
+				walked++
+				switch {
+				case rank[role] < int(rt.Perm()):
+					if st != 403 {
+						t.Errorf("%s %s as %s (needs %s): %d, want 403", rt.Method, path, role, rt.Perm(), st)
+					}
+				case st == 401 || st == 403 || st >= 500 || (st == 303 && strings.Contains(body, "/login")):
+					t.Errorf("%s %s as %s (needs %s): %d", rt.Method, path, role, rt.Perm(), st)
+				}
+			}
+		}
+		if walked < 3*40 {
+			t.Fatalf("walked only %d page×role pairs", walked)
+		}
 	})
 }

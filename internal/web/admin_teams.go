@@ -37,7 +37,7 @@ func (h *handler) teamsPage(w http.ResponseWriter, r *http.Request, status int, 
 	if d.Agents, err = h.Store.Agents(r.Context(), 1000, 0); err != nil {
 		return err
 	}
-	d.CanAdd = a.Role == agent.RoleAdmin
+	d.CanAdd = httpx.TeamCreate.Perm().Allows(a.Role.Rank())
 	d.Editable = map[int64]bool{}
 	for _, t := range d.Teams {
 		d.Editable[t.ID] = a.Role == agent.RoleAdmin || a.InTeam(t.ID)

@@ -94,7 +94,7 @@ func (h *handler) contactShow(w http.ResponseWriter, r *http.Request) error {
 func (h *handler) contactPage(w http.ResponseWriter, r *http.Request, status int, c *contact.Contact, f contactForm, merged int) error {
 	a := current(r)
 	pr := h.printer(r, a)
-	d := contactData{C: c, Form: f, CanMerg: httpx.Lead.Allows(a.Role.Rank()), Merged: merged, Labels: map[string]string{}}
+	d := contactData{C: c, Form: f, CanMerg: httpx.ContactMerge.Perm().Allows(a.Role.Rank()), Merged: merged, Labels: map[string]string{}}
 	var err error
 	if d.Orgs, err = h.Contacts.Organisations(r.Context(), 500, 0); err != nil {
 		return err

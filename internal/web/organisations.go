@@ -54,7 +54,7 @@ func (h *handler) orgList(w http.ResponseWriter, r *http.Request) error {
 func (h *handler) orgListPage(w http.ResponseWriter, r *http.Request, status int, f orgForm) error {
 	a := current(r)
 	pr := h.printer(r, a)
-	d := orgListData{Q: strings.TrimSpace(r.URL.Query().Get("q")), Page: 1, CanEdit: httpx.Lead.Allows(a.Role.Rank()), Form: f}
+	d := orgListData{Q: strings.TrimSpace(r.URL.Query().Get("q")), Page: 1, CanEdit: httpx.OrgEdit.Perm().Allows(a.Role.Rank()), Form: f}
 	if n, err := strconv.Atoi(r.URL.Query().Get("page")); err == nil && n > 1 && n < 100000 {
 		d.Page = n
 	}
@@ -145,7 +145,7 @@ func (h *handler) orgPage(w http.ResponseWriter, r *http.Request, status int, o 
 	a := current(r)
 	pr := h.printer(r, a)
 	ctx := r.Context()
-	d := orgData{O: o, Form: f, CanEdit: httpx.Lead.Allows(a.Role.Rank())}
+	d := orgData{O: o, Form: f, CanEdit: httpx.OrgEdit.Perm().Allows(a.Role.Rank())}
 	oid := o.ID
 	cs, err := h.Contacts.Contacts(ctx, contact.Filter{OrganisationID: &oid, Limit: 100})
 	if err != nil {

@@ -6,68 +6,72 @@ import (
 	"github.com/sportello/sportello/internal/httpx"
 )
 
-// Route is one workspace route and who may use it.
+// Route is one workspace route; the action it performs decides who may
+// use it (httpx.Action, shared with the API).
 type Route struct {
 	Method, Path string
-	Perm         httpx.Perm
+	Action       httpx.Action
 	handle       func(h *handler, w http.ResponseWriter, r *http.Request) error
 }
+
+// Perm is who may use the route.
+func (r Route) Perm() httpx.Perm { return r.Action.Perm() }
 
 // Routes lists every workspace route and its permission.
 func Routes() []Route {
 	return []Route{
-		{"GET", "/{$}", httpx.Agent, (*handler).inbox},
-		{"GET", "/tickets/new", httpx.Agent, (*handler).ticketNew},
-		{"POST", "/tickets/new", httpx.Agent, (*handler).ticketCreate},
-		{"POST", "/tickets/bulk", httpx.Agent, (*handler).ticketBulk},
-		{"GET", "/tickets/{number}", httpx.Agent, (*handler).ticketShow},
-		{"POST", "/tickets/{number}/merge", httpx.Agent, (*handler).ticketMerge},
-		{"POST", "/tickets/{number}", httpx.Agent, (*handler).ticketUpdate},
-		{"POST", "/tickets/{number}/messages", httpx.Agent, (*handler).ticketReply},
-		{"POST", "/tickets/{number}/take", httpx.Agent, (*handler).ticketTake},
-		{"POST", "/tickets/{number}/draft", httpx.Agent, (*handler).ticketDraft},
-		{"POST", "/tickets/{number}/presence", httpx.Agent, (*handler).ticketPresence},
-		{"GET", "/events", httpx.Agent, (*handler).events},
-		{"GET", "/search", httpx.Agent, (*handler).searchShow},
-		{"POST", "/views", httpx.Agent, (*handler).viewCreate},
-		{"POST", "/views/{id}/delete", httpx.Agent, (*handler).viewDelete},
-		{"GET", "/profile", httpx.Agent, (*handler).profileShow},
-		{"POST", "/profile", httpx.Agent, (*handler).profileUpdate},
-		{"POST", "/profile/password", httpx.Agent, (*handler).profilePassword},
-		{"GET", "/profile/tokens", httpx.Agent, (*handler).tokensShow},
-		{"POST", "/profile/tokens", httpx.Agent, (*handler).tokenCreate},
-		{"POST", "/profile/tokens/{id}/revoke", httpx.Agent, (*handler).tokenRevoke},
-		{"GET", "/admin/teams", httpx.Lead, (*handler).teamsShow},
-		{"POST", "/admin/teams", httpx.Admin, (*handler).teamCreate},
-		{"POST", "/admin/teams/{id}", httpx.Lead, (*handler).teamUpdate},
-		{"GET", "/admin/fields", httpx.Admin, (*handler).fieldsShow},
-		{"POST", "/admin/fields", httpx.Admin, (*handler).fieldCreate},
-		{"POST", "/admin/fields/{id}/toggle", httpx.Admin, (*handler).fieldToggle},
-		{"POST", "/admin/tags", httpx.Admin, (*handler).tagCreate},
-		{"POST", "/admin/tags/{id}/delete", httpx.Admin, (*handler).tagDelete},
-		{"GET", "/admin/sla", httpx.Admin, (*handler).adminSLA},
-		{"POST", "/admin/calendars", httpx.Admin, (*handler).calendarSave},
-		{"POST", "/admin/calendars/{id}/delete", httpx.Admin, (*handler).calendarDelete},
-		{"POST", "/admin/calendars/{id}/holidays", httpx.Admin, (*handler).calendarImport},
-		{"POST", "/admin/policies", httpx.Admin, (*handler).policySave},
-		{"POST", "/admin/policies/{id}/delete", httpx.Admin, (*handler).policyDelete},
-		{"GET", "/notices", httpx.Agent, (*handler).noticesShow},
-		{"GET", "/admin/agents", httpx.Admin, (*handler).agentsShow},
-		{"POST", "/admin/agents", httpx.Admin, (*handler).agentCreate},
-		{"POST", "/admin/agents/{id}", httpx.Admin, (*handler).agentUpdate},
-		{"GET", "/contacts", httpx.Agent, (*handler).contactList},
-		{"GET", "/contacts/{id}", httpx.Agent, (*handler).contactShow},
-		{"POST", "/contacts/{id}", httpx.Agent, (*handler).contactUpdate},
-		{"POST", "/contacts/{id}/merge", httpx.Lead, (*handler).contactMerge},
-		{"GET", "/organisations", httpx.Agent, (*handler).orgList},
-		{"POST", "/organisations", httpx.Lead, (*handler).orgCreate},
-		{"GET", "/organisations/{id}", httpx.Agent, (*handler).orgShow},
-		{"POST", "/organisations/{id}", httpx.Lead, (*handler).orgUpdate},
-		{"GET", "/login", httpx.Public, (*handler).loginShow},
-		{"POST", "/login", httpx.Public, (*handler).loginSubmit},
-		{"POST", "/logout", httpx.Agent, (*handler).logout},
-		{"POST", "/language", httpx.Public, (*handler).setLanguage},
-		{"GET", "/static/{file}", httpx.Public, (*handler).serveAsset},
+		{"GET", "/{$}", httpx.TicketWork, (*handler).inbox},
+		{"GET", "/tickets/new", httpx.TicketWork, (*handler).ticketNew},
+		{"POST", "/tickets/new", httpx.TicketWork, (*handler).ticketCreate},
+		{"POST", "/tickets/bulk", httpx.TicketWork, (*handler).ticketBulk},
+		{"GET", "/tickets/{number}", httpx.TicketWork, (*handler).ticketShow},
+		{"POST", "/tickets/{number}/merge", httpx.TicketWork, (*handler).ticketMerge},
+		{"POST", "/tickets/{number}", httpx.TicketWork, (*handler).ticketUpdate},
+		{"POST", "/tickets/{number}/messages", httpx.TicketWork, (*handler).ticketReply},
+		{"POST", "/tickets/{number}/take", httpx.TicketWork, (*handler).ticketTake},
+		{"POST", "/tickets/{number}/draft", httpx.TicketWork, (*handler).ticketDraft},
+		{"POST", "/tickets/{number}/presence", httpx.TicketWork, (*handler).ticketPresence},
+		{"GET", "/events", httpx.TicketWork, (*handler).events},
+		{"GET", "/search", httpx.TicketWork, (*handler).searchShow},
+		{"POST", "/views", httpx.SelfUse, (*handler).viewCreate},
+		{"POST", "/views/{id}/delete", httpx.SelfUse, (*handler).viewDelete},
+		{"GET", "/profile", httpx.SelfUse, (*handler).profileShow},
+		{"POST", "/profile", httpx.SelfUse, (*handler).profileUpdate},
+		{"POST", "/profile/password", httpx.SelfUse, (*handler).profilePassword},
+		{"GET", "/profile/tokens", httpx.SelfUse, (*handler).tokensShow},
+		{"POST", "/profile/tokens", httpx.SelfUse, (*handler).tokenCreate},
+		{"POST", "/profile/tokens/{id}/revoke", httpx.SelfUse, (*handler).tokenRevoke},
+		{"GET", "/admin/teams", httpx.TeamsPage, (*handler).teamsShow},
+		{"POST", "/admin/teams", httpx.TeamCreate, (*handler).teamCreate},
+		{"POST", "/admin/teams/{id}", httpx.TeamEdit, (*handler).teamUpdate},
+		{"GET", "/admin/fields", httpx.FieldAdmin, (*handler).fieldsShow},
+		{"POST", "/admin/fields", httpx.FieldAdmin, (*handler).fieldCreate},
+		{"POST", "/admin/fields/{id}/toggle", httpx.FieldAdmin, (*handler).fieldToggle},
+		{"POST", "/admin/tags", httpx.TagCreate, (*handler).tagCreate},
+		{"POST", "/admin/tags/{id}/delete", httpx.TagDelete, (*handler).tagDelete},
+		{"GET", "/admin/sla", httpx.SLAAdmin, (*handler).adminSLA},
+		{"POST", "/admin/calendars", httpx.SLAAdmin, (*handler).calendarSave},
+		{"POST", "/admin/calendars/{id}/delete", httpx.SLAAdmin, (*handler).calendarDelete},
+		{"POST", "/admin/calendars/{id}/holidays", httpx.SLAAdmin, (*handler).calendarImport},
+		{"POST", "/admin/policies", httpx.SLAAdmin, (*handler).policySave},
+		{"POST", "/admin/policies/{id}/delete", httpx.SLAAdmin, (*handler).policyDelete},
+		{"GET", "/notices", httpx.SelfUse, (*handler).noticesShow},
+		{"GET", "/admin/agents", httpx.AgentAdmin, (*handler).agentsShow},
+		{"POST", "/admin/agents", httpx.AgentAdmin, (*handler).agentCreate},
+		{"POST", "/admin/agents/{id}", httpx.AgentAdmin, (*handler).agentUpdate},
+		{"GET", "/contacts", httpx.ContactWork, (*handler).contactList},
+		{"GET", "/contacts/{id}", httpx.ContactWork, (*handler).contactShow},
+		{"POST", "/contacts/{id}", httpx.ContactWork, (*handler).contactUpdate},
+		{"POST", "/contacts/{id}/merge", httpx.ContactMerge, (*handler).contactMerge},
+		{"GET", "/organisations", httpx.OrgRead, (*handler).orgList},
+		{"POST", "/organisations", httpx.OrgEdit, (*handler).orgCreate},
+		{"GET", "/organisations/{id}", httpx.OrgRead, (*handler).orgShow},
+		{"POST", "/organisations/{id}", httpx.OrgEdit, (*handler).orgUpdate},
+		{"GET", "/login", httpx.PublicPage, (*handler).loginShow},
+		{"POST", "/login", httpx.PublicPage, (*handler).loginSubmit},
+		{"POST", "/logout", httpx.SelfUse, (*handler).logout},
+		{"POST", "/language", httpx.PublicPage, (*handler).setLanguage},
+		{"GET", "/static/{file}", httpx.PublicPage, (*handler).serveAsset},
 	}
 }
 
@@ -80,7 +84,7 @@ func Register(mux *http.ServeMux, d Deps) error {
 	}
 	for _, rt := range Routes() {
 		fn := rt.handle
-		mux.Handle(rt.Method+" "+rt.Path, h.guard(rt.Perm, func(w http.ResponseWriter, r *http.Request) error { return fn(h, w, r) }))
+		mux.Handle(rt.Method+" "+rt.Path, h.guard(rt.Perm(), func(w http.ResponseWriter, r *http.Request) error { return fn(h, w, r) }))
 	}
 	mux.Handle("/", h.guard(httpx.Public, func(w http.ResponseWriter, r *http.Request) error {
 		return &httpx.Error{Status: http.StatusNotFound, Detail: "no page " + r.URL.Path}

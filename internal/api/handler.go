@@ -73,7 +73,7 @@ type Store interface {
 
 // Files opens stored attachment content.
 type Files interface {
-	Open(sum string) (io.ReadSeekCloser, error)
+	Open(ctx context.Context, sum string) (io.ReadSeekCloser, error)
 }
 
 // Deps are what the API is built from.

@@ -438,7 +438,7 @@ func (h *handler) getAttachment(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	f, err := h.Files.Open(a.SHA256)
+	f, err := h.Files.Open(r.Context(), a.SHA256)
 	if err != nil {
 		return fmt.Errorf("opening attachment %d: %w", a.ID, err)
 	}

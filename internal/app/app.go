@@ -122,7 +122,7 @@ type Desk struct {
 	Store   *store.Store
 	Tickets *ticket.Service
 	Auth    *auth.Service
-	Files   *blob.FS
+	Files   blob.Store // the data folder on SQLite, the database on PostgreSQL
 	Metrics *metrics.Metrics
 	I18n    *i18n.Bundle
 	Hub     *live.Hub
@@ -151,10 +151,21 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Desk, error) {
 		st.Close()
 		return nil, err
 	}
-	files, err := blob.New(cfg.DataDir + "/attachments")
+	folder, err := blob.New(cfg.DataDir + "/attachments")
 	if err != nil {
 		st.Close()
 		return nil, err
+	}
+	var files blob.Store = folder
+	if st.Dialect() == store.Postgres {
+		// Nodes share nothing but PostgreSQL: content lives there, and
+		// files an earlier version left in this node's folder move in.
+		db := st.Blobs()
+		if err := importFolder(ctx, folder, db, opt.Log); err != nil {
+			st.Close()
+			return nil, err
+		}
+		files = db
 	}
 	d := &Desk{Cfg: cfg, Store: st, Files: files, Metrics: metrics.New(), Log: opt.Log, Now: opt.Now}
 	d.node = newNodeID()
@@ -177,6 +188,43 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Desk, error) {
 		return nil, err
 	}
 	return d, nil
+}
+
+// importFolder copies into the database the attachment files of the data
+// folder that it does not hold yet (once per file; the folder is left as
+// it was, for the admin to remove).
+func importFolder(ctx context.Context, folder *blob.FS, db *store.Blobs, log *slog.Logger) error {
+	moved := 0
+	err := folder.Each(func(sum string) error {
+		ok, err := db.Has(ctx, sum)
+		if err != nil || ok {
+			return err
+		}
+		f, err := folder.Open(ctx, sum)
+		if err != nil {
+			return err
+		}
+		data, err := io.ReadAll(f)
+		f.Close()
+		if err != nil {
+			return err
+		}
+		if got, _, err := db.Put(ctx, data); err != nil {
+			return err
+		} else if got != sum {
+			log.Warn("attachment file does not match its name; not imported", "file", sum)
+			return nil
+		}
+		moved++
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("moving attachment files into the database: %w", err)
+	}
+	if moved > 0 {
+		log.Info("moved attachment files into the database", "files", moved)
+	}
+	return nil
 }
 
 // Handler is the desk's whole HTTP surface.

@@ -1,6 +1,8 @@
-// Package blob keeps attachment content on the filesystem under the data
-// folder, addressed by SHA-256: the same file uploaded twice is stored once,
-// and writes are atomic (temporary file, then rename).
+// Package blob keeps attachment content, addressed by SHA-256 so that the
+// same file uploaded twice is stored once. FS keeps it in the data folder
+// (SQLite desks: one process, one folder to back up), with atomic writes
+// (temporary file, then rename); PostgreSQL desks keep it in the database
+// (store.Blobs), which every node shares.
 package blob
 
 import (
@@ -14,6 +16,14 @@ import (
 	"path/filepath"
 	"regexp"
 )
+
+// Store is where attachment content lives.
+type Store interface {
+	// Put stores data and returns its hex SHA-256 and sniffed content type.
+	Put(ctx context.Context, data []byte) (sum, contentType string, err error)
+	// Open returns the content stored under sum.
+	Open(ctx context.Context, sum string) (io.ReadSeekCloser, error)
+}
 
 // FS is a content-addressed file store rooted at a directory.
 type FS struct{ root string }
@@ -66,9 +76,20 @@ func (f *FS) Put(ctx context.Context, data []byte) (string, string, error) {
 }
 
 // Open returns the content stored under sum.
-func (f *FS) Open(sum string) (io.ReadSeekCloser, error) {
+func (f *FS) Open(_ context.Context, sum string) (io.ReadSeekCloser, error) {
 	if !sumRe.MatchString(sum) {
 		return nil, fmt.Errorf("bad attachment key %q", sum)
 	}
 	return os.Open(f.path(sum))
+}
+
+// Each calls fn with the content key of every stored file (to move a
+// folder's files into another store).
+func (f *FS) Each(fn func(sum string) error) error {
+	return filepath.WalkDir(f.root, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !sumRe.MatchString(d.Name()) {
+			return err
+		}
+		return fn(d.Name())
+	})
 }

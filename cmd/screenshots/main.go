@@ -86,6 +86,12 @@ func run(out, chromium string) error {
 		}
 	}
 
+	// A closed ticket shows the read-only page with its follow-up offer.
+	closed, err := d.Tickets.List(ctx, ticket.AgentActor(lead), ticket.Filter{Statuses: []ticket.Status{ticket.StatusClosed}, Limit: 1, Sort: "-updated"})
+	if err != nil || len(closed) == 0 {
+		return errors.Join(errors.New("no closed demo ticket"), err)
+	}
+
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromium), chromedp.NoSandbox,
 		chromedp.UserDataDir(filepath.Join(dir, "chromium")), chromedp.WindowSize(1280, 860))
 	alloc, cancel := chromedp.NewExecAllocator(ctx, opts...)
@@ -129,7 +135,19 @@ func run(out, chromium string) error {
 				chromedp.WaitVisible(chromedp.ID("composer")),
 				chromedp.SendKeys(chromedp.ID("body"), map[string]string{"it": "Buongiorno, grazie per la pazienza: ", "en": "Hello, thank you for your patience: "}[lang]),
 			),
-			shot("shortcuts-"+lang, chromedp.Click(chromedp.CSS("[data-help-open]")), chromedp.WaitVisible(chromedp.ID("help"))),
+			shot("ticket-closed-"+lang,
+				chromedp.Navigate(fmt.Sprintf("%s/tickets/%d", base, closed[0].ID)),
+				chromedp.WaitVisible(chromedp.CSS(".closed-note")),
+			),
+			shot("ticket-narrow-"+lang,
+				chromedp.EmulateViewport(800, 900),
+				chromedp.Navigate(fmt.Sprintf("%s/tickets/%d", base, best)),
+				chromedp.WaitVisible(chromedp.ID("composer")),
+			),
+			chromedp.Do(bctx, chromedp.EmulateViewport(1280, 800)),
+			shot("shortcuts-"+lang,
+				chromedp.Navigate(fmt.Sprintf("%s/tickets/%d", base, best)),
+				chromedp.WaitVisible(chromedp.ID("composer")), chromedp.Click(chromedp.CSS("[data-help-open]")), chromedp.WaitVisible(chromedp.ID("help"))),
 			shot("sla-breached-"+lang,
 				chromedp.Navigate(base+"/?view=breached"),
 				chromedp.WaitVisible(chromedp.CSS("[data-sla]")),

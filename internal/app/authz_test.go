@@ -23,10 +23,7 @@ var rank = map[string]int{"anonymous": 0, "agent": 1, "lead": 2, "admin": 3}
 func TestEveryRouteEveryRole(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db testdb.DB) {
 		k := newDesk(t, db)
-		// Objects every route can point at, visible to the agent.
-		contact := k.must(201, "admin", "POST", "/api/v1/contacts", map[string]any{"name": "Rita Sanna", "emails": []string{"rita@example.com"}}).num("id")
-		org := k.must(201, "admin", "POST", "/api/v1/organisations", map[string]any{"name": "Caseificio Valle Verde"}).num("id")
-		field := k.must(201, "admin", "POST", "/api/v1/fields", map[string]any{"key": "prodotto", "label": "Prodotto", "type": "text"}).num("id")
+		contact, org, field := routeObjects(k)
 		tk := k.must(201, "admin", "POST", "/api/v1/tickets", map[string]any{"subject": "s", "body": "b", "requester": map[string]any{"id": contact},
 			"team_id": k.teamID, "attachments": []any{map[string]any{"filename": "nota.txt", "content_base64": "Y2lhbw=="}}})
 		ticketNum := tk.num("number")
@@ -217,9 +214,7 @@ func TestRowLevelAccess(t *testing.T) {
 func TestEveryPageEveryRole(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db testdb.DB) {
 		k := newDesk(t, db)
-		contact := k.must(201, "admin", "POST", "/api/v1/contacts", map[string]any{"name": "Rita Sanna", "emails": []string{"rita@example.com"}}).num("id")
-		org := k.must(201, "admin", "POST", "/api/v1/organisations", map[string]any{"name": "Caseificio Valle Verde"}).num("id")
-		field := k.must(201, "admin", "POST", "/api/v1/fields", map[string]any{"key": "prodotto", "label": "Prodotto", "type": "text"}).num("id")
+		contact, org, field := routeObjects(k)
 		num := k.must(201, "admin", "POST", "/api/v1/tickets", map[string]any{"subject": "s", "body": "b", "requester": map[string]any{"id": contact}, "team_id": k.teamID}).num("number")
 		victim := k.must(201, "admin", "POST", "/api/v1/agents", map[string]any{"email": "vittima@example.com", "name": "Vittima", "role": "agent"}).num("id")
 		spare := k.must(201, "admin", "POST", "/api/v1/teams", map[string]any{"name": "Di scorta", "tier": 1, "member_ids": []int64{k.agents["lead"].ID}}).num("id")
@@ -264,4 +259,13 @@ func TestEveryPageEveryRole(t *testing.T) {
 			t.Fatalf("walked only %d page×role pairs", walked)
 		}
 	})
+}
+
+// routeObjects makes a contact, an organisation and a custom field that
+// the route walks point their {id}s at, visible to every role.
+func routeObjects(k *desk) (contact, org, field int64) {
+	contact = k.must(201, "admin", "POST", "/api/v1/contacts", map[string]any{"name": "Rita Sanna", "emails": []string{"rita@example.com"}}).num("id")
+	org = k.must(201, "admin", "POST", "/api/v1/organisations", map[string]any{"name": "Caseificio Valle Verde"}).num("id")
+	field = k.must(201, "admin", "POST", "/api/v1/fields", map[string]any{"key": "prodotto", "label": "Prodotto", "type": "text"}).num("id")
+	return contact, org, field
 }

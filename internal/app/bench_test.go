@@ -25,6 +25,7 @@ import (
 
 	"github.com/sportello/sportello/internal/agent"
 	"github.com/sportello/sportello/internal/app"
+	"github.com/sportello/sportello/internal/auth"
 	"github.com/sportello/sportello/internal/config"
 	"github.com/sportello/sportello/internal/testdb"
 	"github.com/sportello/sportello/internal/ticket"
@@ -416,4 +417,61 @@ func BenchmarkSLARecompute(b *testing.B) {
 			b.ReportMetric(float64(b.N*len(ids))/b.Elapsed().Seconds(), "tickets/s")
 		})
 	}
+}
+
+// BenchmarkSignInAnswers times the answers a stranger can provoke: a known
+// email with a wrong password, an unknown email, a locked account. They
+// should cost the same (one argon2id comparison each), so that timing does
+// not reveal which emails have accounts (issue 9).
+func BenchmarkSignInAnswers(b *testing.B) {
+	benchEngines(b, func(b *testing.B, db testdb.DB) {
+		d := benchDesk(b, db)
+		ctx := context.Background()
+		now := time.Now().UTC()
+		for _, email := range []string{"known@example.com", "locked@example.com"} {
+			a := &agent.Agent{Email: email, Name: "Bench", Role: agent.RoleAgent, Language: "it", Timezone: "Europe/Rome",
+				Availability: agent.Online, Active: true, PasswordHash: mustHash(b, "the right password"), CreatedAt: now, UpdatedAt: now}
+			if err := d.Store.CreateAgent(ctx, a); err != nil {
+				b.Fatal(err)
+			}
+		}
+		for range 6 {
+			d.Auth.Login(ctx, "locked@example.com", "wrong", "203.0.113.1")
+		}
+		var n atomic.Int64
+		for _, c := range []struct{ name, email string }{{"known", "known@example.com"}, {"unknown", "nobody@example.com"}, {"locked", "locked@example.com"}} {
+			b.Run(c.name, func(b *testing.B) {
+				var id int64
+				if c.name == "known" {
+					id = mustAgentID(b, d, c.email)
+				}
+				for b.Loop() {
+					// A fresh address each time: the per-address budget is
+					// not what is measured here.
+					ip := fmt.Sprintf("198.51.%d.%d", n.Add(1)/250%250, n.Load()%250)
+					if id != 0 {
+						// Keep the known account below the lockout.
+						d.Store.ResetLoginFailures(ctx, id)
+					}
+					d.Auth.Login(ctx, c.email, "a wrong password", ip)
+				}
+			})
+		}
+	})
+}
+
+func mustHash(b *testing.B, pw string) string {
+	h, err := auth.HashPassword(pw)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return h
+}
+
+func mustAgentID(b *testing.B, d *app.Desk, email string) int64 {
+	a, err := d.Store.AgentByEmail(context.Background(), email)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return a.ID
 }

@@ -16,7 +16,6 @@ import (
 	"github.com/sportello/sportello/internal/agent"
 	"github.com/sportello/sportello/internal/app"
 	"github.com/sportello/sportello/internal/blob"
-	"github.com/sportello/sportello/internal/config"
 	"github.com/sportello/sportello/internal/testdb"
 )
 
@@ -40,16 +39,7 @@ func TestAttachmentsAcrossNodes(t *testing.T) {
 	var srv [2]*httptest.Server
 	var desks [2]*app.Desk
 	for i, dir := range []string{t.TempDir(), oldDir} {
-		cfg := config.Defaults()
-		cfg.DataDir, cfg.DatabaseURL = dir, db.URL
-		if err := cfg.Validate(); err != nil {
-			t.Fatal(err)
-		}
-		d, err := app.New(ctx, cfg, app.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { d.Close() })
+		d := startNode(t, db, dir)
 		srv[i] = httptest.NewServer(d.Handler())
 		t.Cleanup(srv[i].Close)
 		desks[i] = d

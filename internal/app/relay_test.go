@@ -18,20 +18,9 @@ import (
 func TestLiveRelayBetweenNodes(t *testing.T) {
 	db := testdb.Postgres(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	nodes := make([]*app.Desk, 2)
-	for i := range nodes {
-		cfg := config.Defaults()
-		cfg.DataDir, cfg.DatabaseURL = t.TempDir(), db.URL
-		if err := cfg.Validate(); err != nil {
-			t.Fatal(err)
-		}
-		d, err := app.New(ctx, cfg, app.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { d.Close() })
+	nodes := []*app.Desk{startNode(t, db, t.TempDir()), startNode(t, db, t.TempDir())}
+	for _, d := range nodes {
 		go d.RelayIn(ctx)
-		nodes[i] = d
 	}
 	// Cleanups run last-registered first: stop the listeners, which hold
 	// pool connections, before the pools close.
@@ -96,4 +85,21 @@ func TestLiveRelayBetweenNodes(t *testing.T) {
 	if p := b.Hub.Presence(got); len(p) != 1 || p[0].Name != "Giulia Rossi" || p[0].State != "typing" {
 		t.Errorf("node B's presence view: %+v", p)
 	}
+}
+
+// startNode opens one node of a desk on PostgreSQL database db with its
+// own data folder dir, closing it when t ends.
+func startNode(t *testing.T, db testdb.DB, dir string) *app.Desk {
+	t.Helper()
+	cfg := config.Defaults()
+	cfg.DataDir, cfg.DatabaseURL = dir, db.URL
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	d, err := app.New(context.Background(), cfg, app.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d
 }

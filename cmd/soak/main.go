@@ -7,14 +7,16 @@
 //  1. soak: N concurrent clients create tickets and reply to each, for the
 //     given duration; every request counts, and the goal is zero errors
 //     and zero timeouts;
+//
 //  2. kill rounds: the same load while the server is killed with SIGKILL
 //     and restarted, several times; clients retry what was in flight with
 //     the same Idempotency-Key, as a careful integration would;
+//
 //  3. check: every acknowledged ticket and reply is in the database
 //     exactly once.
 //
-//	go run ./cmd/soak --clients 64 --duration 2m --kills 3
-//	go run ./cmd/soak --database postgres://postgres@127.0.0.1:5432/soak?sslmode=disable
+//     go run ./cmd/soak --clients 64 --duration 2m --kills 3
+//     go run ./cmd/soak --database postgres://postgres@127.0.0.1:5432/soak?sslmode=disable
 //
 // The PostgreSQL database must exist and be empty.
 package main

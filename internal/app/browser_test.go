@@ -129,6 +129,16 @@ func TestBrowserWorkspace(t *testing.T) {
 			t.Errorf("presence shows %q", who)
 		}
 
+		// A colleague replies while the lead is typing: the lead is warned,
+		// by the colleague's name (issue 9).
+		step(t, b, "lead types a reply", chromedp.SendKeys(chromedp.ID("body"), "Sto verificando"))
+		k.must(201, "agent", "POST", fmt.Sprintf("/api/v1/tickets/%d/messages", first), map[string]any{"kind": "reply", "body": "Ho già risposto io"})
+		step(t, b, "lead is warned of the colleague's reply", chromedp.WaitVisible(chromedp.ID("new-message")))
+		if msg := value[string](t, b, `document.getElementById("new-message").textContent`); !strings.Contains(msg, "Agent Person") {
+			t.Errorf("the warning says %q", msg)
+		}
+		value[bool](t, b, `document.getElementById("body").value = ""; document.getElementById("body").blur(); true`)
+
 		// Shortcuts: ? opens the list, g i goes to the inbox, j and Enter
 		// open the selected ticket, a assigns it to me.
 		step(t, b, "? opens the shortcuts", chromedp.KeyEvent("?"), chromedp.WaitVisible(chromedp.ID("help")))

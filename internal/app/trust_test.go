@@ -16,6 +16,7 @@ import (
 
 	"github.com/sportello/sportello/internal/agent"
 	"github.com/sportello/sportello/internal/auth"
+	"github.com/sportello/sportello/internal/store"
 	"github.com/sportello/sportello/internal/testdb"
 	"github.com/sportello/sportello/internal/ticket"
 )
@@ -418,6 +419,35 @@ func TestSignInThrottlingAndLockout(t *testing.T) {
 		r := k.do("agent", "PUT", "/api/v1/me/password", map[string]any{"current_password": "password-agent", "new_password": "Password123"})
 		if r.Status != 422 || problemField(r) != "new_password" || !strings.Contains(r.String(), "common") {
 			t.Fatalf("a common new password: %d %s", r.Status, r)
+		}
+	})
+}
+
+// Issue 9, defect 9: the notices page keeps a notice about a ticket that
+// moved out of the agent's teams, but no longer shows its subject or link.
+func TestNoticesHideTicketsOutOfReach(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		k := newDesk(t, db)
+		ctx := context.Background()
+		num := k.must(201, "admin", "POST", "/api/v1/tickets", map[string]any{"subject": "Contratto riservato", "body": "x",
+			"requester": map[string]any{"email": "legale@example.it"}, "team_id": k.teamID}).num("number")
+		if err := k.d.Store.InTx(ctx, func(tx *store.Tx) error {
+			return tx.InsertNotices(ctx, []int64{k.agents["agent"].ID}, num, "sla_warning", "first_reply", time.Now())
+		}); err != nil {
+			t.Fatal(err)
+		}
+		b := signedIn(t, k, "agent")
+		if _, _, page := b.req("GET", "/notices", nil, ""); !strings.Contains(page, "Contratto riservato") {
+			t.Fatal("the notice does not show its ticket while the agent may open it")
+		}
+		other := k.must(201, "admin", "POST", "/api/v1/teams", map[string]any{"name": "Legale", "tier": 2}).num("id")
+		k.must(200, "admin", "PATCH", fmt.Sprintf("/api/v1/tickets/%d", num), map[string]any{"team_id": other})
+		_, _, page := b.req("GET", "/notices", nil, "")
+		if strings.Contains(page, "Contratto riservato") || strings.Contains(page, fmt.Sprintf(`href="/tickets/%d"`, num)) {
+			t.Fatal("the notices page shows a ticket the agent can no longer open")
+		}
+		if !strings.Contains(page, "Una notifica su un ticket che non puoi più aprire.") {
+			t.Fatal("the notice itself disappeared")
 		}
 	})
 }

@@ -110,11 +110,12 @@ func (h *handler) updateContact(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	since := c.UpdatedAt // the copy this change is based on
 	if err := in.apply(c); err != nil {
 		return err
 	}
 	c.UpdatedAt = h.now()
-	if err := h.Store.UpdateContact(r.Context(), c); err != nil {
+	if err := h.Store.UpdateContact(r.Context(), c, since); err != nil {
 		return err
 	}
 	return httpx.JSON(w, http.StatusOK, contactJSON(c))
@@ -201,11 +202,12 @@ func (h *handler) updateOrganisation(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
+	since := o.UpdatedAt // the copy this change is based on
 	if err := in.apply(o); err != nil {
 		return err
 	}
 	o.UpdatedAt = h.now()
-	if err := h.Store.UpdateOrganisation(r.Context(), o); err != nil {
+	if err := h.Store.UpdateOrganisation(r.Context(), o, since); err != nil {
 		return err
 	}
 	return httpx.JSON(w, http.StatusOK, organisationJSON(o))

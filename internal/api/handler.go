@@ -40,19 +40,19 @@ type Store interface {
 	Team(ctx context.Context, id int64) (*team.Team, error)
 	Teams(ctx context.Context) ([]team.Team, error)
 	CreateTeam(ctx context.Context, t *team.Team) error
-	UpdateTeam(ctx context.Context, t *team.Team) error
+	UpdateTeam(ctx context.Context, t *team.Team, since time.Time) error
 	DeleteTeam(ctx context.Context, id int64) error
 
 	Contact(ctx context.Context, id int64) (*contact.Contact, error)
 	Contacts(ctx context.Context, f contact.Filter) ([]contact.Contact, error)
 	CreateContact(ctx context.Context, c *contact.Contact) error
-	UpdateContact(ctx context.Context, c *contact.Contact) error
+	UpdateContact(ctx context.Context, c *contact.Contact, since time.Time) error
 	MergeContacts(ctx context.Context, into, from int64, actor ticket.Actor, now time.Time) (int, error)
 
 	Organisation(ctx context.Context, id int64) (*contact.Organisation, error)
 	Organisations(ctx context.Context, limit, offset int) ([]contact.Organisation, error)
 	CreateOrganisation(ctx context.Context, o *contact.Organisation) error
-	UpdateOrganisation(ctx context.Context, o *contact.Organisation) error
+	UpdateOrganisation(ctx context.Context, o *contact.Organisation, since time.Time) error
 	DeleteOrganisation(ctx context.Context, id int64) error
 
 	Tags(ctx context.Context, limit, offset int) ([]ticket.Tag, error)

@@ -100,11 +100,12 @@ func (h *handler) updateTeam(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	since := t.UpdatedAt // the copy this change is based on
 	if err := in.apply(t); err != nil {
 		return err
 	}
 	t.UpdatedAt = h.now()
-	if err := h.Store.UpdateTeam(r.Context(), t); err != nil {
+	if err := h.Store.UpdateTeam(r.Context(), t, since); err != nil {
 		return err
 	}
 	return httpx.JSON(w, http.StatusOK, teamJSON(t))

@@ -451,3 +451,62 @@ func TestNoticesHideTicketsOutOfReach(t *testing.T) {
 		}
 	})
 }
+
+// Issue 9, defect 2 for the other edited records: a team, contact or
+// organisation form drawn before a colleague's change is refused (409)
+// instead of undoing it; a fresh form saves.
+func TestStaleRecordFormsAreRefused(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		k := newDesk(t, db)
+		contact := k.must(201, "admin", "POST", "/api/v1/contacts", map[string]any{"name": "Rita Sanna", "emails": []string{"rita@example.com"}}).num("id")
+		org := k.must(201, "admin", "POST", "/api/v1/organisations", map[string]any{"name": "Caseificio Valle Verde"}).num("id")
+		b := signedIn(t, k, "admin")
+		for _, c := range []struct {
+			page, action string
+			form         url.Values
+			colleague    func()
+			kept         func() bool
+		}{
+			{"/admin/teams", fmt.Sprintf("/admin/teams/%d", k.teamID),
+				url.Values{"name": {"Supporto L1"}, "tier": {"1"}, "members": {fmt.Sprint(k.agents["lead"].ID)}},
+				func() {
+					k.must(200, "lead", "PATCH", fmt.Sprintf("/api/v1/teams/%d", k.teamID), map[string]any{"member_ids": []int64{k.agents["lead"].ID, k.agents["agent"].ID, k.agents["admin"].ID}})
+				},
+				func() bool {
+					return len(k.must(200, "admin", "GET", fmt.Sprintf("/api/v1/teams/%d", k.teamID), nil).JSON["member_ids"].([]any)) == 3
+				}},
+			{fmt.Sprintf("/contacts/%d", contact), fmt.Sprintf("/contacts/%d", contact),
+				url.Values{"name": {"Rita Sanna"}, "emails": {"rita@example.com"}, "language": {"it"}, "notes": {"vecchie note"}},
+				func() {
+					k.must(200, "agent", "PATCH", fmt.Sprintf("/api/v1/contacts/%d", contact), map[string]any{"notes": "richiamare dopo le 15"})
+				},
+				func() bool {
+					return k.must(200, "admin", "GET", fmt.Sprintf("/api/v1/contacts/%d", contact), nil).JSON["notes"] == "richiamare dopo le 15"
+				}},
+			{fmt.Sprintf("/organisations/%d", org), fmt.Sprintf("/organisations/%d", org),
+				url.Values{"name": {"Caseificio Valle Verde"}, "domains": {""}, "notes": {""}},
+				func() {
+					k.must(200, "lead", "PATCH", fmt.Sprintf("/api/v1/organisations/%d", org), map[string]any{"domains": []string{"valleverde.it"}})
+				},
+				func() bool {
+					return strings.Contains(k.must(200, "admin", "GET", fmt.Sprintf("/api/v1/organisations/%d", org), nil).String(), "valleverde.it")
+				}},
+		} {
+			_, _, page := b.req("GET", c.page, nil, "")
+			re := regexp.MustCompile(`action="` + regexp.QuoteMeta(c.action) + `"[^>]*>\s*<input type="hidden" name="was_updated" value="(\d+)"`)
+			m := re.FindStringSubmatch(page)
+			if m == nil {
+				t.Fatalf("%s: the form carries no was_updated", c.page)
+			}
+			c.colleague()
+			form := c.form
+			form.Set("was_updated", m[1])
+			if st, _, _ := b.req("POST", c.action, form, ""); st != http.StatusConflict {
+				t.Errorf("%s: the stale form answered %d, want 409", c.action, st)
+			}
+			if !c.kept() {
+				t.Errorf("%s: the stale form undid the colleague's change", c.action)
+			}
+		}
+	})
+}

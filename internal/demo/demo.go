@@ -25,7 +25,7 @@ type Store interface {
 	ticket.Store
 	CreateAgent(ctx context.Context, a *agent.Agent) error
 	CreateTeam(ctx context.Context, t *team.Team) error
-	UpdateTeam(ctx context.Context, t *team.Team) error
+	UpdateTeam(ctx context.Context, t *team.Team, since time.Time) error
 	CreateOrganisation(ctx context.Context, o *contact.Organisation) error
 	CreateContact(ctx context.Context, c *contact.Contact) error
 	CreateFieldDef(ctx context.Context, d *ticket.FieldDef) error
@@ -91,7 +91,7 @@ func Fill(ctx context.Context, st Store, now time.Time, seed uint64) (Summary, e
 		agents = append(agents, demoAgent{a: a, team: s.team})
 	}
 	for _, t := range teams {
-		if err := st.UpdateTeam(ctx, t); err != nil {
+		if err := st.UpdateTeam(ctx, t, time.Time{}); err != nil {
 			return sum, err
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 
@@ -76,8 +77,11 @@ func (tx *Tx) setContactDetails(ctx context.Context, c *contact.Contact) error {
 }
 
 // UpdateContact writes a contact and replaces its emails and phones.
-func (s *Store) UpdateContact(ctx context.Context, c *contact.Contact) error {
+func (s *Store) UpdateContact(ctx context.Context, c *contact.Contact, since time.Time) error {
 	return s.InTx(ctx, func(tx *Tx) error {
+		if err := tx.unchangedSince(ctx, "contacts", c.ID, since, contact.ErrNotFound); err != nil {
+			return err
+		}
 		if err := tx.checkOrg(ctx, c.OrganisationID); err != nil {
 			return err
 		}
@@ -223,8 +227,11 @@ func (tx *Tx) setDomains(ctx context.Context, o *contact.Organisation) error {
 }
 
 // UpdateOrganisation writes an organisation and replaces its domains.
-func (s *Store) UpdateOrganisation(ctx context.Context, o *contact.Organisation) error {
+func (s *Store) UpdateOrganisation(ctx context.Context, o *contact.Organisation, since time.Time) error {
 	return s.InTx(ctx, func(tx *Tx) error {
+		if err := tx.unchangedSince(ctx, "organisations", o.ID, since, contact.ErrOrganisationNotFound); err != nil {
+			return err
+		}
 		res, err := tx.tx.ExecContext(ctx, s.q(`UPDATE organisations SET name=?, notes=?, updated_at=? WHERE id=?`), o.Name, o.Notes, utc(o.UpdatedAt), o.ID)
 		if isUnique(err) {
 			return conflict("name", "another organisation has this name")

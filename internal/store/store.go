@@ -323,3 +323,25 @@ func notFound(err, sentinel error) error {
 func utc(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
 
 func errField(field, rule, detail string) error { return fault.Field(field, rule, detail) }
+
+// ErrChanged refuses a write based on a copy older than the stored row:
+// someone changed it since the caller read it.
+var ErrChanged = fmt.Errorf("it was changed by someone else since it was read; read it again and repeat the change: %w", fault.Conflict)
+
+// unchangedSince locks row id of table and checks that it was last
+// written at since (the updated_at the caller's copy was read with), so
+// that a form or request read earlier never undoes someone else's change.
+// A zero since skips the check; a missing row is notFound.
+func (tx *Tx) unchangedSince(ctx context.Context, table string, id int64, since time.Time, notFoundErr error) error {
+	if since.IsZero() {
+		return nil
+	}
+	var cur time.Time
+	if err := tx.queryRow(ctx, `SELECT updated_at FROM `+table+` WHERE id = ?`+tx.s.forUpdate(), id).Scan(&cur); err != nil {
+		return notFound(err, notFoundErr)
+	}
+	if cur.UnixMicro() != since.UnixMicro() {
+		return ErrChanged
+	}
+	return nil
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 
@@ -40,8 +41,11 @@ VALUES (?,?,?,?,?,?) RETURNING id`), t.Name, t.Tier, jsonList(t.Languages), json
 }
 
 // UpdateTeam writes a team and replaces its members.
-func (s *Store) UpdateTeam(ctx context.Context, t *team.Team) error {
+func (s *Store) UpdateTeam(ctx context.Context, t *team.Team, since time.Time) error {
 	return s.InTx(ctx, func(tx *Tx) error {
+		if err := tx.unchangedSince(ctx, "teams", t.ID, since, team.ErrNotFound); err != nil {
+			return err
+		}
 		res, err := tx.tx.ExecContext(ctx, s.q(`UPDATE teams SET name=?, tier=?, languages=?, topics=?, updated_at=? WHERE id=?`),
 			t.Name, t.Tier, jsonList(t.Languages), jsonList(t.Topics), utc(t.UpdatedAt), t.ID)
 		if isUnique(err) {

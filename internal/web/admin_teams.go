@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/sportello/sportello/internal/agent"
 	"github.com/sportello/sportello/internal/httpx"
@@ -15,7 +16,7 @@ import (
 type TeamStore interface {
 	Team(ctx context.Context, id int64) (*team.Team, error)
 	CreateTeam(ctx context.Context, t *team.Team) error
-	UpdateTeam(ctx context.Context, t *team.Team) error
+	UpdateTeam(ctx context.Context, t *team.Team, since time.Time) error
 }
 
 type teamsData struct {
@@ -105,7 +106,7 @@ func (h *handler) teamUpdate(w http.ResponseWriter, r *http.Request) error {
 	t.UpdatedAt = h.Now().UTC()
 	err = t.Validate()
 	if err == nil {
-		err = h.Teams.UpdateTeam(r.Context(), t)
+		err = h.Teams.UpdateTeam(r.Context(), t, wasUpdated(r))
 	}
 	if ps := problemsOf(err); ps != nil {
 		pr := h.printer(r, a)

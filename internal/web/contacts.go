@@ -16,7 +16,7 @@ import (
 // ContactStore is what the contact pages need beyond Store.
 type ContactStore interface {
 	Contacts(ctx context.Context, f contact.Filter) ([]contact.Contact, error)
-	UpdateContact(ctx context.Context, c *contact.Contact) error
+	UpdateContact(ctx context.Context, c *contact.Contact, since time.Time) error
 	MergeContacts(ctx context.Context, into, from int64, actor ticket.Actor, now time.Time) (int, error)
 	Organisations(ctx context.Context, limit, offset int) ([]contact.Organisation, error)
 }
@@ -139,7 +139,7 @@ func (h *handler) contactUpdate(w http.ResponseWriter, r *http.Request) error {
 	c.UpdatedAt = h.Now().UTC()
 	err = c.Validate()
 	if err == nil {
-		err = h.Contacts.UpdateContact(r.Context(), c)
+		err = h.Contacts.UpdateContact(r.Context(), c, wasUpdated(r))
 	}
 	if ps := problemsOf(err); ps != nil {
 		pr := h.printer(r, current(r))

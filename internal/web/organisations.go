@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/sportello/sportello/internal/contact"
 	"github.com/sportello/sportello/internal/httpx"
@@ -16,7 +17,7 @@ type OrgStore interface {
 	FindOrganisations(ctx context.Context, query string, limit, offset int) ([]contact.Organisation, error)
 	Organisation(ctx context.Context, id int64) (*contact.Organisation, error)
 	CreateOrganisation(ctx context.Context, o *contact.Organisation) error
-	UpdateOrganisation(ctx context.Context, o *contact.Organisation) error
+	UpdateOrganisation(ctx context.Context, o *contact.Organisation, since time.Time) error
 }
 
 // orgForm is the organisation form as typed, with errors by field.
@@ -187,7 +188,7 @@ func (h *handler) orgUpdate(w http.ResponseWriter, r *http.Request) error {
 	o.UpdatedAt = h.Now().UTC()
 	err = o.Validate()
 	if err == nil {
-		err = h.Orgs.UpdateOrganisation(r.Context(), o)
+		err = h.Orgs.UpdateOrganisation(r.Context(), o, wasUpdated(r))
 	}
 	if h.orgErrors(r, err, &f) {
 		return h.orgPage(w, r, http.StatusUnprocessableEntity, &orig, f)

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/sportello/sportello/internal/agent"
 	"github.com/sportello/sportello/internal/fault"
@@ -252,6 +253,17 @@ func (h *handler) conflictNote(r *http.Request, a *agent.Agent, n int64, fields 
 		parts = append(parts, pr.T("props.conflict_field", "Who", who, "Field", historyField(pr.T, f)))
 	}
 	return pr.T("props.conflict", "Changes", strings.Join(parts, "; ")), nil
+}
+
+// wasUpdated reads the was_updated field of an edit form: the updated_at
+// (Unix microseconds) of the record as the form showed it. The store
+// refuses the save when the record changed since (zero: no check).
+func wasUpdated(r *http.Request) time.Time {
+	n, err := strconv.ParseInt(r.PostFormValue("was_updated"), 10, 64)
+	if err != nil || n <= 0 {
+		return time.Time{}
+	}
+	return time.UnixMicro(n)
 }
 
 // idBase turns a posted id ("0" for none) into FieldValue's form.

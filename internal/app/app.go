@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"runtime/debug"
 	"strings"
@@ -20,6 +21,7 @@ import (
 	"github.com/sportello/sportello/internal/agent"
 	"github.com/sportello/sportello/internal/auth"
 	"github.com/sportello/sportello/internal/blob"
+	"github.com/sportello/sportello/internal/channel/email"
 	"github.com/sportello/sportello/internal/config"
 	"github.com/sportello/sportello/internal/i18n"
 	"github.com/sportello/sportello/internal/live"
@@ -128,6 +130,8 @@ type Desk struct {
 	Hub     *live.Hub
 	SLA     *sla.Service
 	Notices *notice.Service
+	// Mail takes inbound mail in (the SMTP listener, IMAP next).
+	Mail    *email.Intake
 	Log     *slog.Logger
 	Now     func() time.Time
 	handler http.Handler
@@ -179,6 +183,12 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Desk, error) {
 	d.Notices = notice.NewService(st, opt.Now)
 	d.Tickets = ticket.NewService(st, files, opt.Now, ticket.Options{OnChange: d.ticketChanged, InTx: d.slaInTx})
 	d.Auth = auth.NewService(st, opt.Now, opt.Auth)
+	key, err := st.Secret(ctx, "mail-token", func() string { return auth.RandomSecret(32) })
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	d.Mail = email.NewIntake(st, d.Tickets, files, email.NewSigner([]byte(key)), opt.Now)
 	if d.I18n, err = i18n.New(); err != nil {
 		st.Close()
 		return nil, err
@@ -225,6 +235,15 @@ func importFolder(ctx context.Context, folder *blob.FS, db *store.Blobs, log *sl
 		log.Info("moved attachment files into the database", "files", moved)
 	}
 	return nil
+}
+
+// SMTPListener is the built-in SMTP server over this desk's intake.
+func (d *Desk) SMTPListener() *email.Listener {
+	host := "sportello"
+	if u, err := url.Parse(d.Cfg.BaseURL); err == nil && u.Hostname() != "" {
+		host = u.Hostname()
+	}
+	return email.NewListener(d.Mail, d.Store, d.Log, host, int64(d.Cfg.SMTPMaxMB)<<20)
 }
 
 // Handler is the desk's whole HTTP surface.
@@ -397,8 +416,18 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdio
 	go d.RelayIn(bg)
 	go d.autoClose(bg)
 	go d.slaScan(bg)
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
+	if cfg.SMTPAddr != "" {
+		sl, err := listen(cfg.SMTPAddr)
+		if err != nil {
+			return fmt.Errorf("--smtp-addr: %w", err)
+		}
+		smtpSrv := d.SMTPListener()
+		defer smtpSrv.Close()
+		go func() { errc <- smtpSrv.Serve(sl) }()
+		log.Info("SMTP listener ready", "addr", cfg.SMTPAddr)
+	}
 	select {
 	case err := <-errc:
 		return err

@@ -37,13 +37,18 @@ type Config struct {
 	// SLAScanSeconds is how often SLA warnings and breaches are looked
 	// for: an alarm fires at most this late.
 	SLAScanSeconds int
+	// SMTPAddr, when set, starts the built-in SMTP listener there: a
+	// mail server delivers the desk's mail to it.
+	SMTPAddr string
+	// SMTPMaxMB bounds one inbound mail.
+	SMTPMaxMB int
 }
 
 // Defaults returns the built-in settings.
 func Defaults() Config {
 	return Config{
 		Addr: "127.0.0.1:8080", DataDir: "./sportello-data", LogFormat: "text", LogLevel: "info", TrustedProxies: httpx.DefaultTrustedProxies,
-		AdminEmail: "admin@sportello.local", MaxBodyMB: 1, MaxUploadMB: 35, AutoCloseDays: 4, SLAScanSeconds: 15,
+		AdminEmail: "admin@sportello.local", MaxBodyMB: 1, MaxUploadMB: 35, AutoCloseDays: 4, SLAScanSeconds: 15, SMTPMaxMB: 35,
 	}
 }
 
@@ -91,6 +96,8 @@ func (c *Config) ServeFlags(fs *flag.FlagSet, getenv func(string) string) {
 	integer(&c.MaxBodyMB, "max-body-mb", "SPORTELLO_MAX_BODY_MB", "largest JSON body in MiB")
 	integer(&c.MaxUploadMB, "max-upload-mb", "SPORTELLO_MAX_UPLOAD_MB", "largest body with attachments in MiB")
 	integer(&c.AutoCloseDays, "auto-close-days", "SPORTELLO_AUTO_CLOSE_DAYS", "close solved tickets after this many days without a customer reply (0: never)")
+	str(&c.SMTPAddr, "smtp-addr", "SPORTELLO_SMTP_ADDR", "start the built-in SMTP listener at host:port (off when empty)")
+	integer(&c.SMTPMaxMB, "smtp-max-mb", "SPORTELLO_SMTP_MAX_MB", "largest inbound mail in MiB")
 	integer(&c.SLAScanSeconds, "sla-scan-seconds", "SPORTELLO_SLA_SCAN_SECONDS", "how often SLA warnings and breaches are checked, in seconds")
 }
 
@@ -141,6 +148,14 @@ func (c *Config) Validate() error {
 	}
 	if _, err := httpx.ParseProxies(c.TrustedProxies); err != nil {
 		errs = append(errs, fmt.Errorf("--trusted-proxies: %w", err))
+	}
+	if c.SMTPAddr != "" {
+		if _, _, err := net.SplitHostPort(c.SMTPAddr); err != nil {
+			errs = append(errs, fmt.Errorf("--smtp-addr %q: must be host:port", c.SMTPAddr))
+		}
+	}
+	if c.SMTPMaxMB < 1 || c.SMTPMaxMB > 200 {
+		errs = append(errs, fmt.Errorf("--smtp-max-mb %d: must be 1 to 200", c.SMTPMaxMB))
 	}
 	if c.MaxBodyMB < 1 || c.MaxUploadMB < 1 {
 		errs = append(errs, errors.New("--max-body-mb and --max-upload-mb must be at least 1"))

@@ -354,8 +354,8 @@ func (s *Service) Create(ctx context.Context, actor Actor, in NewTicket) (*Creat
 		return nil, err
 	}
 	idem := in.Idem
-	if actor.Type != ActorAgent {
-		idem = nil
+	if actor.Type == ActorContact {
+		idem = nil // keys are scoped by agent (the system is agent 0)
 	}
 	out := &Created{}
 	for attempt := 0; ; attempt++ {
@@ -841,8 +841,8 @@ func (s *Service) AddMessage(ctx context.Context, actor Actor, id int64, in NewM
 	if err := checkKey("Idempotency-Key", in.Idem); err != nil {
 		return nil, err
 	}
-	if actor.Type != ActorAgent {
-		in.Idem = nil
+	if actor.Type == ActorContact {
+		in.Idem = nil // keys are scoped by agent (the system is agent 0)
 	}
 	stored, err := s.storeFiles(ctx, in.Attachments)
 	if err != nil {

@@ -197,3 +197,16 @@ func lastAddr(s string) string {
 	}
 	return s
 }
+
+type mailAddress = mail.Address
+
+// addrs drops nil entries of an address list.
+func addrs(l []*mail.Address) []*mailAddress {
+	out := make([]*mailAddress, 0, len(l))
+	for _, a := range l {
+		if a != nil {
+			out = append(out, a)
+		}
+	}
+	return out
+}

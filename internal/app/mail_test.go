@@ -1,0 +1,221 @@
+package app_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/smtp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sportello/sportello/internal/channel/email"
+	"github.com/sportello/sportello/internal/testdb"
+	"github.com/sportello/sportello/internal/ticket"
+)
+
+// mailDesk is a desk with its built-in SMTP listener on a real port and
+// one mailbox, supporto@bottega.example, for the test team.
+type mailDesk struct {
+	*desk
+	smtpAddr string
+}
+
+func newMailDesk(t *testing.T, db testdb.DB) *mailDesk {
+	t.Helper()
+	k := newDesk(t, db)
+	now := time.Now().UTC()
+	if err := k.d.Store.CreateMailbox(context.Background(), &email.Mailbox{Address: "supporto@bottega.example", Name: "Supporto Bottega",
+		TeamID: &k.teamID, CreatedAt: now, UpdatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := k.d.SMTPListener()
+	go l.Serve(ln)
+	t.Cleanup(func() { l.Close() })
+	return &mailDesk{desk: k, smtpAddr: ln.Addr().String()}
+}
+
+// send delivers a mail over SMTP as a mail server would.
+func (m *mailDesk) send(t *testing.T, from string, to []string, raw string) error {
+	t.Helper()
+	return smtp.SendMail(m.smtpAddr, nil, from, to, []byte(strings.ReplaceAll(raw, "\n", "\r\n")))
+}
+
+func (m *mailDesk) tickets(t *testing.T) []ticket.Ticket {
+	t.Helper()
+	ts, err := m.d.Tickets.List(context.Background(), ticket.System, ticket.Filter{Limit: 100, Sort: "number", IncludeMerge: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ts
+}
+
+func (m *mailDesk) thread(t *testing.T, id int64) []ticket.Message {
+	t.Helper()
+	ms, err := m.d.Tickets.Thread(context.Background(), ticket.System, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ms
+}
+
+// Mail reaches the desk through the built-in SMTP listener, on both
+// databases: a new mail opens a ticket in the mailbox's team with the
+// visible text; the same mail delivered again lands once; a reply that
+// dropped References, or changed the subject to "R: …", joins its
+// ticket; a stranger quoting the ticket opens a new, linked ticket; an
+// out-of-office answer becomes a note that reopens nothing; a 5.1.1
+// bounce marks the address undeliverable; an unknown recipient is refused
+// at RCPT time.
+func TestMailThroughSMTPListener(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		m := newMailDesk(t, db)
+		ctx := context.Background()
+		first := `From: Marta Fontana <marta.fontana@example.it>
+To: Supporto Bottega <supporto@bottega.example>
+Subject: Ordine 4411 non arrivato
+Date: Mon, 2 Jun 2025 09:00:00 +0200
+Message-ID: <first-4411@example.it>
+Content-Type: text/plain; charset=UTF-8
+
+Buongiorno, l'ordine 4411 non è ancora arrivato.
+
+Marta
+`
+		for range 2 { // a mail server that delivers twice
+			if err := m.send(t, "marta.fontana@example.it", []string{"supporto@bottega.example"}, first); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ts := m.tickets(t)
+		if len(ts) != 1 {
+			t.Fatalf("%d tickets after one mail delivered twice", len(ts))
+		}
+		tk := ts[0]
+		if tk.Subject != "Ordine 4411 non arrivato" || tk.Channel != ticket.ChannelEmail || tk.TeamID == nil || *tk.TeamID != m.teamID {
+			t.Fatalf("the new ticket: %+v", tk)
+		}
+		if th := m.thread(t, tk.ID); len(th) != 1 || !strings.Contains(th[0].BodyText, "non è ancora arrivato") {
+			t.Fatalf("thread: %+v", th)
+		}
+
+		// Apple Mail style: In-Reply-To only, subject "R: …".
+		reply := `From: Marta Fontana <marta.fontana@example.it>
+To: supporto@bottega.example
+Subject: R: Ordine 4411 non arrivato
+Message-ID: <reply-4411@example.it>
+In-Reply-To: <first-4411@example.it>
+Content-Type: text/plain; charset=UTF-8
+
+Aggiungo il numero di tracking: BRT123.
+
+Il giorno lun 2 giu 2025 alle 09:00 Marta Fontana <marta.fontana@example.it> ha scritto:
+> Buongiorno, l'ordine 4411 non è ancora arrivato.
+`
+		if err := m.send(t, "marta.fontana@example.it", []string{"supporto@bottega.example"}, reply); err != nil {
+			t.Fatal(err)
+		}
+		th := m.thread(t, tk.ID)
+		if len(m.tickets(t)) != 1 || len(th) != 2 || th[1].BodyText != "Aggiungo il numero di tracking: BRT123." {
+			t.Fatalf("the reply: %d tickets, thread %+v", len(m.tickets(t)), th)
+		}
+
+		// A stranger quoting the ticket's number and its Message-ID.
+		hijack := fmt.Sprintf(`From: Sconosciuto <chi@altrove.example>
+To: supporto@bottega.example
+Subject: Re: [#%d] Ordine 4411 non arrivato
+Message-ID: <hijack@altrove.example>
+In-Reply-To: <first-4411@example.it>
+Content-Type: text/plain; charset=UTF-8
+
+Fatemi vedere quell'ordine.
+`, tk.ID)
+		if err := m.send(t, "chi@altrove.example", []string{"supporto@bottega.example"}, hijack); err != nil {
+			t.Fatal(err)
+		}
+		ts = m.tickets(t)
+		if len(ts) != 2 || len(m.thread(t, tk.ID)) != 2 {
+			t.Fatalf("a stranger's reply joined the ticket: %d tickets, %d messages", len(ts), len(m.thread(t, tk.ID)))
+		}
+		if ts[1].FollowUpOfID == nil || *ts[1].FollowUpOfID != tk.ID {
+			t.Errorf("the stranger's ticket is not linked to the one it named: %+v", ts[1])
+		}
+
+		// The agent solves it; an out-of-office answer arrives.
+		if _, err := m.d.Tickets.Update(ctx, ticket.System, tk.ID, ticket.Patch{Status: ptr(ticket.StatusSolved)}); err != nil {
+			t.Fatal(err)
+		}
+		ooo := `From: Marta Fontana <marta.fontana@example.it>
+To: supporto@bottega.example
+Subject: Risposta automatica: Ordine 4411 non arrivato
+Message-ID: <ooo-4411@example.it>
+In-Reply-To: <reply-4411@example.it>
+Auto-Submitted: auto-replied
+Content-Type: text/plain; charset=UTF-8
+
+Sono fuori ufficio fino al 16 giugno.
+`
+		if err := m.send(t, "marta.fontana@example.it", []string{"supporto@bottega.example"}, ooo); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := m.d.Tickets.Get(ctx, ticket.System, tk.ID)
+		th = m.thread(t, tk.ID)
+		if got.Status != ticket.StatusSolved || len(m.tickets(t)) != 2 || th[len(th)-1].Kind != ticket.KindNote {
+			t.Fatalf("out-of-office: status %s, %d tickets, last message %s", got.Status, len(m.tickets(t)), th[len(th)-1].Kind)
+		}
+
+		// A permanent bounce of a mail to the stranger.
+		bounce := `From: Mail Delivery System <MAILER-DAEMON@mx.bottega.example>
+To: supporto@bottega.example
+Subject: Undelivered Mail Returned to Sender
+Message-ID: <bounce-1@mx.bottega.example>
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="R"
+
+--R
+Content-Type: text/plain
+
+Your message could not be delivered.
+--R
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mx.bottega.example
+
+Final-Recipient: rfc822; chi@altrove.example
+Action: failed
+Status: 5.1.1
+
+--R
+Content-Type: message/rfc822
+
+From: supporto@bottega.example
+To: chi@altrove.example
+Subject: Re: Ordine
+Message-ID: <hijack@altrove.example>
+
+x
+--R--
+`
+		if err := m.send(t, "", []string{"supporto@bottega.example"}, bounce); err != nil {
+			t.Fatal(err)
+		}
+		if st, err := m.d.Store.Undeliverable(ctx, "chi@altrove.example"); err != nil || st != "5.1.1" {
+			t.Errorf("the bounced address: %q %v, want 5.1.1", st, err)
+		}
+		if n := len(m.tickets(t)); n != 2 {
+			t.Errorf("a bounce opened a ticket: %d", n)
+		}
+
+		// Unknown recipients are refused at RCPT time.
+		err := m.send(t, "x@example.com", []string{"nessuno@bottega.example"}, "Subject: x\n\nx\n")
+		if err == nil || !strings.Contains(err.Error(), "550") {
+			t.Errorf("an unknown recipient: %v, want a 550", err)
+		}
+	})
+}
+
+func ptr[T any](v T) *T { return &v }

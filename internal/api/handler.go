@@ -18,6 +18,7 @@ import (
 
 	"github.com/sportello/sportello/internal/agent"
 	"github.com/sportello/sportello/internal/auth"
+	"github.com/sportello/sportello/internal/channel/email"
 	"github.com/sportello/sportello/internal/contact"
 	"github.com/sportello/sportello/internal/fault"
 	"github.com/sportello/sportello/internal/httpx"
@@ -42,6 +43,8 @@ type Store interface {
 	CreateTeam(ctx context.Context, t *team.Team) error
 	UpdateTeam(ctx context.Context, t *team.Team, since time.Time) error
 	DeleteTeam(ctx context.Context, id int64) error
+	Mailboxes(ctx context.Context) ([]email.Mailbox, error)
+	CreateMailbox(ctx context.Context, m *email.Mailbox) error
 
 	Contact(ctx context.Context, id int64) (*contact.Contact, error)
 	Contacts(ctx context.Context, f contact.Filter) ([]contact.Contact, error)

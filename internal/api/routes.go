@@ -87,6 +87,9 @@ func Routes() []Route {
 		{"PATCH", "/api/v1/teams/{id}", httpx.TeamEdit, (*handler).updateTeam},
 		{"DELETE", "/api/v1/teams/{id}", httpx.TeamDelete, (*handler).deleteTeam},
 
+		{"GET", "/api/v1/mailboxes", httpx.MailboxAdmin, (*handler).listMailboxes},
+		{"POST", "/api/v1/mailboxes", httpx.MailboxAdmin, (*handler).createMailbox},
+
 		{"GET", "/api/v1/tags", httpx.DirectoryRead, (*handler).listTags},
 		{"POST", "/api/v1/tags", httpx.TagCreate, (*handler).createTag},
 		{"DELETE", "/api/v1/tags/{id}", httpx.TagDelete, (*handler).deleteTag},

@@ -14,8 +14,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/smtp"
 	"os"
 	"slices"
 	"strings"
@@ -26,6 +28,7 @@ import (
 	"github.com/sportello/sportello/internal/agent"
 	"github.com/sportello/sportello/internal/app"
 	"github.com/sportello/sportello/internal/auth"
+	"github.com/sportello/sportello/internal/channel/email"
 	"github.com/sportello/sportello/internal/config"
 	"github.com/sportello/sportello/internal/testdb"
 	"github.com/sportello/sportello/internal/ticket"
@@ -474,4 +477,49 @@ func mustAgentID(b *testing.B, d *app.Desk, email string) int64 {
 		b.Fatal(err)
 	}
 	return a.ID
+}
+
+// BenchmarkMailIntakeSMTP measures mails taken in through the built-in
+// SMTP listener (parse, classify, thread, store): one SMTP connection, a
+// new customer mail per operation, each opening a ticket.
+func BenchmarkMailIntakeSMTP(b *testing.B) {
+	benchEngines(b, func(b *testing.B, db testdb.DB) {
+		d := benchDesk(b, db)
+		ctx := context.Background()
+		now := time.Now().UTC()
+		if err := d.Store.CreateMailbox(ctx, &email.Mailbox{Address: "supporto@bottega.example", CreatedAt: now, UpdatedAt: now}); err != nil {
+			b.Fatal(err)
+		}
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			b.Fatal(err)
+		}
+		l := d.SMTPListener()
+		go l.Serve(ln)
+		defer l.Close()
+		c, err := smtp.Dial(ln.Addr().String())
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer c.Close()
+		i := 0
+		for b.Loop() {
+			i++
+			if err := c.Mail("cliente@example.it"); err != nil {
+				b.Fatal(err)
+			}
+			if err := c.Rcpt("supporto@bottega.example"); err != nil {
+				b.Fatal(err)
+			}
+			w, err := c.Data()
+			if err != nil {
+				b.Fatal(err)
+			}
+			fmt.Fprintf(w, "From: Cliente <cliente%d@example.it>\r\nTo: supporto@bottega.example\r\nSubject: Ordine %d non arrivato\r\nMessage-ID: <bench-%d@example.it>\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\nBuongiorno, l'ordine %d non è arrivato.\r\n\r\nGrazie\r\n", i%500, i, i, i)
+			if err := w.Close(); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "mails/s")
+	})
 }

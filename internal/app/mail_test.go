@@ -7,9 +7,7 @@ import (
 	"net/smtp"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/sportello/sportello/internal/channel/email"
 	"github.com/sportello/sportello/internal/testdb"
 	"github.com/sportello/sportello/internal/ticket"
 )
@@ -24,11 +22,14 @@ type mailDesk struct {
 func newMailDesk(t *testing.T, db testdb.DB) *mailDesk {
 	t.Helper()
 	k := newDesk(t, db)
-	now := time.Now().UTC()
-	if err := k.d.Store.CreateMailbox(context.Background(), &email.Mailbox{Address: "supporto@bottega.example", Name: "Supporto Bottega",
-		TeamID: &k.teamID, CreatedAt: now, UpdatedAt: now}); err != nil {
-		t.Fatal(err)
+	k.must(201, "admin", "POST", "/api/v1/mailboxes", map[string]any{"address": "Supporto@Bottega.example", "name": "Supporto Bottega", "team_id": k.teamID})
+	if r := k.do("admin", "POST", "/api/v1/mailboxes", map[string]any{"address": "supporto+x@bottega.example"}); r.Status != 422 || problemField(r) != "address" {
+		t.Fatalf("a mailbox with a +tag: %d %s", r.Status, r)
 	}
+	if r := k.do("admin", "POST", "/api/v1/mailboxes", map[string]any{"address": "supporto@bottega.example"}); r.Status != 409 {
+		t.Fatalf("a second mailbox with the same address: %d %s", r.Status, r)
+	}
+	k.must(403, "lead", "GET", "/api/v1/mailboxes", nil)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -55,10 +55,11 @@ const (
 	TeamDelete    Action = "team.delete"
 	TagCreate     Action = "tag.create"
 	TagDelete     Action = "tag.delete"
-	FieldAdmin    Action = "field.admin" // custom fields
-	AgentAdmin    Action = "agent.admin" // add agents, roles, deactivation, password resets
-	SLAAdmin      Action = "sla.admin"   // calendars, holidays, policies
-	TeamsPage     Action = "teams.page"  // the teams page (leads manage their teams there)
+	FieldAdmin    Action = "field.admin"   // custom fields
+	AgentAdmin    Action = "agent.admin"   // add agents, roles, deactivation, password resets
+	SLAAdmin      Action = "sla.admin"     // calendars, holidays, policies
+	TeamsPage     Action = "teams.page"    // the teams page (leads manage their teams there)
+	MailboxAdmin  Action = "mailbox.admin" // mailboxes: the addresses the desk receives at
 )
 
 // actions is the one declaration of who may do what.
@@ -81,6 +82,7 @@ var actions = map[Action]Perm{
 	AgentAdmin:    Admin,
 	SLAAdmin:      Admin,
 	TeamsPage:     Lead,
+	MailboxAdmin:  Admin,
 }
 
 // Perm is who may do a; an undeclared action is admin-only (and a test

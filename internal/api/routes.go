@@ -49,6 +49,7 @@ func Routes() []Route {
 		{"GET", "/api/v1/tickets/{number}/history", httpx.TicketWork, (*handler).ticketHistory},
 		{"GET", "/api/v1/tickets/{number}/sla", httpx.TicketWork, (*handler).ticketSLA},
 		{"GET", "/api/v1/attachments/{id}", httpx.TicketWork, (*handler).getAttachment},
+		{"GET", "/api/v1/tickets/{number}/messages/{id}/raw", httpx.TicketWork, (*handler).getRawMail},
 
 		{"GET", "/api/v1/calendars", httpx.DirectoryRead, (*handler).listCalendars},
 		{"POST", "/api/v1/calendars", httpx.SLAAdmin, (*handler).createCalendar},

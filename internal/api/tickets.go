@@ -427,6 +427,45 @@ func (h *handler) ticketHistory(w http.ResponseWriter, r *http.Request) error {
 	return httpx.JSON(w, http.StatusOK, map[string]any{"items": out})
 }
 
+// getRawMail: GET /api/v1/tickets/{number}/messages/{id}/raw — the mail a
+// message came in, exactly as received (.eml), for a ticket the caller
+// may see.
+func (h *handler) getRawMail(w http.ResponseWriter, r *http.Request) error {
+	num, err := pathID(r, "number")
+	if err != nil {
+		return err
+	}
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	msgs, err := h.Tickets.Thread(r.Context(), actorOf(r), num)
+	if err != nil {
+		return err
+	}
+	for _, m := range msgs {
+		if m.ID != id {
+			continue
+		}
+		sum, _ := m.Meta["raw_sha256"].(string)
+		if sum == "" {
+			break
+		}
+		f, err := h.Files.Open(r.Context(), sum)
+		if err != nil {
+			return fmt.Errorf("opening the raw mail of message %d: %w", id, err)
+		}
+		defer f.Close()
+		w.Header().Set("Content-Type", "message/rfc822")
+		w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": fmt.Sprintf("ticket-%d-message-%d.eml", num, id)}))
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Header().Set("Content-Security-Policy", "sandbox; default-src 'none'")
+		http.ServeContent(w, r, "", m.CreatedAt, f)
+		return nil
+	}
+	return fmt.Errorf("raw mail of message %d: %w", id, fault.NotFound)
+}
+
 // getAttachment: GET /api/v1/attachments/{id} — always as a download, with
 // the sniffed type and no chance for the browser to run it.
 func (h *handler) getAttachment(w http.ResponseWriter, r *http.Request) error {

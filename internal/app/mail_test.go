@@ -211,6 +211,18 @@ x
 			t.Errorf("a bounce opened a ticket: %d", n)
 		}
 
+		// The ticket shows the address as undeliverable, and every mail
+		// can be downloaded exactly as it came.
+		b := signedIn(t, m.desk, "admin")
+		if _, _, page := b.req("GET", fmt.Sprintf("/tickets/%d", ts[1].ID), nil, ""); !strings.Contains(page, "non recapitabile (5.1.1)") {
+			t.Error("the requester card does not say the address bounced")
+		}
+		first1 := m.thread(t, tk.ID)[0]
+		raw := m.do("agent", "GET", fmt.Sprintf("/api/v1/tickets/%d/messages/%d/raw", tk.ID, first1.ID), nil)
+		if raw.Status != 200 || raw.Header.Get("Content-Type") != "message/rfc822" || !strings.Contains(raw.String(), "Message-ID: <first-4411@example.it>") {
+			t.Errorf("the raw mail: %d %s %.200s", raw.Status, raw.Header.Get("Content-Type"), raw)
+		}
+
 		// Unknown recipients are refused at RCPT time.
 		err := m.send(t, "x@example.com", []string{"nessuno@bottega.example"}, "Subject: x\n\nx\n")
 		if err == nil || !strings.Contains(err.Error(), "550") {

@@ -31,6 +31,9 @@ type Contact struct {
 	UpdatedAt      time.Time `db:"updated_at"`
 	Emails         []string  `db:"-"`
 	Phones         []string  `db:"-"`
+	// Undeliverable maps an address to the permanent bounce status it
+	// returned ("5.1.1"); mail to it does not arrive.
+	Undeliverable map[string]string `db:"-"`
 }
 
 // Organisation groups contacts; Domains auto-associate new contacts.

@@ -53,11 +53,23 @@ func (tx *Tx) checkOrg(ctx context.Context, id *int64) error {
 }
 
 func (tx *Tx) setContactDetails(ctx context.Context, c *contact.Contact) error {
+	// A bounce's mark stays on an address the edit keeps.
+	var marks []struct {
+		Email  string `db:"email"`
+		Status string `db:"undeliverable"`
+	}
+	if err := tx.sel(ctx, &marks, `SELECT email, undeliverable FROM contact_emails WHERE contact_id = ? AND undeliverable <> ''`, c.ID); err != nil {
+		return err
+	}
+	kept := map[string]string{}
+	for _, m := range marks {
+		kept[m.Email] = m.Status
+	}
 	if _, err := tx.tx.ExecContext(ctx, tx.s.q(`DELETE FROM contact_emails WHERE contact_id = ?`), c.ID); err != nil {
 		return err
 	}
 	for i, e := range c.Emails {
-		_, err := tx.tx.ExecContext(ctx, tx.s.q(`INSERT INTO contact_emails (email, contact_id, position) VALUES (?,?,?)`), e, c.ID, i)
+		_, err := tx.tx.ExecContext(ctx, tx.s.q(`INSERT INTO contact_emails (email, contact_id, position, undeliverable) VALUES (?,?,?,?)`), e, c.ID, i, kept[e])
 		if isUnique(err) {
 			return conflict("emails", fmt.Sprintf("%s belongs to another contact; merge the two contacts instead", e))
 		}
@@ -118,19 +130,27 @@ func (s *Store) loadContactDetails(ctx context.Context, cs []*contact.Contact) e
 		byID[c.ID] = c
 		c.Emails, c.Phones = []string{}, []string{}
 	}
-	q, args, err := s.in(`SELECT contact_id, email FROM contact_emails WHERE contact_id IN (?) ORDER BY position, email`, ids)
+	q, args, err := s.in(`SELECT contact_id, email, undeliverable FROM contact_emails WHERE contact_id IN (?) ORDER BY position, email`, ids)
 	if err != nil {
 		return err
 	}
 	var em []struct {
-		ContactID int64  `db:"contact_id"`
-		Email     string `db:"email"`
+		ContactID     int64  `db:"contact_id"`
+		Email         string `db:"email"`
+		Undeliverable string `db:"undeliverable"`
 	}
 	if err := sqlx.SelectContext(ctx, s.r, &em, q, args...); err != nil {
 		return fmt.Errorf("reading emails: %w", err)
 	}
 	for _, e := range em {
-		byID[e.ContactID].Emails = append(byID[e.ContactID].Emails, e.Email)
+		c := byID[e.ContactID]
+		c.Emails = append(c.Emails, e.Email)
+		if e.Undeliverable != "" {
+			if c.Undeliverable == nil {
+				c.Undeliverable = map[string]string{}
+			}
+			c.Undeliverable[e.Email] = e.Undeliverable
+		}
 	}
 	q, args, err = s.in(`SELECT contact_id, phone FROM contact_phones WHERE contact_id IN (?) ORDER BY position, phone`, ids)
 	if err != nil {

@@ -3,6 +3,7 @@ package web
 import (
 	"cmp"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -26,6 +27,7 @@ type threadItem struct {
 	HasHTML         bool
 	At, AtAgo       string
 	Attachments     []ticket.Attachment
+	Raw             string // the download of the raw mail, for messages that came by mail
 	Event           bool
 	Last            bool
 	at              time.Time
@@ -220,6 +222,9 @@ func (h *handler) ticketPage(w http.ResponseWriter, r *http.Request, n int64, st
 			it.Author = name
 		default:
 			it.Author = pr.T("actor.system")
+		}
+		if sum, _ := m.Meta["raw_sha256"].(string); sum != "" {
+			it.Raw = fmt.Sprintf("/api/v1/tickets/%d/messages/%d/raw", t.ID, m.ID)
 		}
 		it.at, it.seq = m.CreatedAt, msgSeq[m.ID]
 		d.Thread = append(d.Thread, it)

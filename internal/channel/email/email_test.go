@@ -20,6 +20,8 @@ func TestOwnMails(t *testing.T) {
 		inReply     string
 		from        string
 		recipStatus string
+		atts        int    // attachments expected; -1 to skip
+		html        string // a piece the HTML body holds
 	}{
 		{file: "gmail-it-reply.eml", class: Customer, text: "Buongiorno,\nil pacco è arrivato stamattina, grazie mille!\n\nMarta",
 			subject: "Ordine non arrivato", inReply: "sportello.4411.2.x7@bottega.example", from: "marta.fontana@gmail.com"},
@@ -39,6 +41,24 @@ func TestOwnMails(t *testing.T) {
 		{file: "bounce-511.eml", class: Bounce, recipStatus: "nessuno@cliente.example 5.1.1 failed"},
 		{file: "pec-envelope.eml", class: Customer, text: "Chiediamo il rimborso dell'ordine 2025-118, arrivato danneggiato.",
 			subject: "Richiesta rimborso ordine 2025-118", from: "ditta.rossi@pec.example"},
+		{file: "android-gmail-en.eml", class: Customer, text: "Great, thank you!", subject: "Refund for order 2291"},
+		{file: "ios-mail-it.eml", class: Customer, text: "Va bene giovedì mattina.", subject: "Sostituzione caldaia"},
+		{file: "outlook-en-original-message.eml", class: Customer, text: "Paid this morning, reference TX-5521.\n\nEmma", subject: "Invoice 7781"},
+		{file: "exchange-ooo-en.eml", class: AutoReply},
+		{file: "yahoo-de-reply.eml", class: Customer, text: "Danke, das Ersatzteil passt.", subject: "Ersatzteil"},
+		{file: "french-reply.eml", class: Customer, text: "Merci, j'ai bien reçu le colis.", subject: "Livraison"},
+		{file: "spanish-reply.eml", class: Customer, text: "Perfecto, muchas gracias.", subject: "Pedido 881"},
+		{file: "gmail-forwarded-it.eml", class: Customer, text: "Vi giro la fattura che mi è arrivata, è corretta?", subject: "Fattura del fornitore"},
+		{file: "bounce-failed-recipients.eml", class: Bounce},
+		{file: "bounce-transient-422.eml", class: Bounce, recipStatus: "piena@cliente.example 4.2.2 delayed"},
+		{file: "list-google-groups.eml", class: Bulk},
+		{file: "own-loop.eml", class: Own},
+		{file: "outlook-html-only.eml", class: Customer, html: "L'app si chiude appena la apro."},
+		{file: "attachment-pdf-it.eml", class: Customer, text: "Allego lo scontrino per la garanzia.", atts: 1},
+		{file: "inline-cid-image.eml", class: Customer, atts: 1, html: "cid:photo1@icloud.com"},
+		{file: "latin1-subject.eml", class: Customer, text: "Potete consegnare lunedì dopo le 15? Grazie, Nicolò", subject: "Cortesia per la consegna di lunedì"},
+		{file: "windows-1252.eml", class: Customer, text: "La spedizione costa 9,90 €? “Gratis” era scritto sul sito."},
+		{file: "ooo-it-subject-only.eml", class: AutoReply},
 	} {
 		t.Run(c.file, func(t *testing.T) {
 			raw, err := os.ReadFile(filepath.Join("testdata", c.file))
@@ -66,15 +86,21 @@ func TestOwnMails(t *testing.T) {
 			if c.from != "" && (m.From == nil || m.From.Address != c.from) {
 				t.Errorf("from %v, want %s", m.From, c.from)
 			}
+			if c.atts > 0 && len(m.Attachments) != c.atts {
+				t.Errorf("%d attachments, want %d", len(m.Attachments), c.atts)
+			}
+			if c.html != "" && !strings.Contains(m.HTML, c.html) {
+				t.Errorf("the HTML body lacks %q: %s", c.html, m.HTML)
+			}
 			if c.recipStatus != "" {
 				if m.Report == nil || len(m.Report.Recipients) != 1 {
 					t.Fatalf("report %+v", m.Report)
 				}
 				r := m.Report.Recipients[0]
-				if got := r.Address + " " + r.Status + " " + r.Action; got != c.recipStatus || !r.Permanent() {
+				if got := r.Address + " " + r.Status + " " + r.Action; got != c.recipStatus || r.Permanent() != strings.HasPrefix(r.Status, "5") || r.Transient() != strings.HasPrefix(r.Status, "4") {
 					t.Errorf("recipient %q (permanent %v), want %q", got, r.Permanent(), c.recipStatus)
 				}
-				if m.Report.Original != "sportello.501.1.ack@bottega.example" {
+				if r.Permanent() && m.Report.Original != "sportello.501.1.ack@bottega.example" {
 					t.Errorf("the bounce names %q as the returned mail", m.Report.Original)
 				}
 			}

@@ -90,6 +90,8 @@ type Deps struct {
 	Now     func() time.Time
 	// SecureCookies marks the session cookie Secure (behind https).
 	SecureCookies bool
+	// Seal encrypts a secret (a mailbox password) before it is stored.
+	Seal func(plain string) (string, error)
 	// Proxies are the reverse proxies whose X-Forwarded-For is believed.
 	Proxies *httpx.Proxies
 	// MaxBody bounds JSON bodies; MaxUpload bounds bodies that carry

@@ -16,11 +16,32 @@ type MailboxJSON struct {
 	Name      string    `json:"name"`
 	TeamID    *int64    `json:"team_id"`
 	AutoAck   bool      `json:"auto_ack"`
+	IMAP      *IMAPJSON `json:"imap"`
 	CreatedAt time.Time `json:"created_at"`
 }
 
+// IMAPJSON is a mailbox's IMAP receiving; the password is never sent
+// back, only whether one is set.
+type IMAPJSON struct {
+	Host        string `json:"host"`
+	Port        int    `json:"port"`
+	TLS         string `json:"tls"`
+	User        string `json:"user"`
+	Password    string `json:"password,omitempty"`
+	PasswordSet bool   `json:"password_set"`
+	Folder      string `json:"folder"`
+	After       string `json:"after"`
+	MoveTo      string `json:"move_to"`
+	PollSeconds int    `json:"poll_seconds"`
+}
+
 func mailboxJSON(m *email.Mailbox) MailboxJSON {
-	return MailboxJSON{ID: m.ID, Address: m.Address, Name: m.Name, TeamID: m.TeamID, AutoAck: m.AutoAck, CreatedAt: m.CreatedAt}
+	out := MailboxJSON{ID: m.ID, Address: m.Address, Name: m.Name, TeamID: m.TeamID, AutoAck: m.AutoAck, CreatedAt: m.CreatedAt}
+	if m.IMAPHost != "" {
+		out.IMAP = &IMAPJSON{Host: m.IMAPHost, Port: m.IMAPPort, TLS: m.IMAPTLS, User: m.IMAPUser, PasswordSet: m.IMAPPassword != "",
+			Folder: m.IMAPFolder, After: m.IMAPAfter, MoveTo: m.IMAPMoveTo, PollSeconds: m.PollSeconds}
+	}
+	return out
 }
 
 // listMailboxes: GET /api/v1/mailboxes
@@ -37,10 +58,11 @@ func (h *handler) listMailboxes(w http.ResponseWriter, r *http.Request) error {
 }
 
 type mailboxIn struct {
-	Address string `json:"address"`
-	Name    string `json:"name"`
-	TeamID  *int64 `json:"team_id"`
-	AutoAck bool   `json:"auto_ack"`
+	Address string    `json:"address"`
+	Name    string    `json:"name"`
+	TeamID  *int64    `json:"team_id"`
+	AutoAck bool      `json:"auto_ack"`
+	IMAP    *IMAPJSON `json:"imap"`
 }
 
 // createMailbox: POST /api/v1/mailboxes — an address the built-in SMTP
@@ -52,8 +74,22 @@ func (h *handler) createMailbox(w http.ResponseWriter, r *http.Request) error {
 	}
 	now := h.now()
 	m := &email.Mailbox{Address: in.Address, Name: in.Name, TeamID: in.TeamID, AutoAck: in.AutoAck, CreatedAt: now, UpdatedAt: now}
+	if i := in.IMAP; i != nil {
+		m.IMAPHost, m.IMAPPort, m.IMAPTLS, m.IMAPUser = i.Host, i.Port, i.TLS, i.User
+		m.IMAPFolder, m.IMAPAfter, m.IMAPMoveTo, m.PollSeconds = i.Folder, i.After, i.MoveTo, i.PollSeconds
+		if m.IMAPHost == "" {
+			return fault.Field("imap.host", "required", "name the IMAP server, or leave imap out")
+		}
+	}
 	if err := m.Validate(); err != nil {
 		return err
+	}
+	if in.IMAP != nil {
+		sealed, err := h.Seal(in.IMAP.Password)
+		if err != nil {
+			return err
+		}
+		m.IMAPPassword = sealed
 	}
 	if m.TeamID != nil {
 		if _, err := h.Store.Team(r.Context(), *m.TeamID); err != nil {

@@ -27,6 +27,7 @@ import (
 	"github.com/sportello/sportello/internal/live"
 	"github.com/sportello/sportello/internal/metrics"
 	"github.com/sportello/sportello/internal/notice"
+	"github.com/sportello/sportello/internal/secrets"
 	"github.com/sportello/sportello/internal/sla"
 	"github.com/sportello/sportello/internal/store"
 	"github.com/sportello/sportello/internal/ticket"
@@ -130,8 +131,10 @@ type Desk struct {
 	Hub     *live.Hub
 	SLA     *sla.Service
 	Notices *notice.Service
-	// Mail takes inbound mail in (the SMTP listener, IMAP next).
-	Mail    *email.Intake
+	// Mail takes inbound mail in (the SMTP listener, the IMAP poller).
+	Mail *email.Intake
+	// Secrets seals mailbox passwords.
+	Secrets *secrets.Box
 	Log     *slog.Logger
 	Now     func() time.Time
 	handler http.Handler
@@ -189,6 +192,10 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Desk, error) {
 		return nil, err
 	}
 	d.Mail = email.NewIntake(st, d.Tickets, files, email.NewSigner([]byte(key)), opt.Now)
+	if d.Secrets, err = secrets.Load(cfg.SecretKey, cfg.DataDir); err != nil {
+		st.Close()
+		return nil, err
+	}
 	if d.I18n, err = i18n.New(); err != nil {
 		st.Close()
 		return nil, err
@@ -235,6 +242,11 @@ func importFolder(ctx context.Context, folder *blob.FS, db *store.Blobs, log *sl
 		log.Info("moved attachment files into the database", "files", moved)
 	}
 	return nil
+}
+
+// IMAPPoller imports the mail of the mailboxes that receive by IMAP.
+func (d *Desk) IMAPPoller() *email.Poller {
+	return email.NewPoller(d.Store, d.Mail, d.Secrets.Open, d.Log)
 }
 
 // SMTPListener is the built-in SMTP server over this desk's intake.
@@ -416,6 +428,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdio
 	go d.RelayIn(bg)
 	go d.autoClose(bg)
 	go d.slaScan(bg)
+	go d.IMAPPoller().Run(bg, 5*time.Second)
 	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
 	if cfg.SMTPAddr != "" {

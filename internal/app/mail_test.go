@@ -5,8 +5,13 @@ import (
 	"fmt"
 	"net"
 	"net/smtp"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapserver"
+	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
 
 	"github.com/sportello/sportello/internal/testdb"
 	"github.com/sportello/sportello/internal/ticket"
@@ -304,4 +309,101 @@ Content-Transfer-Encoding: base64
 			t.Errorf("broken MIME: %+v", th)
 		}
 	})
+}
+
+// literal is a mail for IMAP APPEND.
+type literal struct{ *strings.Reader }
+
+func (l literal) Size() int64 { return l.Reader.Size() }
+
+// A mailbox that receives by IMAP, against a real IMAP server over TCP
+// (go-imap's in-memory server): new mail becomes tickets and moves to the
+// archive folder; a mail that turns up again (another copy with the same
+// Message-ID, as after a crash between storing and moving) is not stored
+// twice; the password is sealed at rest and never sent back.
+func TestIMAPImport(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		k := newDesk(t, db)
+		ctx := context.Background()
+		mem := imapmemserver.New()
+		user := imapmemserver.NewUser("desk@bottega.example", "imap-password-123")
+		for _, f := range []string{"INBOX", "Archivio"} {
+			if err := user.Create(f, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		mem.AddUser(user)
+		srv := imapserver.New(&imapserver.Options{
+			NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
+				return mem.NewSession(), nil, nil
+			},
+			InsecureAuth: true,
+			Caps:         imap.CapSet{imap.CapIMAP4rev1: {}, imap.CapIMAP4rev2: {}},
+		})
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		go srv.Serve(ln)
+		t.Cleanup(func() { srv.Close() })
+		host, port, _ := net.SplitHostPort(ln.Addr().String())
+		mail := func(id, subject string) string {
+			return "From: Cliente <cliente." + id + "@example.it>\r\nTo: desk@bottega.example\r\nSubject: " + subject +
+				"\r\nMessage-ID: <" + id + "@example.it>\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\nTesto di " + subject + "\r\n"
+		}
+		appendMail := func(raw string) {
+			if _, err := user.Append("INBOX", literal{strings.NewReader(raw)}, &imap.AppendOptions{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		appendMail(mail("a1", "Prima richiesta"))
+		appendMail(mail("a2", "Seconda richiesta"))
+		created := k.must(201, "admin", "POST", "/api/v1/mailboxes", map[string]any{"address": "desk@bottega.example", "team_id": k.teamID,
+			"imap": map[string]any{"host": host, "port": mustAtoi(t, port), "tls": "none", "user": "desk@bottega.example", "password": "imap-password-123",
+				"after": "move", "move_to": "Archivio", "poll_seconds": 30}})
+		if strings.Contains(created.String(), "imap-password-123") || !strings.Contains(created.String(), `"password_set":true`) {
+			t.Fatalf("the API answer: %s", created)
+		}
+		mb, err := k.d.Store.MailboxByAddress(ctx, "desk@bottega.example")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if mb.IMAPPassword == "" || strings.Contains(mb.IMAPPassword, "imap-password-123") {
+			t.Fatalf("the password is stored as %q", mb.IMAPPassword)
+		}
+		p := k.d.IMAPPoller()
+		if n, err := p.Poll(ctx, mb); err != nil || n != 2 {
+			t.Fatalf("first poll: %d mails, %v", n, err)
+		}
+		if st, _ := user.Status("INBOX", &imap.StatusOptions{NumMessages: true}); st == nil || *st.NumMessages != 0 {
+			t.Errorf("imported mail was not moved out of INBOX: %+v", st)
+		}
+		if st, _ := user.Status("Archivio", &imap.StatusOptions{NumMessages: true}); st == nil || *st.NumMessages != 2 {
+			t.Errorf("the archive holds %+v", st)
+		}
+		appendMail(mail("a3", "Terza richiesta"))
+		appendMail(mail("a1", "Prima richiesta")) // the same mail again
+		if n, err := p.Poll(ctx, mb); err != nil || n != 2 {
+			t.Fatalf("second poll: %d mails, %v", n, err)
+		}
+		ts, err := k.d.Tickets.List(ctx, ticket.System, ticket.Filter{Limit: 10, Sort: "number"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ts) != 3 || ts[0].Subject != "Prima richiesta" || ts[2].Subject != "Terza richiesta" || *ts[0].TeamID != k.teamID {
+			t.Fatalf("tickets after two polls: %+v", ts)
+		}
+		if n, err := p.Poll(ctx, mb); err != nil || n != 0 {
+			t.Fatalf("a poll with nothing new: %d, %v", n, err)
+		}
+	})
+}
+
+func mustAtoi(t *testing.T, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

@@ -37,7 +37,7 @@ func (d *Desk) routes() (http.Handler, error) {
 	accounts := revokingStore{d.Store, d.Hub}
 	api.Register(mux, api.Deps{SLA: d.SLA,
 		Store: accounts, Tickets: d.Tickets, Auth: d.Auth, Files: d.Files, Log: d.Log, Now: d.Now,
-		SecureCookies: d.Cfg.SecureCookies(), Proxies: d.Cfg.Proxies(),
+		SecureCookies: d.Cfg.SecureCookies(), Proxies: d.Cfg.Proxies(), Seal: d.Secrets.Seal,
 		MaxBody: int64(d.Cfg.MaxBodyMB) << 20, MaxUpload: int64(d.Cfg.MaxUploadMB) << 20,
 		OnTicketCreated: d.Metrics.TicketCreated,
 	})

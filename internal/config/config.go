@@ -42,6 +42,9 @@ type Config struct {
 	SMTPAddr string
 	// SMTPMaxMB bounds one inbound mail.
 	SMTPMaxMB int
+	// SecretKey (base64, 32 bytes) seals mailbox passwords; without it a
+	// key is generated into the data folder (give several nodes the same).
+	SecretKey string
 }
 
 // Defaults returns the built-in settings.
@@ -98,6 +101,7 @@ func (c *Config) ServeFlags(fs *flag.FlagSet, getenv func(string) string) {
 	integer(&c.AutoCloseDays, "auto-close-days", "SPORTELLO_AUTO_CLOSE_DAYS", "close solved tickets after this many days without a customer reply (0: never)")
 	str(&c.SMTPAddr, "smtp-addr", "SPORTELLO_SMTP_ADDR", "start the built-in SMTP listener at host:port (off when empty)")
 	integer(&c.SMTPMaxMB, "smtp-max-mb", "SPORTELLO_SMTP_MAX_MB", "largest inbound mail in MiB")
+	str(&c.SecretKey, "secret-key", "SPORTELLO_SECRET_KEY", "base64 32-byte key that seals mailbox passwords (default: generated into the data folder)")
 	integer(&c.SLAScanSeconds, "sla-scan-seconds", "SPORTELLO_SLA_SCAN_SECONDS", "how often SLA warnings and breaches are checked, in seconds")
 }
 

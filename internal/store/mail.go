@@ -9,13 +9,16 @@ import (
 	"github.com/sportello/sportello/internal/channel/email"
 )
 
-const mailboxCols = `id, address, name, team_id, auto_ack, created_at, updated_at`
+const mailboxCols = `id, address, name, team_id, auto_ack, imap_host, imap_port, imap_tls, imap_user, imap_password,
+imap_folder, imap_after, imap_move_to, poll_seconds, created_at, updated_at`
 
 // CreateMailbox stores a new mailbox and sets its ID.
 func (s *Store) CreateMailbox(ctx context.Context, m *email.Mailbox) error {
 	m.CreatedAt, m.UpdatedAt = utc(m.CreatedAt), utc(m.UpdatedAt)
-	err := s.w.QueryRowxContext(ctx, s.q(`INSERT INTO mailboxes (address, name, team_id, auto_ack, created_at, updated_at) VALUES (?,?,?,?,?,?) RETURNING id`),
-		m.Address, m.Name, m.TeamID, m.AutoAck, m.CreatedAt, m.UpdatedAt).Scan(&m.ID)
+	err := s.w.QueryRowxContext(ctx, s.q(`INSERT INTO mailboxes (address, name, team_id, auto_ack, imap_host, imap_port, imap_tls, imap_user,
+imap_password, imap_folder, imap_after, imap_move_to, poll_seconds, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id`),
+		m.Address, m.Name, m.TeamID, m.AutoAck, m.IMAPHost, m.IMAPPort, m.IMAPTLS, m.IMAPUser, m.IMAPPassword, m.IMAPFolder, m.IMAPAfter,
+		m.IMAPMoveTo, m.PollSeconds, m.CreatedAt, m.UpdatedAt).Scan(&m.ID)
 	if isUnique(err) {
 		return conflict("address", "another mailbox has this address")
 	}
@@ -147,4 +150,29 @@ func (s *Store) Secret(ctx context.Context, name string, fresh func() string) (s
 		return "", fmt.Errorf("reading the %s secret: %w", name, err)
 	}
 	return v, nil
+}
+
+// IMAPCursor returns where a mailbox's IMAP import stands (0, 0 before
+// the first import).
+func (s *Store) IMAPCursor(ctx context.Context, mailboxID int64) (validity, last uint32, err error) {
+	var row struct {
+		V int64 `db:"uid_validity"`
+		L int64 `db:"last_uid"`
+	}
+	err = s.get(ctx, &row, `SELECT uid_validity, last_uid FROM imap_cursors WHERE mailbox_id = ?`, mailboxID)
+	if errors.Is(err, errNoRows) {
+		return 0, 0, nil
+	}
+	return uint32(row.V), uint32(row.L), err
+}
+
+// SetIMAPCursor records that a mailbox's import stored everything up to
+// UID last of the folder with UIDVALIDITY validity.
+func (s *Store) SetIMAPCursor(ctx context.Context, mailboxID int64, validity, last uint32) error {
+	_, err := s.w.ExecContext(ctx, s.q(`INSERT INTO imap_cursors (mailbox_id, uid_validity, last_uid) VALUES (?,?,?)
+ON CONFLICT (mailbox_id) DO UPDATE SET uid_validity = excluded.uid_validity, last_uid = excluded.last_uid`), mailboxID, int64(validity), int64(last))
+	if err != nil {
+		return fmt.Errorf("moving the IMAP cursor: %w", err)
+	}
+	return nil
 }

@@ -14,13 +14,23 @@ import (
 
 // Mailbox is an address the desk receives mail at.
 type Mailbox struct {
-	ID        int64     `db:"id"`
-	Address   string    `db:"address"`
-	Name      string    `db:"name"`
-	TeamID    *int64    `db:"team_id"`
-	AutoAck   bool      `db:"auto_ack"`
-	CreatedAt time.Time `db:"created_at"`
-	UpdatedAt time.Time `db:"updated_at"`
+	ID      int64  `db:"id"`
+	Address string `db:"address"`
+	Name    string `db:"name"`
+	TeamID  *int64 `db:"team_id"`
+	AutoAck bool   `db:"auto_ack"`
+	// IMAP receiving; IMAPHost "" means the SMTP listener only.
+	IMAPHost     string    `db:"imap_host"`
+	IMAPPort     int       `db:"imap_port"`
+	IMAPTLS      string    `db:"imap_tls"` // tls, starttls or none
+	IMAPUser     string    `db:"imap_user"`
+	IMAPPassword string    `db:"imap_password"` // sealed (internal/secrets)
+	IMAPFolder   string    `db:"imap_folder"`
+	IMAPAfter    string    `db:"imap_after"` // seen, move or delete
+	IMAPMoveTo   string    `db:"imap_move_to"`
+	PollSeconds  int       `db:"poll_seconds"`
+	CreatedAt    time.Time `db:"created_at"`
+	UpdatedAt    time.Time `db:"updated_at"`
 }
 
 // ErrMailboxNotFound reports an address no mailbox has.
@@ -33,6 +43,29 @@ func (m *Mailbox) Validate() error {
 	m.Name = strings.TrimSpace(m.Name)
 	c.Check(agent.ValidEmail(m.Address) && !strings.Contains(m.Address, "+"), "address", "email", "must be a plain email address (no +tag)")
 	c.Check(len(m.Name) <= 200, "name", "max_length", "must be at most 200 characters")
+	if m.IMAPPort == 0 {
+		m.IMAPPort = 993
+	}
+	if m.IMAPTLS == "" {
+		m.IMAPTLS = "tls"
+	}
+	if m.IMAPFolder == "" {
+		m.IMAPFolder = "INBOX"
+	}
+	if m.IMAPAfter == "" {
+		m.IMAPAfter = "seen"
+	}
+	if m.PollSeconds == 0 {
+		m.PollSeconds = 60
+	}
+	if m.IMAPHost != "" {
+		c.Check(m.IMAPPort > 0 && m.IMAPPort < 65536, "imap_port", "range", "must be 1 to 65535")
+		c.Check(m.IMAPTLS == "tls" || m.IMAPTLS == "starttls" || m.IMAPTLS == "none", "imap_tls", "enum", "must be tls, starttls or none")
+		c.Check(m.IMAPUser != "", "imap_user", "required", "the IMAP user name is required")
+		c.Check(m.IMAPAfter == "seen" || m.IMAPAfter == "move" || m.IMAPAfter == "delete", "imap_after", "enum", "must be seen, move or delete")
+		c.Check(m.IMAPAfter != "move" || m.IMAPMoveTo != "", "imap_move_to", "required", "name the folder imported mail moves to")
+		c.Check(m.PollSeconds >= 10 && m.PollSeconds <= 3600, "poll_seconds", "range", "must be 10 to 3600")
+	}
 	return c.Err()
 }
 

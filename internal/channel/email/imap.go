@@ -1,0 +1,182 @@
+package email
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
+)
+
+// CursorStore keeps where each mailbox's IMAP import stands.
+type CursorStore interface {
+	Mailboxes(ctx context.Context) ([]Mailbox, error)
+	IMAPCursor(ctx context.Context, mailboxID int64) (validity, last uint32, err error)
+	SetIMAPCursor(ctx context.Context, mailboxID int64, validity, last uint32) error
+}
+
+// Poller imports mail from the mailboxes that receive by IMAP. Each new
+// mail (UID above the cursor) goes through intake; the cursor moves only
+// after intake stored it, then the mail is marked seen, moved or deleted
+// as the mailbox says. A crash anywhere fetches a mail again at worst,
+// and intake stores it once. A UIDVALIDITY change restarts the folder
+// from the beginning (intake's Message-ID check keeps that exact-once).
+type Poller struct {
+	store  CursorStore
+	intake *Intake
+	open   func(sealed string) (string, error)
+	log    *slog.Logger
+	// TLS is the client TLS configuration (tests trust their own CA).
+	TLS *tls.Config
+	// Batch bounds the mails fetched per poll of a mailbox.
+	Batch int
+}
+
+// NewPoller builds the poller; open unseals a mailbox password.
+func NewPoller(store CursorStore, intake *Intake, open func(string) (string, error), log *slog.Logger) *Poller {
+	return &Poller{store: store, intake: intake, open: open, log: log, Batch: 200}
+}
+
+// Run polls every IMAP mailbox as often as it asks (at least every tick)
+// until ctx ends. Errors are logged per mailbox and retried next time.
+func (p *Poller) Run(ctx context.Context, tick time.Duration) {
+	next := map[int64]time.Time{}
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	for {
+		mbs, err := p.store.Mailboxes(ctx)
+		if err != nil && ctx.Err() == nil {
+			p.log.Warn("IMAP: listing mailboxes", "err", err)
+		}
+		for i := range mbs {
+			mb := &mbs[i]
+			if mb.IMAPHost == "" || time.Now().Before(next[mb.ID]) {
+				continue
+			}
+			next[mb.ID] = time.Now().Add(time.Duration(mb.PollSeconds) * time.Second)
+			if n, err := p.Poll(ctx, mb); err != nil && ctx.Err() == nil {
+				p.log.Warn("IMAP: importing", "mailbox", mb.Address, "err", err)
+			} else if n > 0 {
+				p.log.Info("IMAP: imported", "mailbox", mb.Address, "mails", n)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Poll imports one mailbox's new mail once and returns how many mails it
+// took in.
+func (p *Poller) Poll(ctx context.Context, mb *Mailbox) (int, error) {
+	c, err := p.dial(mb)
+	if err != nil {
+		return 0, err
+	}
+	defer c.Close()
+	pw, err := p.open(mb.IMAPPassword)
+	if err != nil {
+		return 0, err
+	}
+	if err := c.Login(mb.IMAPUser, pw).Wait(); err != nil {
+		return 0, fmt.Errorf("signing in as %s: %w", mb.IMAPUser, err)
+	}
+	sel, err := c.Select(mb.IMAPFolder, nil).Wait()
+	if err != nil {
+		return 0, fmt.Errorf("opening folder %s: %w", mb.IMAPFolder, err)
+	}
+	validity, last, err := p.store.IMAPCursor(ctx, mb.ID)
+	if err != nil {
+		return 0, err
+	}
+	if validity != sel.UIDValidity {
+		validity, last = sel.UIDValidity, 0
+	}
+	var set imap.UIDSet
+	set.AddRange(imap.UID(last+1), 0) // last+1:*
+	found, err := c.UIDSearch(&imap.SearchCriteria{UID: []imap.UIDSet{set}}, nil).Wait()
+	if err != nil {
+		return 0, fmt.Errorf("searching new mail: %w", err)
+	}
+	n := 0
+	for _, uid := range found.AllUIDs() {
+		if uint32(uid) <= last { // "n:*" always matches the highest UID
+			continue
+		}
+		if n >= p.Batch || ctx.Err() != nil {
+			break
+		}
+		one := imap.UIDSetNum(uid)
+		msgs, err := c.Fetch(one, &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{{Peek: true}}}).Collect()
+		if err != nil {
+			return n, fmt.Errorf("fetching UID %d: %w", uid, err)
+		}
+		if len(msgs) == 0 || len(msgs[0].BodySection) == 0 {
+			continue
+		}
+		if _, err := p.intake.Deliver(ctx, mb, msgs[0].BodySection[0].Bytes); err != nil {
+			return n, fmt.Errorf("taking in UID %d: %w", uid, err)
+		}
+		if err := p.store.SetIMAPCursor(ctx, mb.ID, validity, uint32(uid)); err != nil {
+			return n, err
+		}
+		n++
+		if err := p.after(c, mb, one); err != nil {
+			return n, err
+		}
+	}
+	if n == 0 && last == 0 {
+		// Remember the folder's validity even when it is empty.
+		if err := p.store.SetIMAPCursor(ctx, mb.ID, validity, last); err != nil {
+			return 0, err
+		}
+	}
+	return n, c.Logout().Wait()
+}
+
+func (p *Poller) after(c *imapclient.Client, mb *Mailbox, uid imap.UIDSet) error {
+	switch mb.IMAPAfter {
+	case "move":
+		if _, err := c.Move(uid, mb.IMAPMoveTo).Wait(); err != nil {
+			return fmt.Errorf("moving an imported mail to %s: %w", mb.IMAPMoveTo, err)
+		}
+	case "delete":
+		if err := c.Store(uid, &imap.StoreFlags{Op: imap.StoreFlagsAdd, Flags: []imap.Flag{imap.FlagDeleted}, Silent: true}, nil).Close(); err != nil {
+			return fmt.Errorf("deleting an imported mail: %w", err)
+		}
+		if err := c.UIDExpunge(uid).Close(); err != nil {
+			return fmt.Errorf("expunging an imported mail: %w", err)
+		}
+	default:
+		if err := c.Store(uid, &imap.StoreFlags{Op: imap.StoreFlagsAdd, Flags: []imap.Flag{imap.FlagSeen}, Silent: true}, nil).Close(); err != nil {
+			return fmt.Errorf("marking an imported mail seen: %w", err)
+		}
+	}
+	return nil
+}
+
+func (p *Poller) dial(mb *Mailbox) (*imapclient.Client, error) {
+	addr := net.JoinHostPort(mb.IMAPHost, strconv.Itoa(mb.IMAPPort))
+	opts := &imapclient.Options{TLSConfig: p.TLS}
+	var c *imapclient.Client
+	var err error
+	switch mb.IMAPTLS {
+	case "none":
+		c, err = imapclient.DialInsecure(addr, opts)
+	case "starttls":
+		c, err = imapclient.DialStartTLS(addr, opts)
+	default:
+		c, err = imapclient.DialTLS(addr, opts)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("connecting to %s: %w", addr, err)
+	}
+	return c, nil
+}

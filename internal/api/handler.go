@@ -44,6 +44,7 @@ type Store interface {
 	UpdateTeam(ctx context.Context, t *team.Team, since time.Time) error
 	DeleteTeam(ctx context.Context, id int64) error
 	Mailboxes(ctx context.Context) ([]email.Mailbox, error)
+	Mailbox(ctx context.Context, id int64) (*email.Mailbox, error)
 	CreateMailbox(ctx context.Context, m *email.Mailbox) error
 
 	Contact(ctx context.Context, id int64) (*contact.Contact, error)
@@ -92,6 +93,8 @@ type Deps struct {
 	SecureCookies bool
 	// Seal encrypts a secret (a mailbox password) before it is stored.
 	Seal func(plain string) (string, error)
+	// CheckIMAP tests a mailbox's IMAP connection step by step.
+	CheckIMAP func(ctx context.Context, mb *email.Mailbox) email.Check
 	// Proxies are the reverse proxies whose X-Forwarded-For is believed.
 	Proxies *httpx.Proxies
 	// MaxBody bounds JSON bodies; MaxUpload bounds bodies that carry

@@ -101,3 +101,20 @@ func (h *handler) createMailbox(w http.ResponseWriter, r *http.Request) error {
 	}
 	return httpx.JSON(w, http.StatusCreated, mailboxJSON(m))
 }
+
+// testMailbox: POST /api/v1/mailboxes/{id}/test — tries the mailbox's IMAP
+// settings and answers which step failed (dns, tcp, tls, auth, folder).
+func (h *handler) testMailbox(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	mb, err := h.Store.Mailbox(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	if mb.IMAPHost == "" {
+		return fault.Field("imap", "required", "this mailbox does not receive by IMAP")
+	}
+	return httpx.JSON(w, http.StatusOK, h.CheckIMAP(r.Context(), mb))
+}

@@ -90,6 +90,7 @@ func Routes() []Route {
 
 		{"GET", "/api/v1/mailboxes", httpx.MailboxAdmin, (*handler).listMailboxes},
 		{"POST", "/api/v1/mailboxes", httpx.MailboxAdmin, (*handler).createMailbox},
+		{"POST", "/api/v1/mailboxes/{id}/test", httpx.MailboxAdmin, (*handler).testMailbox},
 
 		{"GET", "/api/v1/tags", httpx.DirectoryRead, (*handler).listTags},
 		{"POST", "/api/v1/tags", httpx.TagCreate, (*handler).createTag},

@@ -396,6 +396,30 @@ func TestIMAPImport(t *testing.T) {
 		if n, err := p.Poll(ctx, mb); err != nil || n != 0 {
 			t.Fatalf("a poll with nothing new: %d, %v", n, err)
 		}
+
+		// "Test connection" names the step that fails.
+		if r := k.must(200, "admin", "POST", fmt.Sprintf("/api/v1/mailboxes/%d/test", mb.ID), nil); r.JSON["ok"] != true {
+			t.Errorf("the working mailbox's check: %s", r)
+		}
+		closed, _ := net.Listen("tcp", "127.0.0.1:0")
+		closedPort := mustAtoi(t, strings.Split(closed.Addr().String(), ":")[1])
+		closed.Close()
+		for _, c := range []struct {
+			imap map[string]any
+			step string
+		}{
+			{map[string]any{"host": host, "port": mustAtoi(t, port), "tls": "none", "user": "desk@bottega.example", "password": "wrong-password-1"}, "auth"},
+			{map[string]any{"host": host, "port": mustAtoi(t, port), "tls": "none", "user": "desk@bottega.example", "password": "imap-password-123", "folder": "Nessuna"}, "folder"},
+			{map[string]any{"host": "127.0.0.1", "port": closedPort, "tls": "none", "user": "u", "password": "p"}, "tcp"},
+			{map[string]any{"host": host, "port": mustAtoi(t, port), "tls": "tls", "user": "u", "password": "p"}, "tls"},
+			{map[string]any{"host": "imap.does-not-exist.invalid", "port": 993, "tls": "tls", "user": "u", "password": "p"}, "dns"},
+		} {
+			box := k.must(201, "admin", "POST", "/api/v1/mailboxes", map[string]any{"address": fmt.Sprintf("prova-%s@bottega.example", c.step), "imap": c.imap})
+			r := k.must(200, "admin", "POST", fmt.Sprintf("/api/v1/mailboxes/%d/test", box.num("id")), nil)
+			if r.JSON["ok"] != false || r.JSON["step"] != c.step {
+				t.Errorf("check expecting %s: %s", c.step, r)
+			}
+		}
 	})
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/sportello/sportello/internal/agent"
 	"github.com/sportello/sportello/internal/api"
+	"github.com/sportello/sportello/internal/channel/email"
 	"github.com/sportello/sportello/internal/httpx"
 	"github.com/sportello/sportello/internal/live"
 	"github.com/sportello/sportello/internal/store"
@@ -38,7 +39,8 @@ func (d *Desk) routes() (http.Handler, error) {
 	api.Register(mux, api.Deps{SLA: d.SLA,
 		Store: accounts, Tickets: d.Tickets, Auth: d.Auth, Files: d.Files, Log: d.Log, Now: d.Now,
 		SecureCookies: d.Cfg.SecureCookies(), Proxies: d.Cfg.Proxies(), Seal: d.Secrets.Seal,
-		MaxBody: int64(d.Cfg.MaxBodyMB) << 20, MaxUpload: int64(d.Cfg.MaxUploadMB) << 20,
+		CheckIMAP: func(ctx context.Context, mb *email.Mailbox) email.Check { return d.IMAPPoller().CheckIMAP(ctx, mb) },
+		MaxBody:   int64(d.Cfg.MaxBodyMB) << 20, MaxUpload: int64(d.Cfg.MaxUploadMB) << 20,
 		OnTicketCreated: d.Metrics.TicketCreated,
 	})
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {

@@ -37,6 +37,15 @@ func (s *Store) Mailboxes(ctx context.Context) ([]email.Mailbox, error) {
 	return out, nil
 }
 
+// Mailbox reads one mailbox.
+func (s *Store) Mailbox(ctx context.Context, id int64) (*email.Mailbox, error) {
+	var m email.Mailbox
+	if err := s.get(ctx, &m, `SELECT `+mailboxCols+` FROM mailboxes WHERE id = ?`, id); err != nil {
+		return nil, notFound(err, email.ErrMailboxNotFound)
+	}
+	return &m, nil
+}
+
 // MailboxByAddress finds the mailbox of an address, its plus part ignored.
 func (s *Store) MailboxByAddress(ctx context.Context, address string) (*email.Mailbox, error) {
 	var m email.Mailbox

@@ -180,3 +180,64 @@ func (p *Poller) dial(mb *Mailbox) (*imapclient.Client, error) {
 	}
 	return c, nil
 }
+
+// Check is the result of testing a mailbox's IMAP connection: the step
+// that failed ("" when all passed) and what the server or network said.
+type Check struct {
+	OK     bool   `json:"ok"`
+	Step   string `json:"step,omitempty"` // dns, tcp, tls, auth, folder
+	Detail string `json:"detail,omitempty"`
+}
+
+// CheckIMAP tries a mailbox's IMAP settings step by step (DNS, TCP, TLS,
+// sign-in, folder) and says exactly which step failed.
+func (p *Poller) CheckIMAP(ctx context.Context, mb *Mailbox) Check {
+	fail := func(step string, err error) Check { return Check{Step: step, Detail: err.Error()} }
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if net.ParseIP(mb.IMAPHost) == nil {
+		if _, err := net.DefaultResolver.LookupHost(ctx, mb.IMAPHost); err != nil {
+			return fail("dns", err)
+		}
+	}
+	addr := net.JoinHostPort(mb.IMAPHost, strconv.Itoa(mb.IMAPPort))
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return fail("tcp", err)
+	}
+	if mb.IMAPTLS == "tls" {
+		cfg := p.TLS.Clone()
+		if cfg == nil {
+			cfg = &tls.Config{}
+		}
+		if cfg.ServerName == "" {
+			cfg.ServerName = mb.IMAPHost
+		}
+		tc := tls.Client(conn, cfg)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			conn.Close()
+			return fail("tls", err)
+		}
+		tc.Close()
+	} else {
+		conn.Close()
+	}
+	c, err := p.dial(mb)
+	if err != nil {
+		return fail("tls", err) // STARTTLS negotiation
+	}
+	defer c.Close()
+	pw, err := p.open(mb.IMAPPassword)
+	if err != nil {
+		return fail("auth", err)
+	}
+	if err := c.Login(mb.IMAPUser, pw).Wait(); err != nil {
+		return fail("auth", err)
+	}
+	if _, err := c.Select(mb.IMAPFolder, &imap.SelectOptions{ReadOnly: true}).Wait(); err != nil {
+		return fail("folder", err)
+	}
+	_ = c.Logout().Wait()
+	return Check{OK: true}
+}

@@ -29,7 +29,6 @@ import (
 	"github.com/sportello/sportello/internal/app"
 	"github.com/sportello/sportello/internal/auth"
 	"github.com/sportello/sportello/internal/channel/email"
-	"github.com/sportello/sportello/internal/config"
 	"github.com/sportello/sportello/internal/testdb"
 	"github.com/sportello/sportello/internal/ticket"
 )
@@ -39,20 +38,7 @@ func benchEngines(b *testing.B, fn func(b *testing.B, db testdb.DB)) {
 	b.Run("postgres", func(b *testing.B) { fn(b, testdb.Postgres(b)) })
 }
 
-func benchDesk(b *testing.B, db testdb.DB) *app.Desk {
-	b.Helper()
-	cfg := config.Defaults()
-	cfg.DataDir, cfg.DatabaseURL = db.DataDir, db.URL
-	if err := cfg.Validate(); err != nil {
-		b.Fatal(err)
-	}
-	d, err := app.New(context.Background(), cfg, app.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { d.Close() })
-	return d
-}
+func benchDesk(b *testing.B, db testdb.DB) *app.Desk { return startNode(b, db, db.DataDir) }
 
 // BenchmarkCreateTicketService: tickets created through the ticket service
 // (validation, contact lookup, ticket, message, events, tags in one

@@ -87,9 +87,9 @@ func TestLiveRelayBetweenNodes(t *testing.T) {
 	}
 }
 
-// startNode opens one node of a desk on PostgreSQL database db with its
-// own data folder dir, closing it when t ends.
-func startNode(t *testing.T, db testdb.DB, dir string) *app.Desk {
+// startNode opens one node of a desk on database db with its own data
+// folder dir, closing it when t ends.
+func startNode(t testing.TB, db testdb.DB, dir string) *app.Desk {
 	t.Helper()
 	cfg := config.Defaults()
 	cfg.DataDir, cfg.DatabaseURL = dir, db.URL

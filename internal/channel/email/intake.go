@@ -232,7 +232,7 @@ func (in *Intake) Deliver(ctx context.Context, mb *Mailbox, raw []byte) (*Result
 			return nil, err
 		}
 		added, err := in.tickets.AddMessage(ctx, ticket.System, threadID, ticket.NewMessage{Kind: ticket.KindCustomer, BodyText: text,
-			BodyHTML: htmlIfNoText(text, m), AuthorContactID: &author, Channel: ticket.ChannelEmail, Attachments: atts, Meta: meta, Idem: idem})
+			BodyHTML: htmlIfNoText(m), AuthorContactID: &author, Channel: ticket.ChannelEmail, Attachments: atts, Meta: meta, Idem: idem})
 		if err != nil {
 			return nil, err
 		}
@@ -246,7 +246,7 @@ func (in *Intake) Deliver(ctx context.Context, mb *Mailbox, raw []byte) (*Result
 	if len([]rune(subject)) > 250 {
 		subject = string([]rune(subject)[:250])
 	}
-	nt := ticket.NewTicket{Subject: subject, BodyText: text, BodyHTML: htmlIfNoText(text, m),
+	nt := ticket.NewTicket{Subject: subject, BodyText: text, BodyHTML: htmlIfNoText(m),
 		Requester: ticket.Requester{Email: from, Name: name(m)}, Channel: ticket.ChannelEmail, TeamID: mb.TeamID,
 		CCEmails: in.ccs(m, from, own), Attachments: atts, Meta: meta, Idem: idem}
 	if res.Linked != 0 {
@@ -327,13 +327,13 @@ func (in *Intake) attachments(m *Message) []ticket.NewAttachment {
 	return out
 }
 
-// htmlIfNoText keeps the HTML body only for mails that have no text
-// part (the ticket service sanitises it).
-func htmlIfNoText(text string, m *Message) string {
+// htmlIfNoText keeps the HTML body only for mails that have no text part
+// (the ticket service sanitises it); otherwise the visible text is the
+// message and the raw mail keeps the rest.
+func htmlIfNoText(m *Message) string {
 	if strings.TrimSpace(m.Text) == "" {
 		return m.HTML
 	}
-	_ = text
 	return ""
 }
 

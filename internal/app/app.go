@@ -394,6 +394,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdio
 	}
 	defer d.Close()
 	log.Info("database ready", "where", d.Store.Where)
+	if d.Store.Dialect() == store.Postgres && cfg.SecretKey == "" {
+		log.Warn("no --secret-key: mailbox passwords are sealed with this node's own key in the data folder; give every node the same --secret-key")
+	}
 	email, pw, err := d.EnsureAdmin(ctx)
 	if err != nil {
 		return err

@@ -32,6 +32,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/smtp"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -52,16 +53,17 @@ func main() {
 	kills := flag.Int("kills", 3, "SIGKILL rounds after the soak")
 	round := flag.Duration("round", 15*time.Second, "load before each SIGKILL")
 	database := flag.String("database", "", "postgres:// URL of an empty database (default: SQLite in a temporary folder)")
+	mailRounds := flag.Int("mail-kills", 3, "SIGKILL rounds while mail servers deliver through the SMTP listener")
 	flag.Parse()
-	if err := run(*clients, *duration, *kills, *round, *database); err != nil {
+	if err := run(*clients, *duration, *kills, *round, *database, *mailRounds); err != nil {
 		fmt.Fprintln(os.Stderr, "soak:", err)
 		os.Exit(1)
 	}
 }
 
 type server struct {
-	bin, data, database, addr string
-	cmd                       *exec.Cmd
+	bin, data, database, addr, smtp string
+	cmd                             *exec.Cmd
 }
 
 func (s *server) args(cmd ...string) []string {
@@ -73,7 +75,7 @@ func (s *server) args(cmd ...string) []string {
 }
 
 func (s *server) start() error {
-	s.cmd = exec.Command(s.bin, s.args("serve", "--addr", s.addr, "--log-level", "warn")...)
+	s.cmd = exec.Command(s.bin, s.args("serve", "--addr", s.addr, "--smtp-addr", s.smtp, "--log-level", "warn")...)
 	s.cmd.Stdout, s.cmd.Stderr = io.Discard, os.Stderr
 	if err := s.cmd.Start(); err != nil {
 		return err
@@ -100,7 +102,7 @@ func (s *server) stop() {
 	_ = s.cmd.Wait()
 }
 
-func run(clients int, duration time.Duration, kills int, round time.Duration, database string) error {
+func run(clients int, duration time.Duration, kills int, round time.Duration, database string, mailKills int) error {
 	tmp, err := os.MkdirTemp("", "sportello-soak-")
 	if err != nil {
 		return err
@@ -118,7 +120,13 @@ func run(clients int, duration time.Duration, kills int, round time.Duration, da
 	}
 	addr := l.Addr().String()
 	l.Close()
-	s := &server{bin: bin, data: filepath.Join(tmp, "data"), database: database, addr: addr}
+	l2, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	smtpAddr := l2.Addr().String()
+	l2.Close()
+	s := &server{bin: bin, data: filepath.Join(tmp, "data"), database: database, addr: addr, smtp: smtpAddr}
 	if err := s.start(); err != nil {
 		return err
 	}
@@ -160,10 +168,136 @@ func run(clients int, duration time.Duration, kills int, round time.Duration, da
 		st.print(fmt.Sprintf("round %d", k+1))
 		killed.add(st)
 	}
+	if mailKills > 0 {
+		if _, err := ld.post("/api/v1/mailboxes", `{"address":"supporto@soak.example","name":"Soak"}`); err != nil {
+			s.stop()
+			return fmt.Errorf("creating the mailbox: %w", err)
+		}
+		fmt.Printf("== %s: %d mail servers deliver through the SMTP listener, %d SIGKILL rounds\n", engine, clients/8+1, mailKills)
+		for k := range mailKills {
+			st := ld.mailPhase(s, clients/8+1, round, func() {
+				s.kill()
+				if err := s.start(); err != nil {
+					fmt.Fprintln(os.Stderr, "restart:", err)
+				}
+			})
+			st.print(fmt.Sprintf("mail round %d", k+1))
+		}
+	}
 	s.stop()
 
 	fmt.Printf("== %s: every acknowledged write exactly once\n", engine)
-	return ld.check(s, engine)
+	if err := ld.check(s, engine); err != nil {
+		return err
+	}
+	return ld.checkMail(s, engine)
+}
+
+// post sends a JSON body with the token and wants 201.
+func (ld *load) post(path, body string) (*http.Response, error) {
+	req, _ := http.NewRequest("POST", ld.base+path, bytes.NewBufferString(body))
+	req.Header.Set("Authorization", "Bearer "+ld.token)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := ld.http.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	res.Body.Close()
+	if res.StatusCode != 201 {
+		return res, fmt.Errorf("status %d", res.StatusCode)
+	}
+	return res, nil
+}
+
+// mailPhase has mail servers deliver new mails over SMTP for d, killing
+// and restarting Sportello halfway; like a real mail server, each one
+// delivers a mail again until it hears "250".
+func (ld *load) mailPhase(s *server, senders int, d time.Duration, kill func()) stats {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	var mu sync.Mutex
+	var total stats
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		select {
+		case <-ctx.Done():
+		case <-time.After(d / 2):
+			kill()
+		}
+	})
+	start := time.Now()
+	for c := range senders {
+		wg.Go(func() {
+			var st stats
+			for ctx.Err() == nil {
+				id := fmt.Sprintf("soak-mail-%d-%d", c, ld.seq.Add(1))
+				raw := fmt.Sprintf("From: Cliente <cliente%d@example.it>\r\nTo: supporto@soak.example\r\nSubject: Mail %s\r\nMessage-ID: <%s@example.it>\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\nIl pacco %s non arriva.\r\n", c, id, id, id)
+				for attempt := 0; ; attempt++ {
+					t0 := time.Now()
+					err := smtp.SendMail(s.smtp, nil, fmt.Sprintf("cliente%d@example.it", c), []string{"supporto@soak.example"}, []byte(raw))
+					st.requests++
+					if err == nil {
+						st.lat = append(st.lat, time.Since(t0))
+						st.tickets++
+						ld.mu.Lock()
+						ld.mails = append(ld.mails, id)
+						ld.mu.Unlock()
+						break
+					}
+					st.errors++
+					if attempt == 0 {
+						st.retried++
+					}
+					if attempt > 600 {
+						fmt.Fprintln(os.Stderr, "SMTP:", err)
+						break
+					}
+					time.Sleep(100 * time.Millisecond)
+				}
+			}
+			mu.Lock()
+			total.add(st)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	total.elapsed = time.Since(start)
+	return total
+}
+
+// checkMail: every mail the listener acknowledged is one ticket, and no
+// mail made two.
+func (ld *load) checkMail(s *server, engine string) error {
+	if len(ld.mails) == 0 {
+		return nil
+	}
+	db, err := openCheck(s)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	dup, missing := 0, 0
+	if err := db.QueryRow(`SELECT COUNT(*) FROM (SELECT subject FROM tickets WHERE subject LIKE 'Mail soak-mail-%' GROUP BY subject HAVING COUNT(*) > 1) d`).Scan(&dup); err != nil {
+		return err
+	}
+	driver := "sqlite"
+	if s.database != "" {
+		driver = "pgx"
+	}
+	for _, id := range ld.mails {
+		var n int
+		if err := db.QueryRow(rebind(driver, `SELECT COUNT(*) FROM tickets WHERE subject = ?`), "Mail "+id).Scan(&n); err != nil {
+			return err
+		}
+		if n != 1 {
+			missing++
+		}
+	}
+	fmt.Printf("| %s | %d acknowledged mails | %d missing | %d twice |\n", engine, len(ld.mails), missing, dup)
+	if missing > 0 || dup > 0 {
+		return errors.New("acknowledged mails lost or doubled")
+	}
+	return nil
 }
 
 // load is the client side: what it sent and what was acknowledged.
@@ -173,6 +307,7 @@ type load struct {
 	seq         atomic.Int64
 	mu          sync.Mutex
 	acked       map[string]int64 // idempotency key → ticket number or message id
+	mails       []string         // ids of the mails the SMTP listener acknowledged
 }
 
 type stats struct {
@@ -306,12 +441,20 @@ func (ld *load) send(st *stats, retry bool, down *atomic.Bool, path, key, body s
 // check reads the database: each acknowledged ticket holds its subject
 // once, each acknowledged reply is there once, and no subject or reply
 // appears twice.
-func (ld *load) check(s *server, engine string) error {
-	driver, dsn := "sqlite", "file:"+filepath.Join(s.data, "sportello.db")+"?_pragma=query_only(1)"
+// openCheck opens the desk's database for the checks.
+func openCheck(s *server) (*sql.DB, error) {
 	if s.database != "" {
-		driver, dsn = "pgx", s.database
+		return sql.Open("pgx", s.database)
 	}
-	db, err := sql.Open(driver, dsn)
+	return sql.Open("sqlite", "file:"+filepath.Join(s.data, "sportello.db")+"?_pragma=query_only(1)")
+}
+
+func (ld *load) check(s *server, engine string) error {
+	driver := "sqlite"
+	if s.database != "" {
+		driver = "pgx"
+	}
+	db, err := openCheck(s)
 	if err != nil {
 		return err
 	}

@@ -271,7 +271,7 @@ func (ld *load) checkMail(s *server, engine string) error {
 	if len(ld.mails) == 0 {
 		return nil
 	}
-	db, err := openCheck(s)
+	db, driver, err := openCheck(s)
 	if err != nil {
 		return err
 	}
@@ -279,10 +279,6 @@ func (ld *load) checkMail(s *server, engine string) error {
 	dup, missing := 0, 0
 	if err := db.QueryRow(`SELECT COUNT(*) FROM (SELECT subject FROM tickets WHERE subject LIKE 'Mail soak-mail-%' GROUP BY subject HAVING COUNT(*) > 1) d`).Scan(&dup); err != nil {
 		return err
-	}
-	driver := "sqlite"
-	if s.database != "" {
-		driver = "pgx"
 	}
 	for _, id := range ld.mails {
 		var n int
@@ -441,20 +437,19 @@ func (ld *load) send(st *stats, retry bool, down *atomic.Bool, path, key, body s
 // check reads the database: each acknowledged ticket holds its subject
 // once, each acknowledged reply is there once, and no subject or reply
 // appears twice.
-// openCheck opens the desk's database for the checks.
-func openCheck(s *server) (*sql.DB, error) {
+// openCheck opens the desk's database for the checks, and names its
+// driver (for rebind).
+func openCheck(s *server) (*sql.DB, string, error) {
 	if s.database != "" {
-		return sql.Open("pgx", s.database)
+		db, err := sql.Open("pgx", s.database)
+		return db, "pgx", err
 	}
-	return sql.Open("sqlite", "file:"+filepath.Join(s.data, "sportello.db")+"?_pragma=query_only(1)")
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(s.data, "sportello.db")+"?_pragma=query_only(1)")
+	return db, "sqlite", err
 }
 
 func (ld *load) check(s *server, engine string) error {
-	driver := "sqlite"
-	if s.database != "" {
-		driver = "pgx"
-	}
-	db, err := openCheck(s)
+	db, driver, err := openCheck(s)
 	if err != nil {
 		return err
 	}

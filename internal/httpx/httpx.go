@@ -145,7 +145,7 @@ func Decode(w http.ResponseWriter, r *http.Request, limit int64, v any) error {
 	// encoding/json would turn invalid UTF-8 into U+FFFD without a word;
 	// the client is told instead, as for NUL characters below.
 	if !utf8.Valid(raw) {
-		return fault.Field("body", "text", "must be UTF-8 text")
+		return fault.Field("body", "utf8", "must be UTF-8 text")
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()

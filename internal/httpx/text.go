@@ -20,7 +20,7 @@ const MaxRepeats = 100
 // characters (PostgreSQL text cannot hold them).
 func CheckText(field, s string) error {
 	if strings.IndexByte(s, 0) >= 0 || !utf8.ValidString(s) {
-		return fault.Field(field, "text", "must be UTF-8 text without NUL characters")
+		return fault.Field(field, "utf8", "must be UTF-8 text without NUL characters")
 	}
 	return nil
 }
@@ -30,7 +30,7 @@ func CheckText(field, s string) error {
 func CheckValues(v url.Values) error {
 	for k, vs := range v {
 		if err := CheckText(k, k); err != nil {
-			return fault.Field("query", "text", "parameter names must be UTF-8 text without NUL characters")
+			return fault.Field("query", "utf8", "parameter names must be UTF-8 text without NUL characters")
 		}
 		if len(vs) > MaxRepeats {
 			return fault.Field(k, "max_items", fmt.Sprintf("at most %d values", MaxRepeats))

@@ -39,6 +39,18 @@ type Scope struct {
 	Known bool `json:"known,omitempty"`
 }
 
+// Ticket is the scope as the ticket fields that decide visibility, for
+// ticket.Actor.CanSee: streams apply the same rule as every page.
+func (sc Scope) Ticket() (team, assignee *int64) {
+	if sc.Team != 0 {
+		team = &sc.Team
+	}
+	if sc.Assignee != 0 {
+		assignee = &sc.Assignee
+	}
+	return team, assignee
+}
+
 // ScopeOf is the scope of a ticket with the given team and assignee.
 func ScopeOf(team, assignee *int64) Scope {
 	sc := Scope{Known: true}
@@ -49,20 +61,6 @@ func ScopeOf(team, assignee *int64) Scope {
 		sc.Assignee = *assignee
 	}
 	return sc
-}
-
-// Visible reports whether an agent with the given id, admin flag and
-// teams may hear of a ticket in scope sc (the rule of ticket.Actor.CanSee).
-func (sc Scope) Visible(agentID int64, admin bool, teams []int64) bool {
-	switch {
-	case admin:
-		return true
-	case !sc.Known:
-		return false
-	case sc.Assignee == agentID:
-		return true
-	}
-	return sc.Team == 0 || slices.Contains(teams, sc.Team)
 }
 
 // Presence is one agent on a ticket.

@@ -9,10 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sportello/sportello/internal/agent"
 	"github.com/sportello/sportello/internal/bizhours"
 	"github.com/sportello/sportello/internal/fault"
-	"github.com/sportello/sportello/internal/live"
 	"github.com/sportello/sportello/internal/sla"
 	"github.com/sportello/sportello/internal/team"
 	"github.com/sportello/sportello/internal/ticket"
@@ -495,7 +493,7 @@ func (h *handler) noticesShow(w http.ResponseWriter, r *http.Request) error {
 		if n.TicketID != nil {
 			rw.TicketID = *n.TicketID
 		}
-		if !live.ScopeOf(n.TicketTeamID, n.TicketAssigneeID).Visible(a.ID, a.Role == agent.RoleAdmin, a.TeamIDs) {
+		if !ticket.AgentActor(a).CanSee(&ticket.Ticket{TeamID: n.TicketTeamID, AssigneeID: n.TicketAssigneeID}) {
 			// The ticket moved out of the agent's reach since: the notice
 			// stays, but says nothing of the ticket (issue 9).
 			rw.TicketID, rw.Subject = 0, ""

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/sportello/sportello/internal/agent"
+	"github.com/sportello/sportello/internal/live"
+	"github.com/sportello/sportello/internal/ticket"
 )
 
 // events: GET /events — the Server-Sent Events stream that keeps open pages
@@ -17,7 +19,6 @@ import (
 // when the session is gone otherwise.
 func (h *handler) events(w http.ResponseWriter, r *http.Request) error {
 	me := current(r)
-	admin, teams := me.Role == agent.RoleAdmin, me.TeamIDs
 	rc := http.NewResponseController(w)
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-store")
@@ -40,7 +41,7 @@ func (h *handler) events(w http.ResponseWriter, r *http.Request) error {
 			if a == nil || !a.Active {
 				return nil
 			}
-			admin, teams = a.Role == agent.RoleAdmin, a.TeamIDs
+			me = a // teams may have changed
 			fmt.Fprint(w, ": keep-alive\n\n")
 		case e := <-ch:
 			switch e.Type {
@@ -54,7 +55,7 @@ func (h *handler) events(w http.ResponseWriter, r *http.Request) error {
 					continue // a notice is for one agent
 				}
 			default:
-				if !e.Scope.Visible(me.ID, admin, teams) {
+				if !mayHear(me, e.Scope) {
 					continue
 				}
 			}
@@ -65,4 +66,15 @@ func (h *handler) events(w http.ResponseWriter, r *http.Request) error {
 			return nil
 		}
 	}
+}
+
+// mayHear reports whether agent a may hear of a ticket in scope sc: the
+// rule of ticket.Actor.CanSee, applied to the fields the change wrote.
+// Events without a scope reach admins only.
+func mayHear(a *agent.Agent, sc live.Scope) bool {
+	if !sc.Known {
+		return a.Role == agent.RoleAdmin
+	}
+	team, assignee := sc.Ticket()
+	return ticket.AgentActor(a).CanSee(&ticket.Ticket{TeamID: team, AssigneeID: assignee})
 }

@@ -274,14 +274,15 @@ func idBase(s string) string {
 	return s
 }
 
+// splitTags reads a comma-separated tag field the way the ticket service
+// normalises tags; an invalid tag is passed on as typed, so that the
+// service names it.
 func splitTags(s string) []string {
-	var out []string
-	for _, t := range strings.Split(s, ",") {
-		if t = strings.ToLower(strings.Join(strings.Fields(t), "-")); t != "" {
-			out = append(out, t)
-		}
+	raw := strings.Split(s, ",")
+	if tags, err := ticket.NormaliseTags("tags", raw); err == nil {
+		return tags
 	}
-	return out
+	return raw
 }
 
 func deref(p *int64) int64 {

@@ -318,7 +318,16 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	pr := h.printer(r, a)
 	detail := ""
 	if kind == "invalid" {
-		detail = httpx.ProblemFor(r, err).Detail
+		// In the viewer's words: the field and the rule it broke.
+		for _, p := range problemsOf(err) {
+			if detail != "" {
+				detail += "; "
+			}
+			detail += p.Field + ": " + pr.T("form."+p.Rule)
+		}
+		if detail == "" {
+			detail = httpx.ProblemFor(r, err).Detail
+		}
 	}
 	rerr := h.render(w, r, st, "error", page{P: pr, Agent: a, Title: pr.T("error." + title + ".title"),
 		Data: map[string]string{"Kind": kind, "Title": title, "ID": httpx.RequestID(r.Context()), "Detail": detail}})

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // Mails of our own in testdata/, shaped as the clients send them: each
@@ -199,4 +200,27 @@ func FuzzParseClassify(f *testing.F) {
 			t.Fatal("a parsed mail without an id")
 		}
 	})
+}
+
+// Bytes the databases refuse (NUL, invalid UTF-8) never reach them from a
+// mail: an encoded-word NUL in the subject, a NUL and a stray byte in the
+// body, a name over 200 characters cut on a character boundary.
+func TestMailBadBytesAreCleaned(t *testing.T) {
+	raw := "From: =?UTF-8?Q?" + strings.Repeat("=C3=A8", 210) + "?= <a@example.com>\r\nSubject: =?UTF-8?Q?ordine=00_rotto?=\r\nMessage-ID: <nul@example.com>\r\n" +
+		"Content-Type: text/plain; charset=UTF-8\r\n\r\nciao\x00 mondo \xff fine\r\n"
+	m, err := Parse([]byte(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for what, s := range map[string]string{"subject": m.Subject, "text": m.Text, "name": m.From.Name} {
+		if strings.ContainsRune(s, 0) || !utf8.ValidString(s) {
+			t.Errorf("%s keeps bad bytes: %q", what, s)
+		}
+	}
+	if !strings.Contains(m.Subject, "rotto") || !strings.Contains(m.Text, "mondo") {
+		t.Errorf("cleaning lost the words: %q %q", m.Subject, m.Text)
+	}
+	if n := name(m); utf8.RuneCountInString(n) != 200 || !utf8.ValidString(n) {
+		t.Errorf("the name is cut to %d characters, valid %v", utf8.RuneCountInString(n), utf8.ValidString(n))
+	}
 }

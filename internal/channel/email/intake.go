@@ -357,11 +357,11 @@ func name(m *Message) string {
 	if m.From == nil {
 		return ""
 	}
-	n := strings.TrimSpace(m.From.Name)
+	n := []rune(strings.TrimSpace(m.From.Name))
 	if len(n) > 200 {
 		n = n[:200]
 	}
-	return n
+	return string(n)
 }
 
 // baseAddress drops an address's plus part: support+t12.x@d → support@d.

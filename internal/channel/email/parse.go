@@ -135,10 +135,34 @@ done:
 	if r := bounceReport(env); r != nil {
 		m.Report = r
 	}
+	// Mail may carry NUL characters and bytes that are not UTF-8 (an
+	// encoded-word "=00", a lying charset); the database takes neither.
+	m.Subject, m.Text, m.HTML = cleanText(m.Subject), cleanText(m.Text), cleanText(m.HTML)
+	m.MessageID = cleanText(m.MessageID)
+	m.InReplyTo, m.References = cleanAll(m.InReplyTo), cleanAll(m.References)
+	if m.From != nil {
+		m.From.Name, m.From.Address = cleanText(m.From.Name), cleanText(m.From.Address)
+	}
+	for i := range m.Attachments {
+		m.Attachments[i].Filename = cleanText(m.Attachments[i].Filename)
+		m.Attachments[i].ContentID = cleanText(m.Attachments[i].ContentID)
+	}
 	for _, e := range env.Errors {
 		m.Problems = append(m.Problems, e.Error())
 	}
 	return m
+}
+
+// cleanText drops NUL characters and replaces invalid UTF-8.
+func cleanText(s string) string {
+	return strings.ToValidUTF8(strings.ReplaceAll(s, "\x00", ""), "\uFFFD")
+}
+
+func cleanAll(l []string) []string {
+	for i := range l {
+		l[i] = cleanText(l[i])
+	}
+	return l
 }
 
 // pecInner returns the raw postacert.eml of a PEC envelope, or nil: the

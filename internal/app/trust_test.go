@@ -110,7 +110,7 @@ func TestPropertiesFormKeepsColleagueChanges(t *testing.T) {
 		// "high") lowers it: refused, with the lead's name, nothing written.
 		k.must(200, "lead", "PATCH", "/api/v1/tickets/"+fmt.Sprint(num), map[string]any{"priority": "urgent"})
 		st, _, page := b.req("POST", path, form("low", "0", "fatture", "high"), "")
-		if st != http.StatusConflict || !strings.Contains(page, "Lead Person ha cambiato") || !strings.Contains(page, "Ricarica il ticket") {
+		if st != http.StatusConflict || !strings.Contains(page, "Lead Person ha cambiato Priorità") || !strings.Contains(page, "Ricarica il ticket") {
 			t.Fatalf("conflicting change: %d %s", st, page)
 		}
 		if got := k.must(200, "agent", "GET", "/api/v1/tickets/"+fmt.Sprint(num), nil); got.JSON["priority"] != "urgent" || fmt.Sprint(got.JSON["tags"]) != "[fatture rimborso urgente]" {

@@ -371,5 +371,8 @@ func historyField(t func(string, ...any) string, field string) string {
 	if slices.Contains([]string{"subject", "language", "requester", "cc", "first_reply", "created", "message", "follow_up", "follow_up_of"}, field) {
 		return t("history.field." + field)
 	}
+	if slices.Contains([]string{"status", "priority", "team", "assignee"}, field) {
+		return t("col." + field) // the properties' own labels
+	}
 	return field
 }

@@ -64,7 +64,9 @@ func (s *session) Logout() error { return nil }
 func (s *session) Mail(from string, _ *smtp.MailOptions) error { return nil }
 
 func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
-	mb, err := s.l.store.MailboxByAddress(context.Background(), to)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	mb, err := s.l.store.MailboxByAddress(ctx, to)
 	if errors.Is(err, ErrMailboxNotFound) {
 		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such mailbox here"}
 	}

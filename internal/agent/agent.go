@@ -65,12 +65,15 @@ type Agent struct {
 	Timezone     string       `db:"timezone"`
 	Availability Availability `db:"availability"`
 	Active       bool         `db:"active"`
-	PasswordHash string       `db:"password_hash"`
-	FailedLogins int          `db:"failed_logins"`
-	LockedUntil  *time.Time   `db:"locked_until"`
-	CreatedAt    time.Time    `db:"created_at"`
-	UpdatedAt    time.Time    `db:"updated_at"`
-	TeamIDs      []int64      `db:"-"`
+	// MailNotices lists the notices the agent also gets by mail
+	// (assigned, customer, sla), comma-separated.
+	MailNotices  string     `db:"mail_notices"`
+	PasswordHash string     `db:"password_hash"`
+	FailedLogins int        `db:"failed_logins"`
+	LockedUntil  *time.Time `db:"locked_until"`
+	CreatedAt    time.Time  `db:"created_at"`
+	UpdatedAt    time.Time  `db:"updated_at"`
+	TeamIDs      []int64    `db:"-"`
 }
 
 // Patch is a partial change; nil fields stay as they are.
@@ -82,6 +85,7 @@ type Patch struct {
 	Timezone     *string
 	Availability *Availability
 	Active       *bool
+	MailNotices  *string
 }
 
 // NormaliseEmail lower-cases and trims an address.

@@ -46,6 +46,11 @@ type Store interface {
 	Mailboxes(ctx context.Context) ([]email.Mailbox, error)
 	Mailbox(ctx context.Context, id int64) (*email.Mailbox, error)
 	CreateMailbox(ctx context.Context, m *email.Mailbox) error
+	UpdateMailbox(ctx context.Context, m *email.Mailbox, since time.Time) error
+	DeleteMailbox(ctx context.Context, id int64) error
+	OutboundOfTicket(ctx context.Context, ticketID int64) ([]email.Outbound, error)
+	MailTemplates(ctx context.Context) (map[string]map[string][2]string, error)
+	SetMailTemplate(ctx context.Context, name, lang, subject, body string, now time.Time) error
 
 	Contact(ctx context.Context, id int64) (*contact.Contact, error)
 	Contacts(ctx context.Context, f contact.Filter) ([]contact.Contact, error)
@@ -95,6 +100,13 @@ type Deps struct {
 	Seal func(plain string) (string, error)
 	// CheckIMAP tests a mailbox's IMAP connection step by step.
 	CheckIMAP func(ctx context.Context, mb *email.Mailbox) email.Check
+	// CheckSMTP tests a mailbox's sending settings step by step.
+	CheckSMTP func(ctx context.Context, mb *email.Mailbox) email.Check
+	// Resend puts a ticket's failed or sent mail back in the outbox.
+	Resend func(ctx context.Context, ticketID, outboxID int64) error
+	// Template renders a customer template in a language (the admin's
+	// version, else the shipped one) for previews.
+	Template func(name, lang string) (subject, body string)
 	// Proxies are the reverse proxies whose X-Forwarded-For is believed.
 	Proxies *httpx.Proxies
 	// MaxBody bounds JSON bodies; MaxUpload bounds bodies that carry

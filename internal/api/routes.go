@@ -50,6 +50,8 @@ func Routes() []Route {
 		{"GET", "/api/v1/tickets/{number}/sla", httpx.TicketWork, (*handler).ticketSLA},
 		{"GET", "/api/v1/attachments/{id}", httpx.TicketWork, (*handler).getAttachment},
 		{"GET", "/api/v1/tickets/{number}/messages/{id}/raw", httpx.TicketWork, (*handler).getRawMail},
+		{"GET", "/api/v1/tickets/{number}/mails", httpx.TicketWork, (*handler).listTicketMails},
+		{"POST", "/api/v1/tickets/{number}/mails/{id}/resend", httpx.TicketWork, (*handler).resendMail},
 
 		{"GET", "/api/v1/calendars", httpx.DirectoryRead, (*handler).listCalendars},
 		{"POST", "/api/v1/calendars", httpx.SLAAdmin, (*handler).createCalendar},
@@ -90,7 +92,11 @@ func Routes() []Route {
 
 		{"GET", "/api/v1/mailboxes", httpx.MailboxAdmin, (*handler).listMailboxes},
 		{"POST", "/api/v1/mailboxes", httpx.MailboxAdmin, (*handler).createMailbox},
+		{"PATCH", "/api/v1/mailboxes/{id}", httpx.MailboxAdmin, (*handler).updateMailbox},
+		{"DELETE", "/api/v1/mailboxes/{id}", httpx.MailboxAdmin, (*handler).deleteMailbox},
 		{"POST", "/api/v1/mailboxes/{id}/test", httpx.MailboxAdmin, (*handler).testMailbox},
+		{"GET", "/api/v1/mail-templates", httpx.MailboxAdmin, (*handler).listMailTemplates},
+		{"PUT", "/api/v1/mail-templates/{name}/{lang}", httpx.MailboxAdmin, (*handler).putMailTemplate},
 
 		{"GET", "/api/v1/tags", httpx.DirectoryRead, (*handler).listTags},
 		{"POST", "/api/v1/tags", httpx.TagCreate, (*handler).createTag},

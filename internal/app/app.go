@@ -18,12 +18,15 @@ import (
 	"strings"
 	"time"
 
+	"github.com/riverqueue/river"
+
 	"github.com/sportello/sportello/internal/agent"
 	"github.com/sportello/sportello/internal/auth"
 	"github.com/sportello/sportello/internal/blob"
 	"github.com/sportello/sportello/internal/channel/email"
 	"github.com/sportello/sportello/internal/config"
 	"github.com/sportello/sportello/internal/i18n"
+	"github.com/sportello/sportello/internal/jobs"
 	"github.com/sportello/sportello/internal/live"
 	"github.com/sportello/sportello/internal/metrics"
 	"github.com/sportello/sportello/internal/notice"
@@ -117,6 +120,11 @@ type Options struct {
 	Log *slog.Logger
 	// Auth tunes session and login throttling.
 	Auth auth.Config
+	// MailRetry is the first wait before an unsent mail is tried again
+	// (doubled each time, at most 30 min); default 30s.
+	MailRetry time.Duration
+	// JobPoll is how often the job queue looks for due jobs; default 1s.
+	JobPoll time.Duration
 }
 
 // Desk is a built Sportello: its store, services and HTTP handler.
@@ -135,10 +143,17 @@ type Desk struct {
 	Mail *email.Intake
 	// Secrets seals mailbox passwords.
 	Secrets *secrets.Box
-	Log     *slog.Logger
-	Now     func() time.Time
-	handler http.Handler
-	node    string // this process, to ignore its own relayed events
+	// Jobs is the job queue; Mailer decides what mail a change sends and
+	// Sender sends it.
+	Jobs      *jobs.Queue
+	Mailer    *email.Mailer
+	Sender    *email.Sender
+	mailRetry time.Duration
+	jobsOn    bool
+	Log       *slog.Logger
+	Now       func() time.Time
+	handler   http.Handler
+	node      string // this process, to ignore its own relayed events
 }
 
 // New opens the database, applies migrations and builds every service and
@@ -183,20 +198,35 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Desk, error) {
 	d.Hub = live.NewHub(opt.Now, relay)
 	d.SLA = sla.NewService(st, opt.Now)
 	d.SLA.OnFire = d.slaFired
+	d.SLA.AlarmInTx = d.alarmInTx
 	d.Notices = notice.NewService(st, opt.Now)
-	d.Tickets = ticket.NewService(st, files, opt.Now, ticket.Options{OnChange: d.ticketChanged, InTx: d.slaInTx})
+	d.Tickets = ticket.NewService(st, files, opt.Now, ticket.Options{OnChange: d.ticketChanged, InTx: d.inTx})
 	d.Auth = auth.NewService(st, opt.Now, opt.Auth)
 	key, err := st.Secret(ctx, "mail-token", func() string { return auth.RandomSecret(32) })
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
-	d.Mail = email.NewIntake(st, d.Tickets, files, email.NewSigner([]byte(key)), opt.Now)
+	signer := email.NewSigner([]byte(key))
+	d.Mail = email.NewIntake(st, d.Tickets, files, signer, opt.Now)
 	if d.Secrets, err = secrets.Load(cfg.SecretKey, cfg.DataDir); err != nil {
 		st.Close()
 		return nil, err
 	}
 	if d.I18n, err = i18n.New(); err != nil {
+		st.Close()
+		return nil, err
+	}
+	d.Mailer = email.NewMailer(signer, d.I18n, cfg.BaseURL, "Europe/Rome")
+	d.Sender = email.NewSender(st, files, d.Secrets.Open, d.oauthToken, opt.Now)
+	d.mailRetry = opt.MailRetry
+	if d.mailRetry <= 0 {
+		d.mailRetry = 30 * time.Second
+	}
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &mailWorker{d: d})
+	db, pool := st.Handles()
+	if d.Jobs, err = jobs.Open(ctx, db, pool, workers, jobs.Config{Poll: opt.JobPoll, Log: opt.Log}); err != nil {
 		st.Close()
 		return nil, err
 	}
@@ -261,8 +291,17 @@ func (d *Desk) SMTPListener() *email.Listener {
 // Handler is the desk's whole HTTP surface.
 func (d *Desk) Handler() http.Handler { return d.handler }
 
-// Close releases the database.
-func (d *Desk) Close() error { return d.Store.Close() }
+// Close stops the job queue (letting a mail being sent finish, briefly)
+// and releases the database.
+func (d *Desk) Close() error {
+	if d.jobsOn {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		_ = d.Jobs.Stop(ctx)
+		cancel()
+		d.jobsOn = false
+	}
+	return d.Store.Close()
+}
 
 // EnsureAdmin creates the first admin when the desk has none and returns
 // its one-time password ("" when an admin already exists).
@@ -286,18 +325,6 @@ func (d *Desk) EnsureAdmin(ctx context.Context) (email, password string, err err
 		return "", "", fmt.Errorf("creating the first admin: %w", err)
 	}
 	return a.Email, password, nil
-}
-
-// slaInTx re-derives a changed ticket's SLA clocks inside the change's
-// transaction (the store's transaction serves both services).
-func (d *Desk) slaInTx(ctx context.Context, tx ticket.Tx, t *ticket.Ticket, now time.Time) error {
-	f, err := d.SLA.Recompute(ctx, tx.(sla.Tx), t, now)
-	if err == nil && len(f.Alarms) > 0 {
-		// Told after commit: the relay to other nodes takes a pool
-		// connection, and a rolled-back alarm never fired.
-		tx.(*store.Tx).AfterCommit(func() { d.slaFired(*f) })
-	}
-	return err
 }
 
 // ticketChanged tells connected workspaces (on every node) about a
@@ -432,6 +459,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdio
 	go d.autoClose(bg)
 	go d.slaScan(bg)
 	go d.IMAPPoller().Run(bg, 5*time.Second)
+	if err := d.StartJobs(bg); err != nil {
+		return err
+	}
 	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
 	if cfg.SMTPAddr != "" {

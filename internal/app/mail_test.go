@@ -13,6 +13,7 @@ import (
 	"github.com/emersion/go-imap/v2/imapserver"
 	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
 
+	"github.com/sportello/sportello/internal/app"
 	"github.com/sportello/sportello/internal/testdb"
 	"github.com/sportello/sportello/internal/ticket"
 )
@@ -26,7 +27,12 @@ type mailDesk struct {
 
 func newMailDesk(t *testing.T, db testdb.DB) *mailDesk {
 	t.Helper()
-	k := newDesk(t, db)
+	return newMailDeskWith(t, db, app.Options{})
+}
+
+func newMailDeskWith(t *testing.T, db testdb.DB, opt app.Options) *mailDesk {
+	t.Helper()
+	k := newDeskWith(t, db, opt)
 	k.must(201, "admin", "POST", "/api/v1/mailboxes", map[string]any{"address": "Supporto@Bottega.example", "name": "Supporto Bottega", "team_id": k.teamID})
 	if r := k.do("admin", "POST", "/api/v1/mailboxes", map[string]any{"address": "supporto+x@bottega.example"}); r.Status != 422 || problemField(r) != "address" {
 		t.Fatalf("a mailbox with a +tag: %d %s", r.Status, r)

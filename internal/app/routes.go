@@ -40,7 +40,11 @@ func (d *Desk) routes() (http.Handler, error) {
 		Store: accounts, Tickets: d.Tickets, Auth: d.Auth, Files: d.Files, Log: d.Log, Now: d.Now,
 		SecureCookies: d.Cfg.SecureCookies(), Proxies: d.Cfg.Proxies(), Seal: d.Secrets.Seal,
 		CheckIMAP: func(ctx context.Context, mb *email.Mailbox) email.Check { return d.IMAPPoller().CheckIMAP(ctx, mb) },
-		MaxBody:   int64(d.Cfg.MaxBodyMB) << 20, MaxUpload: int64(d.Cfg.MaxUploadMB) << 20,
+		CheckSMTP: d.Sender.CheckSMTP, Resend: d.Resend,
+		Template: func(name, lang string) (string, string) {
+			return email.DefaultTemplate(d.I18n.Printer(lang, "UTC"), name)
+		},
+		MaxBody: int64(d.Cfg.MaxBodyMB) << 20, MaxUpload: int64(d.Cfg.MaxUploadMB) << 20,
 		OnTicketCreated: d.Metrics.TicketCreated,
 	})
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {

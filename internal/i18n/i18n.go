@@ -133,6 +133,18 @@ func (p *Printer) Date(t time.Time) string {
 	return fmt.Sprintf("%d %s %d, %s", t.Day(), months[t.Month()-1], t.Year(), t.Format("15:04"))
 }
 
+// When writes an instant in words for a customer, in the printer's zone:
+// "lunedì 2 giugno alle 11:00", "Monday 2 June at 11:00".
+func (p *Printer) When(t time.Time) string {
+	t = t.In(p.Loc)
+	if p.Lang == "en" {
+		return t.Format("Monday 2 January at 15:04")
+	}
+	days := []string{"domenica", "lunedì", "martedì", "mercoledì", "giovedì", "venerdì", "sabato"}
+	months := []string{"gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio", "agosto", "settembre", "ottobre", "novembre", "dicembre"}
+	return fmt.Sprintf("%s %d %s alle %s", days[t.Weekday()], t.Day(), months[t.Month()-1], t.Format("15:04"))
+}
+
 // Ago says how long before now t was, in words ("2 ore fa", "3 days ago").
 func (p *Printer) Ago(t, now time.Time) string {
 	d := now.Sub(t)

@@ -62,6 +62,9 @@ type Fired struct {
 
 	Alarms     []Alarm
 	Recipients []int64
+	// Clocks are the ticket's clocks as derived now (the acknowledgement
+	// quotes the first-reply deadline).
+	Clocks []Clock
 }
 
 // Service keeps clocks and fires alarms.
@@ -71,6 +74,10 @@ type Service struct {
 	// OnFire, when set, is told about alarms after their transaction
 	// commits (live updates, mail). It must not block.
 	OnFire func(Fired)
+	// AlarmInTx, when set, hears alarms inside the transaction that fires
+	// them (on the ticket's row lock): mail notices are queued there, so
+	// an alarm and its mail commit together, once.
+	AlarmInTx func(ctx context.Context, tx Tx, t *ticket.Ticket, f *Fired, now time.Time) error
 	// Progress, when set, is told how many tickets each recompute batch
 	// re-derived (the generator prints it).
 	Progress func(n int)
@@ -206,7 +213,7 @@ func (s *Service) recompute(ctx context.Context, tx Tx, t *ticket.Ticket, now ti
 	if quiet {
 		alarms = nil
 	}
-	out := &Fired{TicketID: id, TeamID: t.TeamID, AssigneeID: t.AssigneeID, Alarms: alarms}
+	out := &Fired{TicketID: id, TeamID: t.TeamID, AssigneeID: t.AssigneeID, Alarms: alarms, Clocks: clocks}
 	if len(alarms) > 0 {
 		out.Recipients, err = tx.AlarmRecipients(ctx, t)
 		if err != nil {
@@ -221,6 +228,11 @@ func (s *Service) recompute(ctx context.Context, tx Tx, t *ticket.Ticket, now ti
 		}
 		if err := tx.InsertEvents(ctx, evs); err != nil {
 			return nil, err
+		}
+		if s.AlarmInTx != nil {
+			if err := s.AlarmInTx(ctx, tx, t, out, now); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if err := tx.SaveClocks(ctx, id, clocks, prev, rec, now); err != nil {

@@ -12,14 +12,17 @@ import (
 	"github.com/sportello/sportello/internal/agent"
 )
 
-const agentCols = `id, email, name, role, language, timezone, availability, active, password_hash, failed_logins, locked_until, created_at, updated_at`
+const agentCols = `id, email, name, role, language, timezone, availability, active, mail_notices, password_hash, failed_logins, locked_until, created_at, updated_at`
 
 // CreateAgent stores a new agent and sets its ID.
 func (s *Store) CreateAgent(ctx context.Context, a *agent.Agent) error {
 	a.CreatedAt, a.UpdatedAt = utc(a.CreatedAt), utc(a.UpdatedAt)
+	if a.MailNotices == "" {
+		a.MailNotices = "assigned,customer,sla"
+	}
 	err := s.w.QueryRowxContext(ctx, s.q(`INSERT INTO agents (email, name, role, language, timezone, availability, active,
-password_hash, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?) RETURNING id`),
-		a.Email, a.Name, a.Role, a.Language, a.Timezone, a.Availability, a.Active, a.PasswordHash, a.CreatedAt, a.UpdatedAt).Scan(&a.ID)
+mail_notices, password_hash, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?) RETURNING id`),
+		a.Email, a.Name, a.Role, a.Language, a.Timezone, a.Availability, a.Active, a.MailNotices, a.PasswordHash, a.CreatedAt, a.UpdatedAt).Scan(&a.ID)
 	if isUnique(err) {
 		return conflict("email", "another agent has this email")
 	}
@@ -104,6 +107,7 @@ func (s *Store) UpdateAgent(ctx context.Context, a *agent.Agent, p agent.Patch) 
 	add("timezone", p.Timezone != nil, a.Timezone)
 	add("availability", p.Availability != nil, a.Availability)
 	add("active", p.Active != nil, a.Active)
+	add("mail_notices", p.MailNotices != nil, a.MailNotices)
 	if len(sets) == 0 {
 		return nil
 	}

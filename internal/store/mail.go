@@ -10,15 +10,18 @@ import (
 )
 
 const mailboxCols = `id, address, name, team_id, auto_ack, imap_host, imap_port, imap_tls, imap_user, imap_password,
-imap_folder, imap_after, imap_move_to, poll_seconds, created_at, updated_at`
+imap_folder, imap_after, imap_move_to, poll_seconds, smtp_host, smtp_port, smtp_tls, smtp_user, smtp_password, auth, oauth,
+signatures, created_at, updated_at`
 
 // CreateMailbox stores a new mailbox and sets its ID.
 func (s *Store) CreateMailbox(ctx context.Context, m *email.Mailbox) error {
 	m.CreatedAt, m.UpdatedAt = utc(m.CreatedAt), utc(m.UpdatedAt)
 	err := s.w.QueryRowxContext(ctx, s.q(`INSERT INTO mailboxes (address, name, team_id, auto_ack, imap_host, imap_port, imap_tls, imap_user,
-imap_password, imap_folder, imap_after, imap_move_to, poll_seconds, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id`),
+imap_password, imap_folder, imap_after, imap_move_to, poll_seconds, smtp_host, smtp_port, smtp_tls, smtp_user, smtp_password, auth, oauth,
+signatures, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id`),
 		m.Address, m.Name, m.TeamID, m.AutoAck, m.IMAPHost, m.IMAPPort, m.IMAPTLS, m.IMAPUser, m.IMAPPassword, m.IMAPFolder, m.IMAPAfter,
-		m.IMAPMoveTo, m.PollSeconds, m.CreatedAt, m.UpdatedAt).Scan(&m.ID)
+		m.IMAPMoveTo, m.PollSeconds, m.SMTPHost, m.SMTPPort, m.SMTPTLS, m.SMTPUser, m.SMTPPassword, m.Auth, m.OAuth, m.Signatures,
+		m.CreatedAt, m.UpdatedAt).Scan(&m.ID)
 	if isUnique(err) {
 		return conflict("address", "another mailbox has this address")
 	}
@@ -26,6 +29,86 @@ imap_password, imap_folder, imap_after, imap_move_to, poll_seconds, created_at, 
 		return fmt.Errorf("creating mailbox: %w", err)
 	}
 	return nil
+}
+
+// UpdateMailbox writes a mailbox's settings, refusing when it changed
+// since the caller read it at since (zero: no check).
+func (s *Store) UpdateMailbox(ctx context.Context, m *email.Mailbox, since time.Time) error {
+	m.UpdatedAt = utc(m.UpdatedAt)
+	return s.InTx(ctx, func(tx *Tx) error {
+		if err := tx.unchangedSince(ctx, "mailboxes", m.ID, since, email.ErrMailboxNotFound); err != nil {
+			return err
+		}
+		res, err := tx.exec(ctx, `UPDATE mailboxes SET address=?, name=?, team_id=?, auto_ack=?, imap_host=?, imap_port=?, imap_tls=?, imap_user=?,
+imap_password=?, imap_folder=?, imap_after=?, imap_move_to=?, poll_seconds=?, smtp_host=?, smtp_port=?, smtp_tls=?, smtp_user=?, smtp_password=?,
+auth=?, oauth=?, signatures=?, updated_at=? WHERE id=?`,
+			m.Address, m.Name, m.TeamID, m.AutoAck, m.IMAPHost, m.IMAPPort, m.IMAPTLS, m.IMAPUser, m.IMAPPassword, m.IMAPFolder, m.IMAPAfter,
+			m.IMAPMoveTo, m.PollSeconds, m.SMTPHost, m.SMTPPort, m.SMTPTLS, m.SMTPUser, m.SMTPPassword, m.Auth, m.OAuth, m.Signatures, m.UpdatedAt, m.ID)
+		if isUnique(err) {
+			return conflict("address", "another mailbox has this address")
+		}
+		if err != nil {
+			return fmt.Errorf("updating mailbox: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return email.ErrMailboxNotFound
+		}
+		return nil
+	})
+}
+
+// SaveOAuth stores a mailbox's OAuth2 state (new tokens after a refresh
+// or a connection) without touching its other settings.
+func (s *Store) SaveOAuth(ctx context.Context, id int64, o email.OAuth, now time.Time) error {
+	if _, err := s.w.ExecContext(ctx, s.q(`UPDATE mailboxes SET oauth = ?, updated_at = ? WHERE id = ?`), o, utc(now), id); err != nil {
+		return fmt.Errorf("saving OAuth tokens: %w", err)
+	}
+	return nil
+}
+
+// DeleteMailbox removes a mailbox (its mail stays on the tickets).
+func (s *Store) DeleteMailbox(ctx context.Context, id int64) error {
+	res, err := s.w.ExecContext(ctx, s.q(`DELETE FROM mailboxes WHERE id = ?`), id)
+	if err != nil {
+		return fmt.Errorf("deleting mailbox: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return email.ErrMailboxNotFound
+	}
+	return nil
+}
+
+// SetMailTemplate stores an admin's version of a template ("" body:
+// back to the shipped text).
+func (s *Store) SetMailTemplate(ctx context.Context, name, lang, subject, body string, now time.Time) error {
+	var err error
+	if body == "" && subject == "" {
+		_, err = s.w.ExecContext(ctx, s.q(`DELETE FROM mail_templates WHERE name = ? AND language = ?`), name, lang)
+	} else {
+		_, err = s.w.ExecContext(ctx, s.q(`INSERT INTO mail_templates (name, language, subject, body, updated_at) VALUES (?,?,?,?,?)
+ON CONFLICT (name, language) DO UPDATE SET subject = excluded.subject, body = excluded.body, updated_at = excluded.updated_at`), name, lang, subject, body, utc(now))
+	}
+	if err != nil {
+		return fmt.Errorf("saving the %s template: %w", name, err)
+	}
+	return nil
+}
+
+// MailTemplates returns the admins' versions of templates by name and
+// language.
+func (s *Store) MailTemplates(ctx context.Context) (map[string]map[string][2]string, error) {
+	var rows []struct{ Name, Language, Subject, Body string }
+	if err := s.sel(ctx, &rows, `SELECT name, language, subject, body FROM mail_templates`); err != nil {
+		return nil, err
+	}
+	out := map[string]map[string][2]string{}
+	for _, r := range rows {
+		if out[r.Name] == nil {
+			out[r.Name] = map[string][2]string{}
+		}
+		out[r.Name][r.Language] = [2]string{r.Subject, r.Body}
+	}
+	return out, nil
 }
 
 // Mailboxes lists every mailbox by address.

@@ -7,6 +7,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"embed"
 	"errors"
 	"fmt"
@@ -345,3 +346,8 @@ func (tx *Tx) unchangedSince(ctx context.Context, table string, id int64, since 
 	}
 	return nil
 }
+
+// Handles returns the database/sql handle transactions run on (SQLite:
+// the single writer connection) and, on PostgreSQL, the pgx pool, for
+// the job queue that shares them.
+func (s *Store) Handles() (*sql.DB, *pgxpool.Pool) { return s.w.DB, s.pool }

@@ -192,7 +192,9 @@ type Options struct {
 	// with each ticket it touched, after the change is written: the SLA
 	// clocks are re-derived there, so that they never disagree with the
 	// ticket.
-	InTx func(ctx context.Context, tx Tx, t *Ticket, now time.Time) error
+	// Mail, notices and (later) rules hear the same Reaction there, so
+	// that what a change causes commits with it.
+	InTx func(ctx context.Context, tx Tx, r Reaction) error
 	// OnChange is called after each committed change with the ticket and
 	// what happened ("created", "updated", "customer", "reply", "note",
 	// "merged"); live updates hang off it. It must not block.
@@ -237,13 +239,26 @@ func (s *Service) changed(t *Ticket, what string, actor Actor) {
 	}
 }
 
+// Reaction is what in-transaction reactors hear about a change to one
+// ticket: the ticket as written, the message the change added (nil for
+// property changes), whether the change opened the ticket, who acted and
+// the events recorded.
+type Reaction struct {
+	Ticket  *Ticket
+	Message *Message
+	Created bool
+	Actor   Actor
+	Events  []Event
+	Now     time.Time
+}
+
 // react runs the InTx hook for the tickets a change touched, as written.
-func (s *Service) react(ctx context.Context, tx Tx, now time.Time, ts ...*Ticket) error {
+func (s *Service) react(ctx context.Context, tx Tx, rs ...Reaction) error {
 	if s.limits.InTx == nil {
 		return nil
 	}
-	for _, t := range ts {
-		if err := s.limits.InTx(ctx, tx, t, now); err != nil {
+	for _, r := range rs {
+		if err := s.limits.InTx(ctx, tx, r); err != nil {
 			return err
 		}
 	}
@@ -516,7 +531,7 @@ func (s *Service) create(ctx context.Context, actor Actor, in NewTicket, idem *I
 				return err
 			}
 		}
-		return s.react(ctx, tx, now, t)
+		return s.react(ctx, tx, Reaction{Ticket: t, Message: m, Created: true, Actor: actor, Events: evs, Now: now})
 	})
 }
 
@@ -764,7 +779,7 @@ func (s *Service) Update(ctx context.Context, actor Actor, id int64, p Patch) (*
 					return err
 				}
 			}
-			if err := s.react(ctx, tx, now, t); err != nil {
+			if err := s.react(ctx, tx, Reaction{Ticket: t, Actor: actor, Events: evs, Now: now}); err != nil {
 				return err
 			}
 		}
@@ -983,7 +998,7 @@ func (s *Service) addMessage(ctx context.Context, actor Actor, id int64, in NewM
 		if err := s.remember(ctx, tx, actor, in.Idem, t.ID, m.ID, now); err != nil {
 			return err
 		}
-		return s.react(ctx, tx, now, t)
+		return s.react(ctx, tx, Reaction{Ticket: t, Message: m, Actor: actor, Events: evs, Now: now})
 	})
 }
 
@@ -1032,7 +1047,7 @@ func (s *Service) followUp(ctx context.Context, tx Tx, actor Actor, old *Ticket,
 	if err := s.remember(ctx, tx, actor, in.Idem, nt.ID, m.ID, now); err != nil {
 		return err
 	}
-	return s.react(ctx, tx, now, nt)
+	return s.react(ctx, tx, Reaction{Ticket: nt, Message: m, Created: true, Actor: actor, Events: evs, Now: now})
 }
 
 // Merge folds source into target: the source's messages move to the target,
@@ -1113,7 +1128,7 @@ func (s *Service) Merge(ctx context.Context, actor Actor, sourceID, targetID int
 			return err
 		}
 		out, merged = dst, src
-		return s.react(ctx, tx, now, src, dst)
+		return s.react(ctx, tx, Reaction{Ticket: src, Actor: actor, Now: now}, Reaction{Ticket: dst, Actor: actor, Now: now})
 	})
 	if err == nil {
 		s.changed(merged, "merged", actor)

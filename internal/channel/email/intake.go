@@ -9,6 +9,7 @@ import (
 
 	"github.com/sportello/sportello/internal/agent"
 	"github.com/sportello/sportello/internal/fault"
+	"github.com/sportello/sportello/internal/i18n"
 	"github.com/sportello/sportello/internal/ticket"
 )
 
@@ -20,17 +21,29 @@ type Mailbox struct {
 	TeamID  *int64 `db:"team_id"`
 	AutoAck bool   `db:"auto_ack"`
 	// IMAP receiving; IMAPHost "" means the SMTP listener only.
-	IMAPHost     string    `db:"imap_host"`
-	IMAPPort     int       `db:"imap_port"`
-	IMAPTLS      string    `db:"imap_tls"` // tls, starttls or none
-	IMAPUser     string    `db:"imap_user"`
-	IMAPPassword string    `db:"imap_password"` // sealed (internal/secrets)
-	IMAPFolder   string    `db:"imap_folder"`
-	IMAPAfter    string    `db:"imap_after"` // seen, move or delete
-	IMAPMoveTo   string    `db:"imap_move_to"`
-	PollSeconds  int       `db:"poll_seconds"`
-	CreatedAt    time.Time `db:"created_at"`
-	UpdatedAt    time.Time `db:"updated_at"`
+	IMAPHost     string `db:"imap_host"`
+	IMAPPort     int    `db:"imap_port"`
+	IMAPTLS      string `db:"imap_tls"` // tls, starttls or none
+	IMAPUser     string `db:"imap_user"`
+	IMAPPassword string `db:"imap_password"` // sealed (internal/secrets)
+	IMAPFolder   string `db:"imap_folder"`
+	IMAPAfter    string `db:"imap_after"` // seen, move or delete
+	IMAPMoveTo   string `db:"imap_move_to"`
+	PollSeconds  int    `db:"poll_seconds"`
+	// Sending by SMTP; SMTPHost "" means the mailbox cannot send yet.
+	SMTPHost     string `db:"smtp_host"`
+	SMTPPort     int    `db:"smtp_port"`
+	SMTPTLS      string `db:"smtp_tls"` // tls, starttls or none
+	SMTPUser     string `db:"smtp_user"`
+	SMTPPassword string `db:"smtp_password"` // sealed
+	// Auth is how the mailbox signs in to both servers: password or
+	// oauth2 (then OAuth holds the provider and the sealed tokens).
+	Auth  string `db:"auth"`
+	OAuth OAuth  `db:"oauth"`
+	// Signatures end the mails a mailbox sends, per language.
+	Signatures Texts     `db:"signatures"`
+	CreatedAt  time.Time `db:"created_at"`
+	UpdatedAt  time.Time `db:"updated_at"`
 }
 
 // ErrMailboxNotFound reports an address no mailbox has.
@@ -57,6 +70,24 @@ func (m *Mailbox) Validate() error {
 	}
 	if m.PollSeconds == 0 {
 		m.PollSeconds = 60
+	}
+	if m.SMTPPort == 0 {
+		m.SMTPPort = 587
+	}
+	if m.SMTPTLS == "" {
+		m.SMTPTLS = "starttls"
+	}
+	if m.Auth == "" {
+		m.Auth = "password"
+	}
+	c.Check(m.Auth == "password" || m.Auth == "oauth2", "auth", "enum", "must be password or oauth2")
+	if m.SMTPHost != "" {
+		c.Check(m.SMTPPort > 0 && m.SMTPPort < 65536, "smtp_port", "range", "must be 1 to 65535")
+		c.Check(m.SMTPTLS == "tls" || m.SMTPTLS == "starttls" || m.SMTPTLS == "none", "smtp_tls", "enum", "must be tls, starttls or none")
+	}
+	for lang, sig := range m.Signatures {
+		c.Check(i18n.Supported(lang), "signatures."+lang, "language", "must be one of "+strings.Join(i18n.Languages, ", "))
+		c.Check(len(sig) <= 2000, "signatures."+lang, "max_length", "must be at most 2000 characters")
 	}
 	if m.IMAPHost != "" {
 		c.Check(m.IMAPPort > 0 && m.IMAPPort < 65536, "imap_port", "range", "must be 1 to 65535")
@@ -225,7 +256,10 @@ func (in *Intake) Deliver(ctx context.Context, mb *Mailbox, raw []byte) (*Result
 		text = "(" + m.Subject + ")"
 	}
 	atts := in.attachments(m)
-	meta := map[string]any{"message_id": m.MessageID, "raw_sha256": sum}
+	meta := map[string]any{"message_id": m.MessageID, "raw_sha256": sum, "mailbox_id": mb.ID, "mail_class": string(res.Class)}
+	if m.ReturnPath == "" && m.Header("Return-Path") != "" {
+		meta["return_path_empty"] = true
+	}
 	if threadID != 0 {
 		author, err := in.store.ContactIDByEmail(ctx, from, name(m), now)
 		if err != nil {
@@ -271,8 +305,9 @@ func (in *Intake) remember(ctx context.Context, mb *Mailbox, m *Message, res *Re
 // thread finds the ticket a mail belongs to, in DOMAIN §7's order: a
 // signed token in a recipient address (signed: the sender needs no other
 // proof), a "[#n]" subject tag, then In-Reply-To and References against
-// every stored Message-ID (one surviving id is enough); for a bounce, the
-// Message-ID it returns. A subject alone never threads.
+// every stored Message-ID (one surviving id is enough; for a bounce, the
+// Message-ID it returns), then the signed reference hidden in the body of
+// our mail. A subject alone never threads.
 func (in *Intake) thread(ctx context.Context, m *Message) (id int64, signed bool, err error) {
 	for _, a := range append(append([]*mailAddress{}, addrs(m.To)...), addrs(m.Cc)...) {
 		if n, ok := in.signer.TicketFromAddress(a.Address); ok {
@@ -288,7 +323,18 @@ func (in *Intake) thread(ctx context.Context, m *Message) (id int64, signed bool
 	}
 	if len(ids) > 0 {
 		n, err := in.store.TicketByMessageIDs(ctx, ids)
-		return n, false, err
+		if err != nil || n != 0 {
+			return n, false, err
+		}
+	}
+	// Our hidden reference, quoted back by a client that rewrote or
+	// dropped every header. Quoted text can be forwarded, so it proves
+	// nothing about the sender: the participation check applies.
+	if n, ok := in.signer.TicketFromBody(m.HTML); ok {
+		return n, false, nil
+	}
+	if n, ok := in.signer.TicketFromBody(m.Text); ok {
+		return n, false, nil
 	}
 	return 0, false, nil
 }

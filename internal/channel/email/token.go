@@ -78,3 +78,25 @@ func TicketFromSubject(subject string) (int64, bool) {
 	n, err := strconv.ParseInt(m[1], 10, 64)
 	return n, err == nil && n > 0
 }
+
+// refPattern finds our hidden reference in a quoted body.
+var refPattern = regexp.MustCompile(`sportello-ref:t(\d{1,18})\.([a-z2-7]{10})`)
+
+// Ref is the signed reference hidden in the HTML of every mail the desk
+// sends: a client that rewrites Message-IDs and drops References still
+// quotes the body, and the reference comes back in it.
+func (s Signer) Ref(ticket int64) string {
+	return "sportello-ref:t" + strconv.FormatInt(ticket, 10) + "." + s.sign(ticket)
+}
+
+// TicketFromBody returns the ticket of the first reference signed with
+// this desk's key found in a body.
+func (s Signer) TicketFromBody(body string) (int64, bool) {
+	for _, m := range refPattern.FindAllStringSubmatch(body, 5) {
+		n, err := strconv.ParseInt(m[1], 10, 64)
+		if err == nil && n > 0 && hmac.Equal([]byte(m[2]), []byte(s.sign(n))) {
+			return n, true
+		}
+	}
+	return 0, false
+}

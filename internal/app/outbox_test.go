@@ -1,0 +1,412 @@
+package app_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/mail"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-sasl"
+	"github.com/emersion/go-smtp"
+	"github.com/jhillyerd/enmime/v2"
+
+	"github.com/sportello/sportello/internal/app"
+	"github.com/sportello/sportello/internal/testdb"
+)
+
+// sink is a real SMTP server on 127.0.0.1 that keeps what it is sent: the
+// mail server the desk's mailbox sends through. It can be stopped and
+// started again on the same port, and told to refuse a recipient.
+type sink struct {
+	t      *testing.T
+	addr   string
+	mu     sync.Mutex
+	mails  []sunk
+	refuse map[string]bool
+	srv    *smtp.Server
+}
+
+type sunk struct {
+	From string
+	To   []string
+	Raw  string
+	Msg  *mail.Message
+	Text string // the decoded text part
+	HTML string // the decoded HTML part
+}
+
+func newSink(t *testing.T) *sink {
+	s := &sink{t: t, refuse: map[string]bool{}}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.addr = ln.Addr().String()
+	s.serve(ln)
+	t.Cleanup(s.stop)
+	return s
+}
+
+func (s *sink) serve(ln net.Listener) {
+	srv := smtp.NewServer(s)
+	srv.Domain = "mx.bottega.example"
+	srv.AllowInsecureAuth = true
+	srv.ReadTimeout, srv.WriteTimeout = 10*time.Second, 10*time.Second
+	s.mu.Lock()
+	s.srv = srv
+	s.mu.Unlock()
+	go srv.Serve(ln)
+}
+
+func (s *sink) stop() {
+	s.mu.Lock()
+	srv := s.srv
+	s.srv = nil
+	s.mu.Unlock()
+	if srv != nil {
+		srv.Close()
+	}
+}
+
+// start listens again on the same port.
+func (s *sink) start() {
+	var ln net.Listener
+	var err error
+	for range 50 {
+		if ln, err = net.Listen("tcp", s.addr); err == nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	s.serve(ln)
+}
+
+func (s *sink) port() int {
+	_, p, _ := net.SplitHostPort(s.addr)
+	n, _ := strconv.Atoi(p)
+	return n
+}
+
+func (s *sink) NewSession(*smtp.Conn) (smtp.Session, error) { return &sinkSession{s: s}, nil }
+
+type sinkSession struct {
+	s      *sink
+	from   string
+	to     []string
+	authed bool
+}
+
+// The sink signs its clients in with PLAIN: the mailbox's password,
+// sealed at rest, must come back right.
+func (x *sinkSession) AuthMechanisms() []string { return []string{sasl.Plain} }
+func (x *sinkSession) Auth(string) (sasl.Server, error) {
+	return sasl.NewPlainServer(func(_, user, pass string) error {
+		if user != "desk" || pass != "smtp-secret-1" {
+			return errors.New("bad credentials")
+		}
+		x.authed = true
+		return nil
+	}), nil
+}
+
+func (x *sinkSession) Reset()        { x.from, x.to = "", nil }
+func (x *sinkSession) Logout() error { return nil }
+func (x *sinkSession) Mail(from string, _ *smtp.MailOptions) error {
+	if !x.authed {
+		return smtp.ErrAuthRequired
+	}
+	x.from = from
+	return nil
+}
+func (x *sinkSession) Rcpt(to string, _ *smtp.RcptOptions) error {
+	x.s.mu.Lock()
+	defer x.s.mu.Unlock()
+	if x.s.refuse[to] {
+		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "mailbox unavailable"}
+	}
+	x.to = append(x.to, to)
+	return nil
+}
+func (x *sinkSession) Data(r io.Reader) error {
+	raw, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	m, err := mail.ReadMessage(strings.NewReader(string(raw)))
+	if err != nil {
+		return err
+	}
+	env, err := enmime.ReadEnvelope(strings.NewReader(string(raw)))
+	if err != nil {
+		return err
+	}
+	x.s.mu.Lock()
+	x.s.mails = append(x.s.mails, sunk{From: x.from, To: x.to, Raw: string(raw), Msg: m, Text: env.Text, HTML: env.HTML})
+	x.s.mu.Unlock()
+	return nil
+}
+
+func (s *sink) count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.mails)
+}
+
+// wait returns the n-th mail (1-based) once it arrived.
+func (s *sink) wait(n int, within time.Duration) sunk {
+	s.t.Helper()
+	deadline := time.Now().Add(within)
+	for time.Now().Before(deadline) {
+		s.mu.Lock()
+		if len(s.mails) >= n {
+			m := s.mails[n-1]
+			s.mu.Unlock()
+			return m
+		}
+		s.mu.Unlock()
+		time.Sleep(50 * time.Millisecond)
+	}
+	s.t.Fatalf("mail %d did not arrive within %s (%d arrived)", n, within, s.count())
+	return sunk{}
+}
+
+// sendingDesk is a mail desk whose mailbox sends through a sink, with
+// the job queue running.
+func sendingDesk(t *testing.T, db testdb.DB, opt app.Options) (*mailDesk, *sink) {
+	t.Helper()
+	m := newMailDeskWith(t, db, opt)
+	s := newSink(t)
+	mbs := m.must(200, "admin", "GET", "/api/v1/mailboxes", nil)
+	id := int64(mbs.JSON["items"].([]any)[0].(map[string]any)["id"].(float64))
+	m.must(200, "admin", "PATCH", fmt.Sprintf("/api/v1/mailboxes/%d", id), map[string]any{
+		"auto_ack":   true,
+		"smtp":       map[string]any{"host": "127.0.0.1", "port": s.port(), "tls": "none", "user": "desk", "password": "smtp-secret-1"},
+		"signatures": map[string]string{"it": "Il team di Bottega", "en": "The Bottega team"},
+	})
+	if err := m.d.StartJobs(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return m, s
+}
+
+func header(m sunk, name string) string { return m.Msg.Header.Get(name) }
+
+// The outbox end to end, on both databases, with a frozen clock on a
+// Friday at 16:00 under a 4 business-hour first-reply target: a
+// customer's mail gets one acknowledgement in Italian with the number
+// and "lunedì 2 giugno alle 11:00"; an out-of-office answer to it opens
+// nothing and is not acknowledged; the agent's reply reaches the SMTP
+// server threaded (In-Reply-To, References, marker, signed Reply-To,
+// signature, "Agent via Desk"); the customer's answers land in the same
+// ticket when the client kept only In-Reply-To (Apple Mail) and when it
+// dropped every header but quoted our body (the hidden reference).
+func TestOutboxEndToEnd(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		clk := &frozen{}
+		clk.Set("2025-05-30 16:00")
+		m, s := sendingDesk(t, db, app.Options{Now: clk.Now, JobPoll: 100 * time.Millisecond})
+		cal := m.must(201, "admin", "POST", "/api/v1/calendars", map[string]any{
+			"name": "Ufficio Roma", "timezone": "Europe/Rome",
+			"week": map[string]string{"monday": "09:00-18:00", "tuesday": "09:00-18:00", "wednesday": "09:00-18:00", "thursday": "09:00-18:00", "friday": "09:00-18:00"},
+		})
+		m.must(201, "admin", "POST", "/api/v1/sla-policies", map[string]any{
+			"name": "Standard", "calendar_id": cal.num("id"),
+			"targets": map[string]any{"normal": map[string]any{"first_reply": map[string]any{"minutes": 240, "business": true}}},
+		})
+		first := `From: Marta Fontana <marta.fontana@example.it>
+To: Supporto Bottega <supporto@bottega.example>
+Subject: Ordine 4411 non arrivato
+Message-ID: <first-4411@example.it>
+Content-Type: text/plain; charset=UTF-8
+
+Buongiorno, l'ordine 4411 non è ancora arrivato.
+`
+		if err := m.send(t, "marta.fontana@example.it", []string{"supporto@bottega.example"}, first); err != nil {
+			t.Fatal(err)
+		}
+		ts := m.tickets(t)
+		if len(ts) != 1 {
+			t.Fatalf("%d tickets", len(ts))
+		}
+		num := ts[0].ID
+		ack := s.wait(1, 20*time.Second)
+		tag := fmt.Sprintf("[#%d]", num)
+		if ack.To[0] != "marta.fontana@example.it" || !strings.Contains(header(ack, "Subject"), tag) {
+			t.Fatalf("acknowledgement to %v, subject %q", ack.To, header(ack, "Subject"))
+		}
+		if !strings.Contains(ack.Text, "lunedì 2 giugno alle 11:00") || !strings.Contains(ack.Text, "Ciao Marta") || !strings.Contains(ack.HTML, "lunedì 2 giugno alle 11:00") {
+			t.Fatalf("the acknowledgement does not quote the deadline in Italian:\n%s", ack.Raw)
+		}
+		if header(ack, "Auto-Submitted") != "auto-replied" || header(ack, "X-Auto-Response-Suppress") != "All" {
+			t.Errorf("acknowledgement headers: Auto-Submitted %q, X-Auto-Response-Suppress %q", header(ack, "Auto-Submitted"), header(ack, "X-Auto-Response-Suppress"))
+		}
+		if header(ack, "In-Reply-To") != "<first-4411@example.it>" || !strings.Contains(header(ack, "Reply-To"), fmt.Sprintf("supporto+t%d.", num)) {
+			t.Errorf("acknowledgement threading: In-Reply-To %q, Reply-To %q", header(ack, "In-Reply-To"), header(ack, "Reply-To"))
+		}
+		if ack.From != "supporto@bottega.example" {
+			t.Errorf("envelope sender %q, want the mailbox (bounces come back to it)", ack.From)
+		}
+
+		// Marta's out-of-office answers the acknowledgement.
+		ooo := fmt.Sprintf(`From: Marta Fontana <marta.fontana@example.it>
+To: %s
+Subject: Risposta automatica: %s
+Message-ID: <ooo-4411@example.it>
+In-Reply-To: %s
+Auto-Submitted: auto-replied
+Content-Type: text/plain; charset=UTF-8
+
+Sono fuori ufficio fino al 9 giugno.
+`, header(ack, "Reply-To"), header(ack, "Subject"), header(ack, "Message-ID"))
+		if err := m.send(t, "marta.fontana@example.it", []string{"supporto@bottega.example"}, ooo); err != nil {
+			t.Fatal(err)
+		}
+		if n := len(m.tickets(t)); n != 1 {
+			t.Fatalf("the out-of-office answer opened a ticket: %d tickets", n)
+		}
+
+		// The agent replies; the mail reaches the server threaded.
+		clk.Set("2025-06-02 09:30")
+		m.must(201, "agent", "POST", fmt.Sprintf("/api/v1/tickets/%d/messages", num), map[string]any{"kind": "reply",
+			"body": "Buongiorno Marta, il corriere consegnerà domani."})
+		rep := s.wait(2, 20*time.Second)
+		if s.count() != 2 {
+			t.Fatalf("%d mails: the out-of-office answer was acknowledged?", s.count())
+		}
+		if header(rep, "In-Reply-To") != "<first-4411@example.it>" {
+			t.Errorf("reply In-Reply-To %q", header(rep, "In-Reply-To"))
+		}
+		refs := header(rep, "References")
+		if !strings.Contains(refs, "<first-4411@example.it>") || !strings.Contains(refs, header(ack, "Message-ID")) {
+			t.Errorf("reply References %q lack the customer's and the acknowledgement's ids", refs)
+		}
+		if !strings.Contains(header(rep, "From"), "Agent Person via Supporto Bottega") || header(rep, "Auto-Submitted") != "" {
+			t.Errorf("reply From %q, Auto-Submitted %q", header(rep, "From"), header(rep, "Auto-Submitted"))
+		}
+		if !strings.HasPrefix(rep.Text, "##- Rispondi sopra questa riga") || !strings.Contains(rep.Text, "Il team di Bottega") || !strings.Contains(rep.HTML, "sportello-ref:t") {
+			t.Errorf("reply body lacks the marker, the signature or the hidden reference:\n%s", rep.Raw)
+		}
+		mails := m.must(200, "agent", "GET", fmt.Sprintf("/api/v1/tickets/%d/mails", num), nil)
+		items := mails.JSON["items"].([]any)
+		if len(items) != 2 || items[1].(map[string]any)["status"] != "sent" {
+			t.Fatalf("the ticket's mails: %s", mails)
+		}
+
+		// Apple Mail: In-Reply-To only, a new subject.
+		apple := fmt.Sprintf(`From: Marta Fontana <marta.fontana@example.it>
+To: %s
+Subject: Consegna
+Message-ID: <apple-4411@example.it>
+In-Reply-To: %s
+Content-Type: text/plain; charset=UTF-8
+
+Perfetto, grazie.
+
+Il giorno 2 giu 2025, alle ore 09:30, Supporto Bottega ha scritto:
+> Buongiorno Marta, il corriere consegnerà domani.
+`, header(rep, "Reply-To"), header(rep, "Message-ID"))
+		// Outlook that rewrote every header: only the quoted body is ours.
+		htmlBody := strings.SplitN(rep.HTML, "sportello-ref:", 2)[1]
+		ref := "sportello-ref:" + htmlBody[:strings.IndexAny(htmlBody, "<\r\n")]
+		outlook := fmt.Sprintf(`From: Marta Fontana <marta.fontana@example.it>
+To: supporto@bottega.example
+Subject: consegna ordine
+Message-ID: <outlook-4411@example.it>
+Content-Type: text/html; charset=UTF-8
+
+<p>Ancora una domanda: serve la firma?</p><hr><div><span style="display:none">%s</span>Buongiorno Marta</div>
+`, ref)
+		for _, raw := range []string{apple, outlook} {
+			if err := m.send(t, "marta.fontana@example.it", []string{"supporto@bottega.example"}, raw); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n := len(m.tickets(t)); n != 1 {
+			t.Fatalf("the customer's answers opened new tickets: %d tickets", n)
+		}
+		th := m.thread(t, num)
+		if len(th) < 5 || !strings.Contains(th[len(th)-2].BodyText, "Perfetto") || !strings.Contains(th[len(th)-1].BodyText+th[len(th)-1].BodyHTML, "serve la firma") {
+			t.Fatalf("the answers are not on the ticket: %d messages", len(th))
+		}
+		if strings.Contains(th[len(th)-2].BodyText, "consegnerà domani") {
+			t.Errorf("the quoted original is shown again: %q", th[len(th)-2].BodyText)
+		}
+		// Only the first mail was acknowledged, whatever came after.
+		if s.count() != 2 {
+			t.Errorf("%d mails sent, want the acknowledgement and the reply only", s.count())
+		}
+	})
+}
+
+// The outbox keeps a reply while the SMTP server is down for a minute
+// and delivers it once the server is back; a recipient the server
+// refuses for good (550 5.1.1) marks the mail failed with the server's
+// answer, and the agent's resend delivers it once the server accepts.
+func TestOutboxSurvivesDowntime(t *testing.T) {
+	t.Parallel()
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		m, s := sendingDesk(t, db, app.Options{MailRetry: 2 * time.Second, JobPoll: 200 * time.Millisecond})
+		created := m.must(201, "agent", "POST", "/api/v1/tickets", map[string]any{
+			"subject": "Fattura errata", "body": "La fattura 88 ha l'IVA sbagliata.",
+			"requester": map[string]any{"email": "luca.greco@example.it", "name": "Luca Greco"},
+			"channel":   "phone", "team_id": m.teamID,
+		})
+		num := created.num("number")
+		s.stop()
+		m.must(201, "agent", "POST", fmt.Sprintf("/api/v1/tickets/%d/messages", num), map[string]any{"kind": "reply", "body": "La correggiamo oggi."})
+		down := time.Now()
+		path := fmt.Sprintf("/api/v1/tickets/%d/mails", num)
+		for time.Since(down) < 5*time.Second {
+			time.Sleep(200 * time.Millisecond)
+		}
+		r := m.must(200, "agent", "GET", path, nil)
+		it := r.JSON["items"].([]any)[0].(map[string]any)
+		if it["status"] != "retrying" || it["last_error"] == "" {
+			t.Fatalf("while the server is down: %v", it)
+		}
+		time.Sleep(time.Minute - time.Since(down))
+		s.start()
+		got := s.wait(1, 90*time.Second)
+		if got.To[0] != "luca.greco@example.it" || !strings.Contains(got.Text, "La correggiamo oggi") {
+			t.Fatalf("delivered: %v %q", got.To, got.Raw)
+		}
+		if r := m.must(200, "agent", "GET", path, nil); r.JSON["items"].([]any)[0].(map[string]any)["status"] != "sent" {
+			t.Fatalf("after delivery: %s", r)
+		}
+
+		// A refused recipient: failed, with the server's answer; resend.
+		s.mu.Lock()
+		s.refuse["luca.greco@example.it"] = true
+		s.mu.Unlock()
+		m.must(201, "agent", "POST", fmt.Sprintf("/api/v1/tickets/%d/messages", num), map[string]any{"kind": "reply", "body": "Ecco la fattura corretta."})
+		var second map[string]any
+		for start := time.Now(); time.Since(start) < 20*time.Second; time.Sleep(100 * time.Millisecond) {
+			items := m.must(200, "agent", "GET", path, nil).JSON["items"].([]any)
+			if second = items[len(items)-1].(map[string]any); second["status"] == "failed" {
+				break
+			}
+		}
+		if second["status"] != "failed" || !strings.Contains(second["last_error"].(string), "550") {
+			t.Fatalf("a refused recipient: %v", second)
+		}
+		resend := fmt.Sprintf("%s/%d/resend", path, int64(second["id"].(float64)))
+		m.must(404, "agent", "POST", fmt.Sprintf("/api/v1/tickets/%d/mails/%d/resend", num+1000, int64(second["id"].(float64))), nil)
+		s.mu.Lock()
+		s.refuse["luca.greco@example.it"] = false
+		s.mu.Unlock()
+		m.must(202, "agent", "POST", resend, nil)
+		if got := s.wait(2, 20*time.Second); !strings.Contains(got.Text, "Ecco la fattura corretta") {
+			t.Fatalf("resent: %q", got.Raw)
+		}
+	})
+}

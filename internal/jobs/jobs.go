@@ -1,0 +1,149 @@
+// Package jobs is Sportello's job queue: riverqueue/river on the desk's
+// own database (riversqlite on SQLite, riverpgxv5 on PostgreSQL), for
+// work that is sent or retried — outbound mail today, webhooks, surveys
+// and reminders later. Jobs are inserted inside the transaction of the
+// change that causes them, so a change and its consequences commit or
+// vanish together, and a restart picks up whatever was left.
+package jobs
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
+)
+
+// SendMail sends one row of the outbox.
+type SendMail struct {
+	OutboxID int64 `json:"outbox_id"`
+}
+
+// Kind names the job in river's table.
+func (SendMail) Kind() string { return "send_mail" }
+
+// InsertOpts gives outbound mail its own queue and a long retry budget
+// (with the worker's backoff, about a day).
+func (SendMail) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueMail, MaxAttempts: 20}
+}
+
+// Queues.
+const QueueMail = "mail"
+
+// Config tunes the queue.
+type Config struct {
+	// MailWorkers is how many mails are sent at once (default 4).
+	MailWorkers int
+	// Poll is how often a node looks for due jobs when it was not told
+	// (default 1s; PostgreSQL nodes are also told by LISTEN/NOTIFY).
+	Poll time.Duration
+	Log  *slog.Logger
+}
+
+type runner interface {
+	Start(ctx context.Context) error
+	Stop(ctx context.Context) error
+}
+
+// Queue inserts jobs inside the desk's transactions and runs the workers.
+type Queue struct {
+	insert *river.Client[*sql.Tx]
+	run    runner
+}
+
+// Open builds the queue on a database: db is the handle transactions run
+// on (on SQLite, the single writer connection); pool is PostgreSQL's pgx
+// pool (nil on SQLite). River's own tables are migrated here.
+func Open(ctx context.Context, db *sql.DB, pool *pgxpool.Pool, workers *river.Workers, cfg Config) (*Queue, error) {
+	if cfg.MailWorkers <= 0 {
+		cfg.MailWorkers = 4
+	}
+	if cfg.Poll <= 0 {
+		cfg.Poll = time.Second
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	rc := &river.Config{
+		Queues:            map[string]river.QueueConfig{QueueMail: {MaxWorkers: cfg.MailWorkers}, river.QueueDefault: {MaxWorkers: 2}},
+		Workers:           workers,
+		FetchPollInterval: cfg.Poll,
+		Logger:            cfg.Log.With("in", "jobs"),
+		JobTimeout:        2 * time.Minute,
+		// A node killed mid-job leaves it running; another node (or this
+		// one, restarted) takes it again after this long.
+		RescueStuckJobsAfter: 5 * time.Minute,
+	}
+	if pool == nil {
+		drv := riversqlite.New(db)
+		if err := migrate(ctx, drv); err != nil {
+			return nil, err
+		}
+		c, err := river.NewClient(drv, rc)
+		if err != nil {
+			return nil, fmt.Errorf("starting the job queue: %w", err)
+		}
+		return &Queue{insert: c, run: c}, nil
+	}
+	work := riverpgxv5.New(pool)
+	if err := migrate(ctx, work); err != nil {
+		return nil, err
+	}
+	wc, err := river.NewClient(work, rc)
+	if err != nil {
+		return nil, fmt.Errorf("starting the job queue: %w", err)
+	}
+	// The desk's transactions are database/sql ones over the same pool:
+	// an insert-only client writes jobs inside them.
+	ic, err := river.NewClient(riverdatabasesql.New(db), &river.Config{Logger: rc.Logger})
+	if err != nil {
+		return nil, fmt.Errorf("starting the job queue: %w", err)
+	}
+	return &Queue{insert: ic, run: wc}, nil
+}
+
+func migrate[TTx any](ctx context.Context, drv riverdriver.Driver[TTx]) error {
+	m, err := rivermigrate.New(drv, nil)
+	if err != nil {
+		return fmt.Errorf("job queue tables: %w", err)
+	}
+	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return fmt.Errorf("job queue tables: %w", err)
+	}
+	return nil
+}
+
+// InsertTx adds a job inside tx: it runs once tx commits, never if tx
+// rolls back.
+func (q *Queue) InsertTx(ctx context.Context, tx *sql.Tx, args river.JobArgs) error {
+	if _, err := q.insert.InsertTx(ctx, tx, args, nil); err != nil {
+		return fmt.Errorf("queueing %s: %w", args.Kind(), err)
+	}
+	return nil
+}
+
+// Start runs the workers until Stop.
+func (q *Queue) Start(ctx context.Context) error { return q.run.Start(ctx) }
+
+// Stop lets running jobs finish (up to ctx) and stops fetching.
+func (q *Queue) Stop(ctx context.Context) error { return q.run.Stop(ctx) }
+
+// Backoff is the wait before retry n (1-based) of a job: base doubled
+// each time, at most max, so a server that is down for a minute is tried
+// again soon after it is back, and one down for a day is not hammered.
+func Backoff(n int, base, most time.Duration) time.Duration {
+	d := base
+	for i := 1; i < n && d < most; i++ {
+		d *= 2
+	}
+	return min(d, most)
+}

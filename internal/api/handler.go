@@ -102,6 +102,10 @@ type Deps struct {
 	CheckIMAP func(ctx context.Context, mb *email.Mailbox) email.Check
 	// CheckSMTP tests a mailbox's sending settings step by step.
 	CheckSMTP func(ctx context.Context, mb *email.Mailbox) email.Check
+	// OAuthStart returns the provider's authorisation URL to connect a
+	// mailbox; OAuthFinish trades the code the provider sent back.
+	OAuthStart  func(ctx context.Context, mailboxID, agentID int64) (string, error)
+	OAuthFinish func(ctx context.Context, agentID int64, state, code string) (int64, error)
 	// Resend puts a ticket's failed or sent mail back in the outbox.
 	Resend func(ctx context.Context, ticketID, outboxID int64) error
 	// Template renders a customer template in a language (the admin's

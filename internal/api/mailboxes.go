@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
 	"time"
 
@@ -307,4 +308,35 @@ func (h *handler) testMailbox(w http.ResponseWriter, r *http.Request) error {
 		out["smtp"] = h.CheckSMTP(r.Context(), mb)
 	}
 	return httpx.JSON(w, http.StatusOK, out)
+}
+
+// oauthStart: GET /api/v1/mailboxes/{id}/oauth/start — sends the admin's
+// browser to the provider's authorisation page (302).
+func (h *handler) oauthStart(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	u, err := h.OAuthStart(r.Context(), id, current(r).ID)
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, u, http.StatusFound)
+	return nil
+}
+
+// oauthCallback: GET /api/v1/mailbox-oauth/callback — where the provider
+// sends the admin back with a code (or an error); the tokens are kept
+// and the admin lands on the mailbox's page.
+func (h *handler) oauthCallback(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	if e := q.Get("error"); e != "" {
+		return fault.Field("error", "oauth", "the provider did not connect the mailbox: "+httpx.Clip(e+" "+q.Get("error_description"), 300))
+	}
+	id, err := h.OAuthFinish(r.Context(), current(r).ID, q.Get("state"), q.Get("code"))
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, fmt.Sprintf("/admin/mailboxes/%d?connected=1", id), http.StatusSeeOther)
+	return nil
 }

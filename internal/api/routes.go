@@ -95,6 +95,8 @@ func Routes() []Route {
 		{"PATCH", "/api/v1/mailboxes/{id}", httpx.MailboxAdmin, (*handler).updateMailbox},
 		{"DELETE", "/api/v1/mailboxes/{id}", httpx.MailboxAdmin, (*handler).deleteMailbox},
 		{"POST", "/api/v1/mailboxes/{id}/test", httpx.MailboxAdmin, (*handler).testMailbox},
+		{"GET", "/api/v1/mailboxes/{id}/oauth/start", httpx.MailboxAdmin, (*handler).oauthStart},
+		{"GET", "/api/v1/mailbox-oauth/callback", httpx.MailboxAdmin, (*handler).oauthCallback},
 		{"GET", "/api/v1/mail-templates", httpx.MailboxAdmin, (*handler).listMailTemplates},
 		{"PUT", "/api/v1/mail-templates/{name}/{lang}", httpx.MailboxAdmin, (*handler).putMailTemplate},
 

@@ -276,7 +276,9 @@ func importFolder(ctx context.Context, folder *blob.FS, db *store.Blobs, log *sl
 
 // IMAPPoller imports the mail of the mailboxes that receive by IMAP.
 func (d *Desk) IMAPPoller() *email.Poller {
-	return email.NewPoller(d.Store, d.Mail, d.Secrets.Open, d.Log)
+	p := email.NewPoller(d.Store, d.Mail, d.Secrets.Open, d.Log)
+	p.Token = d.oauthToken
+	return p
 }
 
 // SMTPListener is the built-in SMTP server over this desk's intake.

@@ -40,7 +40,7 @@ func (d *Desk) routes() (http.Handler, error) {
 		Store: accounts, Tickets: d.Tickets, Auth: d.Auth, Files: d.Files, Log: d.Log, Now: d.Now,
 		SecureCookies: d.Cfg.SecureCookies(), Proxies: d.Cfg.Proxies(), Seal: d.Secrets.Seal,
 		CheckIMAP: func(ctx context.Context, mb *email.Mailbox) email.Check { return d.IMAPPoller().CheckIMAP(ctx, mb) },
-		CheckSMTP: d.Sender.CheckSMTP, Resend: d.Resend,
+		CheckSMTP: d.Sender.CheckSMTP, Resend: d.Resend, OAuthStart: d.OAuthStart, OAuthFinish: d.OAuthFinish,
 		Template: func(name, lang string) (string, string) {
 			return email.DefaultTemplate(d.I18n.Printer(lang, "UTC"), name)
 		},

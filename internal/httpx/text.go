@@ -122,3 +122,15 @@ func join(path, name string) string {
 	}
 	return path + "." + name
 }
+
+// Clip cuts s to at most n bytes on a character boundary (for text a
+// stranger sent that is echoed in an error).
+func Clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}

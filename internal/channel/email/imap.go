@@ -3,6 +3,7 @@ package email
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -35,6 +36,39 @@ type Poller struct {
 	TLS *tls.Config
 	// Batch bounds the mails fetched per poll of a mailbox.
 	Batch int
+	// Token returns a fresh OAuth2 access token for a mailbox that signs
+	// in with OAuth2.
+	Token func(ctx context.Context, mb *Mailbox) (string, error)
+}
+
+// signIn signs in by password, or by XOAUTH2/OAUTHBEARER with a fresh
+// access token.
+func (p *Poller) signIn(ctx context.Context, c *imapclient.Client, mb *Mailbox) error {
+	if mb.Auth == "oauth2" {
+		if p.Token == nil {
+			return errors.New("OAuth2 is not available")
+		}
+		tok, err := p.Token(ctx, mb)
+		if err != nil {
+			return err
+		}
+		user := mb.IMAPUser
+		if user == "" {
+			user = mb.Address
+		}
+		if err := c.Authenticate(IMAPSASL(mb.OAuth.Mechanism, user, tok, mb.IMAPHost, mb.IMAPPort)); err != nil {
+			return fmt.Errorf("signing in as %s with OAuth2: %w", user, err)
+		}
+		return nil
+	}
+	pw, err := p.open(mb.IMAPPassword)
+	if err != nil {
+		return err
+	}
+	if err := c.Login(mb.IMAPUser, pw).Wait(); err != nil {
+		return fmt.Errorf("signing in as %s: %w", mb.IMAPUser, err)
+	}
+	return nil
 }
 
 // NewPoller builds the poller; open unseals a mailbox password.
@@ -81,12 +115,8 @@ func (p *Poller) Poll(ctx context.Context, mb *Mailbox) (int, error) {
 		return 0, err
 	}
 	defer c.Close()
-	pw, err := p.open(mb.IMAPPassword)
-	if err != nil {
+	if err := p.signIn(ctx, c, mb); err != nil {
 		return 0, err
-	}
-	if err := c.Login(mb.IMAPUser, pw).Wait(); err != nil {
-		return 0, fmt.Errorf("signing in as %s: %w", mb.IMAPUser, err)
 	}
 	sel, err := c.Select(mb.IMAPFolder, nil).Wait()
 	if err != nil {
@@ -228,11 +258,7 @@ func (p *Poller) CheckIMAP(ctx context.Context, mb *Mailbox) Check {
 		return fail("tls", err) // STARTTLS negotiation
 	}
 	defer c.Close()
-	pw, err := p.open(mb.IMAPPassword)
-	if err != nil {
-		return fail("auth", err)
-	}
-	if err := c.Login(mb.IMAPUser, pw).Wait(); err != nil {
+	if err := p.signIn(ctx, c, mb); err != nil {
 		return fail("auth", err)
 	}
 	if _, err := c.Select(mb.IMAPFolder, &imap.SelectOptions{ReadOnly: true}).Wait(); err != nil {

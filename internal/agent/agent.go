@@ -139,7 +139,30 @@ func (a *Agent) Apply(p Patch) error {
 	if p.Active != nil {
 		a.Active = *p.Active
 	}
+	if p.MailNotices != nil {
+		var kept []string
+		for _, k := range strings.Split(*p.MailNotices, ",") {
+			if k = strings.TrimSpace(k); k == "" {
+				continue
+			}
+			if k != "assigned" && k != "customer" && k != "sla" {
+				return fault.Field("mail_notices", "enum", "each must be one of assigned, customer, sla")
+			}
+			kept = append(kept, k)
+		}
+		a.MailNotices = strings.Join(kept, ",")
+	}
 	return a.Validate()
+}
+
+// WantsMail reports whether the agent asked for a kind of notice by mail.
+func (a *Agent) WantsMail(kind string) bool {
+	for _, k := range strings.Split(a.MailNotices, ",") {
+		if k == kind {
+			return true
+		}
+	}
+	return false
 }
 
 func validLanguage(l string) bool {

@@ -111,6 +111,19 @@ func (h *handler) ticketReply(w http.ResponseWriter, r *http.Request) error {
 		c.Kind = "reply"
 	}
 	c.Token = r.PostFormValue("form_token")
+	c.CC = r.PostFormValue("cc")
+	if r.PostForm.Has("cc") && normaliseList(c.CC) != normaliseList(r.PostFormValue("was_cc")) {
+		// The agent changed who is copied: the CCs change first, so that
+		// the reply goes to the new list.
+		if err := h.setCCs(r, a, n, c.CC); err != nil {
+			ps := problemsOf(err)
+			if ps == nil {
+				return err
+			}
+			c.CCError = pr.T("composer.cc_invalid", "Address", ps[0].Detail)
+			return h.ticketPage(w, r, n, http.StatusUnprocessableEntity, &c, nil)
+		}
+	}
 	nm := ticket.NewMessage{Kind: ticket.MessageKind(c.Kind), BodyText: c.Body, Channel: ticket.ChannelWeb, Attachments: atts, Idem: formIdem(r.PostForm)}
 	if c.Status != "" {
 		st := ticket.Status(c.Status)
@@ -413,3 +426,39 @@ func (h *handler) customFieldPatch(r *http.Request, t *ticket.Ticket, p *ticket.
 
 // problemField is a one-field validation error.
 func problemField(field, rule string) error { return fault.Field(field, rule, rule) }
+
+func normaliseList(s string) string {
+	var out []string
+	for _, e := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ';' || r == ' ' || r == '\n' }) {
+		out = append(out, strings.ToLower(e))
+	}
+	slices.Sort(out)
+	return strings.Join(slices.Compact(out), ",")
+}
+
+// setCCs makes the ticket's CCs the addresses in list (contacts found or
+// created); a malformed address is refused before anything is written.
+func (h *handler) setCCs(r *http.Request, a *agent.Agent, n int64, list string) error {
+	addrs := strings.Split(normaliseList(list), ",")
+	if addrs[0] == "" {
+		addrs = nil
+	}
+	if len(addrs) > 20 {
+		return fault.Field("cc", "max_items", "at most 20")
+	}
+	for _, e := range addrs {
+		if !agent.ValidEmail(e) {
+			return fault.Field("cc", "email", e)
+		}
+	}
+	ids := []int64{}
+	for _, e := range addrs {
+		id, err := h.Mail.Store.ContactIDByEmail(r.Context(), e, "", h.Now())
+		if err != nil {
+			return err
+		}
+		ids = append(ids, id)
+	}
+	_, err := h.Tickets.Update(r.Context(), ticket.AgentActor(a), n, ticket.Patch{CCIDs: &ids})
+	return err
+}

@@ -2,6 +2,7 @@ package web
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -27,16 +28,30 @@ type threadItem struct {
 	HasHTML         bool
 	At, AtAgo       string
 	Attachments     []ticket.Attachment
-	Raw             string // the download of the raw mail, for messages that came by mail
+	Raw             string     // the download of the raw mail, for messages that came by mail
+	Mails           []mailView // the mail that carried a reply to the customer
 	Event           bool
 	Last            bool
 	at              time.Time
 	seq             int64 // history order among items at the same time
 }
 
+// mailView is one outgoing mail of a ticket with its delivery state.
+type mailView struct {
+	ID                       int64
+	To, CC                   string
+	Status, StatusLabel, Err string
+	CanResend                bool
+}
+
 // composer is the reply form's state: kept across a failed send.
 type composer struct {
 	Kind, Body, Status, Error string
+	// To is who a public reply goes to (the requester's address) and CC
+	// the ticket's CCs, which the agent can change with the reply.
+	To, CC, WasCC string
+	NoMail        bool // the requester has no address: the reply is not mailed
+	CCError       string
 	// Token is the form's one-time token: sent twice (Back, a retry), the
 	// reply is added once.
 	Token                 string
@@ -204,6 +219,26 @@ func (h *handler) ticketPage(w http.ResponseWriter, r *http.Request, n int64, st
 		}
 	}
 	contactNames := map[int64]string{t.RequesterID: d.Requester.DisplayName()}
+	mailsOf := map[int64][]mailView{}
+	if h.Mail.Store != nil {
+		outs, err := h.Mail.Store.OutboundOfTicket(ctx, t.ID)
+		if err != nil {
+			return err
+		}
+		for _, o := range outs {
+			v := mailView{ID: o.ID, To: o.To, CC: strings.ReplaceAll(o.CC, ",", ", "), Status: o.Status, StatusLabel: pr.T("mail.status." + o.Status),
+				Err: o.LastError, CanResend: o.Status == "failed" || o.Status == "sent"}
+			switch {
+			case o.MessageID != nil:
+				mailsOf[*o.MessageID] = append(mailsOf[*o.MessageID], v)
+			case o.Kind == "ack":
+				it := threadItem{Kind: "event", Event: true, Text: pr.T("mail.ack_event", "To", o.To, "Status", v.StatusLabel),
+					Author: pr.T("actor.system"), At: pr.Date(o.CreatedAt), AtAgo: pr.Ago(o.CreatedAt, now), Mails: []mailView{v}}
+				it.at, it.seq = o.CreatedAt, 1<<62
+				d.Thread = append(d.Thread, it)
+			}
+		}
+	}
 	for _, m := range msgs {
 		it := threadItem{ID: m.ID, Kind: string(m.Kind), KindLabel: pr.T("kind." + string(m.Kind)), Text: m.BodyText,
 			HTML: m.BodyHTML, HasHTML: strings.Contains(m.BodyHTML, "<") && m.Kind == ticket.KindCustomer && !isPlainParagraphs(m.BodyHTML),
@@ -226,6 +261,7 @@ func (h *handler) ticketPage(w http.ResponseWriter, r *http.Request, n int64, st
 		if sum, _ := m.Meta["raw_sha256"].(string); sum != "" {
 			it.Raw = fmt.Sprintf("/api/v1/tickets/%d/messages/%d/raw", t.ID, m.ID)
 		}
+		it.Mails = mailsOf[m.ID]
 		it.at, it.seq = m.CreatedAt, msgSeq[m.ID]
 		d.Thread = append(d.Thread, it)
 	}
@@ -279,6 +315,9 @@ func (h *handler) ticketPage(w http.ResponseWriter, r *http.Request, n int64, st
 		} else if dr != nil {
 			d.Composer.Kind, d.Composer.Body = dr.Kind, dr.Body
 		}
+	}
+	if err := h.recipients(ctx, t, d.Requester, &d.Composer, comp != nil); err != nil {
+		return err
 	}
 	// Was is what the form is based on: the ticket as it is now. The
 	// server applies only the fields the agent moved away from it.
@@ -375,4 +414,36 @@ func historyField(t func(string, ...any) string, field string) string {
 		return t("col." + field) // the properties' own labels
 	}
 	return field
+}
+
+// recipients fills the composer's "who receives this" line: the
+// requester's deliverable address and the ticket's CCs (kept as typed
+// when the form comes back with an error).
+func (h *handler) recipients(ctx context.Context, t *ticket.Ticket, req *contact.Contact, c *composer, keep bool) error {
+	c.To = ""
+	for _, e := range req.Emails {
+		if req.Undeliverable[e] == "" {
+			c.To = e
+			break
+		}
+	}
+	c.NoMail = c.To == ""
+	var ccs []string
+	for _, id := range t.CCIDs {
+		cc, err := h.Store.Contact(ctx, id)
+		if err != nil {
+			if errors.Is(err, contact.ErrNotFound) {
+				continue
+			}
+			return err
+		}
+		if len(cc.Emails) > 0 {
+			ccs = append(ccs, cc.Emails[0])
+		}
+	}
+	c.WasCC = strings.Join(ccs, ", ")
+	if !keep {
+		c.CC = c.WasCC
+	}
+	return nil
 }

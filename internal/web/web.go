@@ -86,6 +86,8 @@ type Deps struct {
 	Proxies       *httpx.Proxies // trusted reverse proxies (nil: none)
 	// MaxUpload bounds a composer post carrying attachments (bytes).
 	MaxUpload int64
+	// Mail is the email channel: mailboxes, outbox, templates.
+	Mail MailDeps
 }
 
 type handler struct {
@@ -153,6 +155,7 @@ func newHandler(d Deps) (*handler, error) {
 			return fmt.Sprintf("%d B", n)
 		},
 		"list":    func(xs ...string) []string { return xs },
+		"list2":   func(a, b any) []any { return []any{a, b} },
 		"seconds": func(n int64) time.Duration { return time.Duration(n) * time.Second },
 		"deref": func(p *int64) int64 {
 			if p == nil {
@@ -165,7 +168,7 @@ func newHandler(d Deps) (*handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parsing layout: %w", err)
 	}
-	for _, page := range []string{"login", "inbox", "ticket", "ticket_new", "contacts", "contact", "profile", "search", "organisations", "organisation", "agents", "tokens", "teams", "fields", "error", "admin_sla", "notices"} {
+	for _, page := range []string{"login", "inbox", "ticket", "ticket_new", "contacts", "contact", "profile", "search", "organisations", "organisation", "agents", "tokens", "teams", "fields", "error", "admin_sla", "notices", "mailboxes", "mailbox"} {
 		t, err := template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+page+".html")
 		if err != nil {
 			return nil, fmt.Errorf("parsing %s: %w", page, err)

@@ -1,0 +1,138 @@
+package app_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sportello/sportello/internal/app"
+	"github.com/sportello/sportello/internal/testdb"
+)
+
+// The mail pages of the workspace, on both databases: an admin adds a
+// mailbox through the form (errors next to the field in Italian, input
+// kept, the password never shown again), tests its connection and reads
+// which step failed in words, edits a customer template (an unknown
+// placeholder is refused) and deletes a mailbox only after confirming;
+// a lead may not open the pages. On a ticket the composer says who
+// receives the reply, the agent changes the CCs with the reply (a bad
+// address comes back with the text kept), and the thread shows the mail's
+// state.
+func TestMailWorkspace(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		k := newDeskWith(t, db, app.Options{JobPoll: 100 * time.Millisecond})
+		s := newSink(t)
+		if err := k.d.StartJobs(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		admin := signedIn(t, k, "admin")
+		if st, _, _ := signedIn(t, k, "lead").req("GET", "/admin/mailboxes", nil, ""); st != http.StatusForbidden {
+			t.Errorf("a lead opens the mailboxes page: %d", st)
+		}
+		form := url.Values{"address": {"assistenza@bottega.example"}, "name": {"Assistenza Bottega"}, "team_id": {strconv.FormatInt(k.teamID, 10)},
+			"auto_ack": {"1"}, "smtp_host": {"127.0.0.1"}, "smtp_port": {"99999"}, "smtp_tls": {"none"}, "smtp_user": {"desk"},
+			"smtp_password": {"smtp-secret-1"}, "auth": {"password"}, "signature_it": {"Il team"}}
+		st, _, body := admin.req("POST", "/admin/mailboxes", form, "")
+		if st != 422 || !strings.Contains(body, `value="99999"`) || !strings.Contains(body, `value="assistenza@bottega.example"`) || !strings.Contains(body, "invalid") {
+			t.Fatalf("a bad port: %d", st)
+		}
+		form.Set("smtp_port", strconv.Itoa(s.port()))
+		st, h, _ := admin.req("POST", "/admin/mailboxes", form, "")
+		if st != http.StatusSeeOther {
+			t.Fatalf("create: %d", st)
+		}
+		page := h.Get("Location")
+		_, _, body = admin.req("GET", page, nil, "")
+		if strings.Contains(body, "smtp-secret-1") || !strings.Contains(body, "lascia vuoto per non cambiarla") {
+			t.Fatalf("the password is shown again, or not said to be set")
+		}
+		id := strings.TrimSuffix(strings.TrimPrefix(page, "/admin/mailboxes/"), "?saved=1")
+		_, _, body = admin.req("POST", "/admin/mailboxes/"+id+"/test", url.Values{}, "")
+		if !strings.Contains(body, "Invio SMTP</strong>: funziona.") {
+			t.Fatalf("the test of a working mailbox: %s", snippet(body, "Invio SMTP"))
+		}
+		closed, _ := net.Listen("tcp", "127.0.0.1:0")
+		closedPort := strings.Split(closed.Addr().String(), ":")[1]
+		closed.Close()
+		broken := url.Values{"address": {"rotta@bottega.example"}, "smtp_host": {"127.0.0.1"}, "smtp_port": {closedPort}, "smtp_tls": {"none"}, "auth": {"password"}}
+		_, h, _ = admin.req("POST", "/admin/mailboxes", broken, "")
+		brokenID := strings.TrimSuffix(strings.TrimPrefix(h.Get("Location"), "/admin/mailboxes/"), "?saved=1")
+		if _, _, body = admin.req("POST", "/admin/mailboxes/"+brokenID+"/test", url.Values{}, ""); !strings.Contains(body, "il server non risponde su quella porta") {
+			t.Errorf("a closed port is not named: %s", snippet(body, "Invio SMTP"))
+		}
+		if _, _, body = admin.req("POST", "/admin/mailboxes/"+brokenID+"/test", url.Values{}, "en"); !strings.Contains(body, "Invio SMTP") {
+			t.Errorf("the admin's own language (Italian) wins over the browser's")
+		}
+		// Delete asks first.
+		if st, _, body = admin.req("POST", "/admin/mailboxes/"+brokenID+"/delete", url.Values{}, ""); st != 200 || !strings.Contains(body, "Eliminare la casella rotta@bottega.example?") {
+			t.Fatalf("delete without confirmation: %d", st)
+		}
+		if st, _, _ = admin.req("GET", "/admin/mailboxes/"+brokenID, nil, ""); st != 200 {
+			t.Fatalf("the mailbox is gone before the admin confirmed: %d", st)
+		}
+		if st, _, _ = admin.req("POST", "/admin/mailboxes/"+brokenID+"/delete", url.Values{"confirm": {"1"}}, ""); st != http.StatusSeeOther {
+			t.Fatalf("confirmed delete: %d", st)
+		}
+		if st, _, _ = admin.req("GET", "/admin/mailboxes/"+brokenID, nil, ""); st != 404 {
+			t.Errorf("deleted mailbox: %d", st)
+		}
+		// Templates: an unknown placeholder is refused; a good one is kept.
+		bad := url.Values{"subject": {"Ricevuto: {subject}"}, "body": {"Ciao {nome}, il caso è {ticket}."}}
+		if st, _, body = admin.req("POST", "/admin/mail-templates/ack/it", bad, ""); st != 422 || !strings.Contains(body, "Segnaposto sconosciuto") || !strings.Contains(body, "Ciao {nome}") {
+			t.Fatalf("unknown placeholder: %d", st)
+		}
+		good := url.Values{"subject": {"Ricevuto: {subject}"}, "body": {"Ciao {name}, il tuo caso è {ticket}. Risponderemo {deadline}."}}
+		if st, _, _ = admin.req("POST", "/admin/mail-templates/ack/it", good, ""); st != http.StatusSeeOther {
+			t.Fatalf("template save: %d", st)
+		}
+		if _, _, body = admin.req("GET", "/admin/mailboxes", nil, ""); !strings.Contains(body, "Ciao Marta, il tuo caso è #1234") {
+			t.Errorf("the preview does not fill the placeholders")
+		}
+
+		// The composer: who receives the reply, CCs changed with it.
+		created := k.must(201, "agent", "POST", "/api/v1/tickets", map[string]any{"subject": "Reso", "body": "Vorrei fare un reso.",
+			"requester": map[string]any{"email": "luca.greco@example.it", "name": "Luca Greco"}, "channel": "phone", "team_id": k.teamID})
+		num := created.num("number")
+		agentB := signedIn(t, k, "agent")
+		tp := fmt.Sprintf("/tickets/%d", num)
+		_, _, body = agentB.req("GET", tp, nil, "")
+		if !strings.Contains(body, "La risposta va a <strong>luca.greco@example.it</strong>") {
+			t.Fatalf("the composer does not say who receives the reply")
+		}
+		reply := url.Values{"kind": {"reply"}, "body": {"Le mando l'etichetta per il reso."}, "cc": {"anna.greco@example.it, not-an-address"}, "was_cc": {""}, "form_token": {"tok-cc-1"}}
+		if st, _, body = agentB.req("POST", tp+"/messages", reply, ""); st != 422 || !strings.Contains(body, "Indirizzo non valido: not-an-address") || !strings.Contains(body, "Le mando l&#39;etichetta") {
+			t.Fatalf("a bad CC: %d %s", st, snippet(body, "cc-error"))
+		}
+		reply.Set("cc", "anna.greco@example.it")
+		if st, _, _ = agentB.req("POST", tp+"/messages", reply, ""); st != http.StatusSeeOther {
+			t.Fatalf("reply with CC: %d", st)
+		}
+		got := s.wait(1, 20*time.Second)
+		if got.To[0] != "luca.greco@example.it" || len(got.To) != 2 || got.To[1] != "anna.greco@example.it" || !strings.Contains(header(got, "Cc"), "anna.greco@example.it") {
+			t.Fatalf("the reply went to %v (Cc %q)", got.To, header(got, "Cc"))
+		}
+		for start := time.Now(); time.Since(start) < 10*time.Second; time.Sleep(100 * time.Millisecond) {
+			if _, _, body = agentB.req("GET", tp, nil, ""); strings.Contains(body, `badge mail-sent`) {
+				break
+			}
+		}
+		if !strings.Contains(body, `badge mail-sent`) || !strings.Contains(body, `value="anna.greco@example.it"`) {
+			t.Fatalf("the thread does not show the sent mail, or the CC is not kept")
+		}
+	})
+}
+
+// snippet is the page text around a marker, for failure messages.
+func snippet(body, near string) string {
+	i := strings.Index(body, near)
+	if i < 0 {
+		return "(" + near + " not on the page)"
+	}
+	return body[max(0, i-200):min(len(body), i+300)]
+}

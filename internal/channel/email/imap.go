@@ -77,19 +77,46 @@ func NewPoller(store CursorStore, intake *Intake, open func(string) (string, err
 }
 
 // Run polls every IMAP mailbox as often as it asks (at least every tick)
-// until ctx ends. Errors are logged per mailbox and retried next time.
+// until ctx ends, and keeps an IMAP IDLE connection to each mailbox whose
+// server offers it, so that new mail is imported the moment it arrives
+// rather than at the next poll. Errors are logged per mailbox and retried
+// next time.
 func (p *Poller) Run(ctx context.Context, tick time.Duration) {
 	next := map[int64]time.Time{}
 	t := time.NewTicker(tick)
 	defer t.Stop()
+	wake := make(chan int64, 16)
+	type watcher struct {
+		updated time.Time
+		stop    context.CancelFunc
+	}
+	watching := map[int64]watcher{}
+	defer func() {
+		for _, w := range watching {
+			w.stop()
+		}
+	}()
 	for {
 		mbs, err := p.store.Mailboxes(ctx)
 		if err != nil && ctx.Err() == nil {
 			p.log.Warn("IMAP: listing mailboxes", "err", err)
 		}
+		seen := map[int64]bool{}
 		for i := range mbs {
 			mb := &mbs[i]
-			if mb.IMAPHost == "" || time.Now().Before(next[mb.ID]) {
+			if mb.IMAPHost == "" {
+				continue
+			}
+			seen[mb.ID] = true
+			if w, ok := watching[mb.ID]; !ok || !w.updated.Equal(mb.UpdatedAt) {
+				if ok {
+					w.stop() // the settings changed: watch with the new ones
+				}
+				wctx, stop := context.WithCancel(ctx)
+				watching[mb.ID] = watcher{updated: mb.UpdatedAt, stop: stop}
+				go p.watch(wctx, *mb, wake)
+			}
+			if time.Now().Before(next[mb.ID]) {
 				continue
 			}
 			next[mb.ID] = time.Now().Add(time.Duration(mb.PollSeconds) * time.Second)
@@ -99,10 +126,100 @@ func (p *Poller) Run(ctx context.Context, tick time.Duration) {
 				p.log.Info("IMAP: imported", "mailbox", mb.Address, "mails", n)
 			}
 		}
+		for id, w := range watching {
+			if !seen[id] {
+				w.stop()
+				delete(watching, id)
+			}
+		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case id := <-wake:
+			delete(next, id) // new mail announced: import it now
+		}
+	}
+}
+
+// errNoIdle: the server does not offer IDLE; polling alone serves it.
+var errNoIdle = errors.New("the server does not offer IDLE")
+
+// watch keeps one mailbox in IDLE until ctx ends, reconnecting after
+// errors; it returns at once when the server has no IDLE.
+func (p *Poller) watch(ctx context.Context, mb Mailbox, wake chan<- int64) {
+	for ctx.Err() == nil {
+		err := p.idle(ctx, &mb, wake)
+		if errors.Is(err, errNoIdle) || ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			p.log.Warn("IMAP IDLE", "mailbox", mb.Address, "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(30 * time.Second):
+		}
+	}
+}
+
+// IdleRenew is how long one IDLE command lasts before it is renewed
+// (servers may drop a connection idle for 30 minutes, RFC 2177).
+const IdleRenew = 25 * time.Minute
+
+func (p *Poller) idle(ctx context.Context, mb *Mailbox, wake chan<- int64) error {
+	news := make(chan struct{}, 1)
+	c, err := p.dialWith(mb, &imapclient.UnilateralDataHandler{Mailbox: func(d *imapclient.UnilateralDataMailbox) {
+		if d.NumMessages != nil {
+			select {
+			case news <- struct{}{}:
+			default:
+			}
+		}
+	}})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if err := p.signIn(ctx, c, mb); err != nil {
+		return err
+	}
+	if !c.Caps().Has(imap.CapIdle) {
+		return errNoIdle
+	}
+	if _, err := c.Select(mb.IMAPFolder, &imap.SelectOptions{ReadOnly: true}).Wait(); err != nil {
+		return fmt.Errorf("opening folder %s: %w", mb.IMAPFolder, err)
+	}
+	for {
+		cmd, err := c.Idle()
+		if err != nil {
+			return err
+		}
+		renew := time.NewTimer(IdleRenew)
+		announced := false
+		select {
+		case <-ctx.Done():
+		case <-news:
+			announced = true
+		case <-renew.C:
+		}
+		renew.Stop()
+		if err := cmd.Close(); err != nil {
+			return err
+		}
+		if err := cmd.Wait(); err != nil {
+			return err
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		if announced {
+			select {
+			case wake <- mb.ID:
+			case <-ctx.Done():
+				return nil
+			}
 		}
 	}
 }
@@ -192,9 +309,11 @@ func (p *Poller) after(c *imapclient.Client, mb *Mailbox, uid imap.UIDSet) error
 	return nil
 }
 
-func (p *Poller) dial(mb *Mailbox) (*imapclient.Client, error) {
+func (p *Poller) dial(mb *Mailbox) (*imapclient.Client, error) { return p.dialWith(mb, nil) }
+
+func (p *Poller) dialWith(mb *Mailbox, h *imapclient.UnilateralDataHandler) (*imapclient.Client, error) {
 	addr := net.JoinHostPort(mb.IMAPHost, strconv.Itoa(mb.IMAPPort))
-	opts := &imapclient.Options{TLSConfig: p.TLS}
+	opts := &imapclient.Options{TLSConfig: p.TLS, UnilateralDataHandler: h}
 	var c *imapclient.Client
 	var err error
 	switch mb.IMAPTLS {

@@ -76,7 +76,9 @@ func TestIMAPIdle(t *testing.T) {
 		}
 		mem.AddUser(user)
 		srv := imapserver.New(&imapserver.Options{
-			NewSession:   func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) { return mem.NewSession(), nil, nil },
+			NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
+				return mem.NewSession(), nil, nil
+			},
 			InsecureAuth: true,
 			Caps:         imap.CapSet{imap.CapIMAP4rev1: {}, imap.CapIMAP4rev2: {}},
 		})

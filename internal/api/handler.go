@@ -106,6 +106,8 @@ type Deps struct {
 	// mailbox; OAuthFinish trades the code the provider sent back.
 	OAuthStart  func(ctx context.Context, mailboxID, agentID int64) (string, error)
 	OAuthFinish func(ctx context.Context, agentID int64, state, code string) (int64, error)
+	// InlineOK checks the signature of an inline image link.
+	InlineOK func(id int64, exp, sig string) bool
 	// Resend puts a ticket's failed or sent mail back in the outbox.
 	Resend func(ctx context.Context, ticketID, outboxID int64) error
 	// Template renders a customer template in a language (the admin's

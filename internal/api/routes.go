@@ -49,6 +49,7 @@ func Routes() []Route {
 		{"GET", "/api/v1/tickets/{number}/history", httpx.TicketWork, (*handler).ticketHistory},
 		{"GET", "/api/v1/tickets/{number}/sla", httpx.TicketWork, (*handler).ticketSLA},
 		{"GET", "/api/v1/attachments/{id}", httpx.TicketWork, (*handler).getAttachment},
+		{"GET", "/api/v1/inline/{id}", httpx.InlineImage, (*handler).getInlineImage},
 		{"GET", "/api/v1/tickets/{number}/messages/{id}/raw", httpx.TicketWork, (*handler).getRawMail},
 		{"GET", "/api/v1/tickets/{number}/mails", httpx.TicketWork, (*handler).listTicketMails},
 		{"POST", "/api/v1/tickets/{number}/mails/{id}/resend", httpx.TicketWork, (*handler).resendMail},

@@ -466,6 +466,40 @@ func (h *handler) getRawMail(w http.ResponseWriter, r *http.Request) error {
 	return fmt.Errorf("raw mail of message %d: %w", id, fault.NotFound)
 }
 
+// getInlineImage: GET /api/v1/inline/{id}?exp=&sig= — a mail's inline
+// (cid:) raster image for the sandboxed frame that shows the mail; the
+// signed, expiring link is the permission (the frame sends no cookie).
+func (h *handler) getInlineImage(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	if h.InlineOK == nil || !h.InlineOK(id, q.Get("exp"), q.Get("sig")) {
+		return fmt.Errorf("inline image %d: %w", id, fault.NotFound)
+	}
+	a, err := h.Tickets.Attachment(r.Context(), ticket.System, id)
+	if err != nil {
+		return err
+	}
+	switch a.ContentType {
+	case "image/png", "image/jpeg", "image/gif", "image/webp":
+	default:
+		return fmt.Errorf("inline image %d: %w", id, fault.NotFound)
+	}
+	f, err := h.Files.Open(r.Context(), a.SHA256)
+	if err != nil {
+		return fmt.Errorf("opening attachment %d: %w", a.ID, err)
+	}
+	defer f.Close()
+	w.Header().Set("Content-Type", a.ContentType)
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Content-Security-Policy", "sandbox; default-src 'none'")
+	w.Header().Set("Cache-Control", "private, max-age=3600")
+	http.ServeContent(w, r, "", a.CreatedAt, f)
+	return nil
+}
+
 // getAttachment: GET /api/v1/attachments/{id} — always as a download, with
 // the sniffed type and no chance for the browser to run it.
 func (h *handler) getAttachment(w http.ResponseWriter, r *http.Request) error {

@@ -150,6 +150,7 @@ type Desk struct {
 	Sender    *email.Sender
 	mailRetry time.Duration
 	jobsOn    bool
+	inlineKey []byte
 	Log       *slog.Logger
 	Now       func() time.Time
 	handler   http.Handler
@@ -208,6 +209,12 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Desk, error) {
 		return nil, err
 	}
 	signer := email.NewSigner([]byte(key))
+	ik, err := st.Secret(ctx, "inline-images", func() string { return auth.RandomSecret(32) })
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	d.inlineKey = []byte(ik)
 	d.Mail = email.NewIntake(st, d.Tickets, files, signer, opt.Now)
 	if d.Secrets, err = secrets.Load(cfg.SecretKey, cfg.DataDir); err != nil {
 		st.Close()

@@ -136,3 +136,66 @@ func snippet(body, near string) string {
 	}
 	return body[max(0, i-200):min(len(body), i+300)]
 }
+
+// An HTML-only mail with an inline cid: image: the thread's sandboxed
+// frame shows the image through a signed link that works without a
+// cookie (the frame sends none) and not when tampered with; remote images
+// stay blocked.
+func TestInlineImages(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		m := newMailDesk(t, db)
+		png := "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+		raw := `From: Sara Bianchi <sara.bianchi@example.it>
+To: supporto@bottega.example
+Subject: Foto del pacco
+Message-ID: <cid-1@example.it>
+MIME-Version: 1.0
+Content-Type: multipart/related; boundary="rel"
+
+--rel
+Content-Type: text/html; charset=UTF-8
+
+<p>Ecco il pacco rotto:</p><img src="cid:foto1@example.it" alt="pacco"><img src="https://tracker.example/pixel.gif">
+--rel
+Content-Type: image/png
+Content-Transfer-Encoding: base64
+Content-ID: <foto1@example.it>
+Content-Disposition: inline
+
+` + png + `
+--rel--
+`
+		if err := m.send(t, "sara.bianchi@example.it", []string{"supporto@bottega.example"}, raw); err != nil {
+			t.Fatal(err)
+		}
+		ts := m.tickets(t)
+		if len(ts) != 1 {
+			t.Fatalf("%d tickets", len(ts))
+		}
+		b := signedIn(t, m.desk, "agent")
+		_, _, body := b.req("GET", fmt.Sprintf("/tickets/%d", ts[0].ID), nil, "")
+		i := strings.Index(body, "/api/v1/inline/")
+		if i < 0 {
+			t.Fatalf("the frame does not point the cid: image at a signed link: %s", snippet(body, "srcdoc"))
+		}
+		if strings.Contains(body, "tracker.example") {
+			t.Errorf("the remote image is not blocked")
+		}
+		// The link sits in the frame's srcdoc, escaped twice.
+		link := body[i : i+strings.Index(body[i:], "&#34;")]
+		link = strings.NewReplacer("&amp;amp;", "&", "&amp;", "&").Replace(link)
+		res, err := http.Get(m.srv.URL + link) // no cookie, as from the sandboxed frame
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != 200 || res.Header.Get("Content-Type") != "image/png" {
+			t.Fatalf("the signed link %s: %d %s", link, res.StatusCode, res.Header.Get("Content-Type"))
+		}
+		res, _ = http.Get(m.srv.URL + strings.Replace(link, "sig=", "sig=x", 1))
+		res.Body.Close()
+		if res.StatusCode != 404 {
+			t.Errorf("a tampered link: %d", res.StatusCode)
+		}
+	})
+}

@@ -191,3 +191,19 @@ func (d *Desk) oauthToken(ctx context.Context, mb *email.Mailbox) (string, error
 	}
 	return tok.AccessToken, nil
 }
+
+// inlineURL signs the link of a mail's inline image for the frame that
+// shows the mail; it is good for 6 to 7 hours (whole hours, so that a
+// browser's cache keeps the image across page loads).
+func (d *Desk) inlineURL(id int64) string {
+	exp := strconv.FormatInt(d.Now().Add(7*time.Hour).Truncate(time.Hour).Unix(), 10)
+	return fmt.Sprintf("/api/v1/inline/%d?exp=%s&sig=%s", id, exp, sign(d.inlineKey, "inline", strconv.FormatInt(id, 10), exp))
+}
+
+func (d *Desk) inlineOK(id int64, exp, sig string) bool {
+	n, err := strconv.ParseInt(exp, 10, 64)
+	if err != nil || d.Now().Unix() > n {
+		return false
+	}
+	return hmac.Equal([]byte(sig), []byte(sign(d.inlineKey, "inline", strconv.FormatInt(id, 10), exp)))
+}

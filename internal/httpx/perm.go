@@ -60,6 +60,10 @@ const (
 	SLAAdmin      Action = "sla.admin"     // calendars, holidays, policies
 	TeamsPage     Action = "teams.page"    // the teams page (leads manage their teams there)
 	MailboxAdmin  Action = "mailbox.admin" // mailboxes: the addresses the desk receives at
+	// InlineImage serves a mail's cid: image to the sandboxed frame that
+	// shows the mail (which sends no cookie): the link itself, signed for
+	// an agent who could see the ticket and expiring, is the permission.
+	InlineImage Action = "inline.image"
 )
 
 // actions is the one declaration of who may do what.
@@ -83,6 +87,7 @@ var actions = map[Action]Perm{
 	SLAAdmin:      Admin,
 	TeamsPage:     Lead,
 	MailboxAdmin:  Admin,
+	InlineImage:   Public,
 }
 
 // Perm is who may do a; an undeclared action is admin-only (and a test

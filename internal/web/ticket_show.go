@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"html"
 	"net/http"
 	"slices"
 	"strconv"
@@ -262,6 +263,9 @@ func (h *handler) ticketPage(w http.ResponseWriter, r *http.Request, n int64, st
 			it.Raw = fmt.Sprintf("/api/v1/tickets/%d/messages/%d/raw", t.ID, m.ID)
 		}
 		it.Mails = mailsOf[m.ID]
+		if cids, ok := m.Meta["cids"].(map[string]any); ok && it.HasHTML {
+			it.HTML = inlineCIDs(it.HTML, cids, m.Attachments, h.InlineURL)
+		}
 		it.at, it.seq = m.CreatedAt, msgSeq[m.ID]
 		d.Thread = append(d.Thread, it)
 	}
@@ -446,4 +450,28 @@ func (h *handler) recipients(ctx context.Context, t *ticket.Ticket, req *contact
 		c.CC = c.WasCC
 	}
 	return nil
+}
+
+// inlineCIDs points a mail's cid: images at the stored attachments they
+// name (served from this desk, as the frame's policy allows); other cid:
+// sources stay blocked.
+func inlineCIDs(body string, cids map[string]any, atts []ticket.Attachment, link func(int64) string) string {
+	byName := map[string]int64{}
+	for _, a := range atts {
+		if strings.HasPrefix(a.ContentType, "image/") && a.ContentType != "image/svg+xml" {
+			byName[a.Filename] = a.ID
+		}
+	}
+	for cid, v := range cids {
+		name, _ := v.(string)
+		id, ok := byName[name]
+		if !ok || cid == "" {
+			continue
+		}
+		if link == nil {
+			break
+		}
+		body = strings.ReplaceAll(body, `"cid:`+html.EscapeString(cid)+`"`, `"`+html.EscapeString(link(id))+`"`)
+	}
+	return body
 }

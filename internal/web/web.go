@@ -88,6 +88,8 @@ type Deps struct {
 	MaxUpload int64
 	// Mail is the email channel: mailboxes, outbox, templates.
 	Mail MailDeps
+	// InlineURL is the signed link of a mail's inline image.
+	InlineURL func(attachmentID int64) string
 }
 
 type handler struct {

@@ -257,6 +257,9 @@ func (in *Intake) Deliver(ctx context.Context, mb *Mailbox, raw []byte) (*Result
 	}
 	atts := in.attachments(m)
 	meta := map[string]any{"message_id": m.MessageID, "raw_sha256": sum, "mailbox_id": mb.ID, "mail_class": string(res.Class)}
+	if cids := inlineImages(m, atts); len(cids) > 0 {
+		meta["cids"] = cids // the thread shows cid: images from the stored files
+	}
 	if m.ReturnPath == "" && m.Header("Return-Path") != "" {
 		meta["return_path_empty"] = true
 	}
@@ -373,11 +376,31 @@ func (in *Intake) attachments(m *Message) []ticket.NewAttachment {
 	return out
 }
 
+// inlineImages maps the Content-IDs of a mail's kept inline parts to the
+// file names they are stored under.
+func inlineImages(m *Message, kept []ticket.NewAttachment) map[string]any {
+	names := map[string]bool{}
+	for _, a := range kept {
+		names[a.Filename] = true
+	}
+	out := map[string]any{}
+	for _, a := range m.Attachments {
+		fn := a.Filename
+		if fn == "" {
+			fn = "inline-" + a.ContentID
+		}
+		if a.ContentID != "" && names[fn] && strings.HasPrefix(a.ContentType, "image/") {
+			out[a.ContentID] = fn
+		}
+	}
+	return out
+}
+
 // htmlIfNoText keeps the HTML body only for mails that have no text part
 // (the ticket service sanitises it); otherwise the visible text is the
 // message and the raw mail keeps the rest.
 func htmlIfNoText(m *Message) string {
-	if strings.TrimSpace(m.Text) == "" {
+	if strings.TrimSpace(m.Text) == "" || m.TextFromHTML {
 		return m.HTML
 	}
 	return ""

@@ -40,18 +40,21 @@ type Attachment struct {
 
 // Message is an inbound mail as the desk uses it.
 type Message struct {
-	MessageID   string   // without angle brackets; synthetic when the mail has none
-	Synthetic   bool     // MessageID was made from the content
-	InReplyTo   []string // ids, without angle brackets
-	References  []string
-	From        *mail.Address
-	ReturnPath  string // "" for an empty return path (<>), as bounces have
-	To, Cc      []*mail.Address
-	Subject     string
-	Date        time.Time
-	Text        string // the plain text (converted to UTF-8)
-	HTML        string // the HTML as sent: sanitise before showing
-	Attachments []Attachment
+	MessageID  string   // without angle brackets; synthetic when the mail has none
+	Synthetic  bool     // MessageID was made from the content
+	InReplyTo  []string // ids, without angle brackets
+	References []string
+	From       *mail.Address
+	ReturnPath string // "" for an empty return path (<>), as bounces have
+	To, Cc     []*mail.Address
+	Subject    string
+	Date       time.Time
+	Text       string // the plain text (converted to UTF-8)
+	HTML       string // the HTML as sent: sanitise before showing
+	// TextFromHTML is true when the mail had no plain-text part (Text was
+	// made from the HTML): the HTML is then the message as written.
+	TextFromHTML bool
+	Attachments  []Attachment
 	// Header gives the top-level headers for classification.
 	Header func(name string) string
 	// Report is the delivery-status report of a bounce, when the mail is
@@ -91,6 +94,11 @@ func Parse(raw []byte) (*Message, error) {
 
 func fromEnvelope(env *enmime.Envelope, raw []byte) *Message {
 	m := &Message{Header: env.GetHeader, Text: env.Text, HTML: env.HTML}
+	if env.HTML != "" && env.Root != nil && env.Root.BreadthMatchFirst(func(p *enmime.Part) bool {
+		return strings.HasPrefix(p.ContentType, "text/plain") && p.Disposition != "attachment"
+	}) == nil {
+		m.TextFromHTML = true // enmime wrote Text from the HTML
+	}
 	m.Subject = strings.TrimSpace(env.GetHeader("Subject"))
 	if l, err := env.AddressList("From"); err == nil && len(l) > 0 {
 		m.From = l[0]

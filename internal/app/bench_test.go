@@ -11,6 +11,7 @@ package app_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -19,6 +20,7 @@ import (
 	"net/http/httptest"
 	"net/smtp"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -473,7 +475,7 @@ func BenchmarkMailIntakeSMTP(b *testing.B) {
 		d := benchDesk(b, db)
 		ctx := context.Background()
 		now := time.Now().UTC()
-		if err := d.Store.CreateMailbox(ctx, &email.Mailbox{Address: "supporto@bottega.example", CreatedAt: now, UpdatedAt: now}); err != nil {
+		if err := createMailbox(ctx, d, &email.Mailbox{Address: "supporto@bottega.example", CreatedAt: now, UpdatedAt: now}); err != nil {
 			b.Fatal(err)
 		}
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -508,4 +510,123 @@ func BenchmarkMailIntakeSMTP(b *testing.B) {
 		}
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "mails/s")
 	})
+}
+
+// BenchmarkOutboxToSMTP measures the outbox: agents' replies written with
+// their outbox row and job in one transaction, then sent by the job
+// queue's workers (go-mail, one SMTP connection per mail) to a local SMTP
+// server; the figure is replies delivered per second, from the first
+// reply to the last mail the server holds.
+func BenchmarkOutboxToSMTP(b *testing.B) {
+	benchEngines(b, func(b *testing.B, db testdb.DB) {
+		d := benchDesk(b, db)
+		ctx := context.Background()
+		s := newSink(b)
+		now := time.Now().UTC()
+		sealed, err := d.Secrets.Seal("smtp-secret-1")
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := createMailbox(ctx, d, &email.Mailbox{Address: "supporto@bottega.example", Name: "Supporto", SMTPHost: "127.0.0.1",
+			SMTPPort: s.port(), SMTPTLS: "none", SMTPUser: "desk", SMTPPassword: sealed, Auth: "password", CreatedAt: now, UpdatedAt: now}); err != nil {
+			b.Fatal(err)
+		}
+		if err := d.StartJobs(ctx); err != nil {
+			b.Fatal(err)
+		}
+		ag := &agent.Agent{Email: "marco@bottega.example", Name: "Marco Rossi", Role: agent.RoleAdmin, Language: "it", Timezone: "Europe/Rome",
+			Availability: agent.Online, Active: true, CreatedAt: now, UpdatedAt: now}
+		if err := d.Store.CreateAgent(ctx, ag); err != nil {
+			b.Fatal(err)
+		}
+		actor := ticket.AgentActor(ag)
+		var ids []int64
+		for i := range 20 {
+			c, err := d.Tickets.Create(ctx, ticket.System, ticket.NewTicket{Subject: "Reso", BodyText: "Vorrei un reso.",
+				Requester: ticket.Requester{Email: fmt.Sprintf("cliente%d@example.it", i)}, Channel: ticket.ChannelEmail})
+			if err != nil {
+				b.Fatal(err)
+			}
+			ids = append(ids, c.Ticket.ID)
+		}
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			if _, err := d.Tickets.AddMessage(ctx, actor, ids[i%len(ids)], ticket.NewMessage{Kind: ticket.KindReply,
+				BodyText: "Le abbiamo spedito l'etichetta per il reso."}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		s.wait(b.N, 10*time.Minute)
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "mails/s")
+	})
+}
+
+// BenchmarkIntake25MB measures one 25 MB mail (a 24 MB attachment, base64
+// in the mail) taken in through the SMTP listener: the time, and the
+// largest heap seen while it was read, stored raw, parsed and written.
+func BenchmarkIntake25MB(b *testing.B) {
+	benchEngines(b, func(b *testing.B, db testdb.DB) {
+		d := benchDesk(b, db)
+		ctx := context.Background()
+		now := time.Now().UTC()
+		if err := createMailbox(ctx, d, &email.Mailbox{Address: "supporto@bottega.example", CreatedAt: now, UpdatedAt: now}); err != nil {
+			b.Fatal(err)
+		}
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			b.Fatal(err)
+		}
+		l := d.SMTPListener()
+		go l.Serve(ln)
+		defer l.Close()
+		payload := make([]byte, 18<<20) // 18 MiB of data is about 25 MB in base64
+		for i := range payload {
+			payload[i] = byte(i * 7 % 251)
+		}
+		enc := base64.StdEncoding.EncodeToString(payload)
+		var body strings.Builder
+		for i := 0; i < len(enc); i += 76 {
+			body.WriteString(enc[i:min(i+76, len(enc))] + "\r\n")
+		}
+		var peak atomic.Uint64
+		stop := make(chan struct{})
+		go func() {
+			var ms runtime.MemStats
+			for {
+				select {
+				case <-stop:
+					return
+				case <-time.After(5 * time.Millisecond):
+				}
+				runtime.ReadMemStats(&ms)
+				if ms.HeapInuse > peak.Load() {
+					peak.Store(ms.HeapInuse)
+				}
+			}
+		}()
+		runtime.GC()
+		var base runtime.MemStats
+		runtime.ReadMemStats(&base)
+		size := 0
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			raw := fmt.Sprintf("From: Studio Rossi <studio@example.it>\r\nTo: supporto@bottega.example\r\nSubject: Planimetrie %d\r\nMessage-ID: <big-%d-%d@example.it>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\nIn allegato le planimetrie.\r\n--b\r\nContent-Type: application/pdf; name=planimetrie.pdf\r\nContent-Disposition: attachment; filename=planimetrie.pdf\r\nContent-Transfer-Encoding: base64\r\n\r\n%s--b--\r\n", i, i, time.Now().UnixNano(), body.String())
+			size = len(raw)
+			if err := smtp.SendMail(ln.Addr().String(), nil, "studio@example.it", []string{"supporto@bottega.example"}, []byte(raw)); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.StopTimer()
+		close(stop)
+		b.ReportMetric(float64(size)/1e6, "MB/mail")
+		b.ReportMetric(float64(peak.Load()-min(peak.Load(), base.HeapInuse))/(1<<20), "peak-heap-MiB")
+	})
+}
+
+// createMailbox validates (filling the defaults) and stores a mailbox.
+func createMailbox(ctx context.Context, d *app.Desk, m *email.Mailbox) error {
+	if err := m.Validate(); err != nil {
+		return err
+	}
+	return d.Store.CreateMailbox(ctx, m)
 }

@@ -25,7 +25,7 @@ import (
 // mail server the desk's mailbox sends through. It can be stopped and
 // started again on the same port, and told to refuse a recipient.
 type sink struct {
-	t      *testing.T
+	t      testing.TB
 	addr   string
 	mu     sync.Mutex
 	mails  []sunk
@@ -42,7 +42,7 @@ type sunk struct {
 	HTML string // the decoded HTML part
 }
 
-func newSink(t *testing.T) *sink {
+func newSink(t testing.TB) *sink {
 	s := &sink{t: t, refuse: map[string]bool{}}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

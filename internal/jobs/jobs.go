@@ -41,7 +41,8 @@ const QueueMail = "mail"
 
 // Config tunes the queue.
 type Config struct {
-	// MailWorkers is how many mails are sent at once (default 4).
+	// MailWorkers is how many mails are sent at once (default 10: each
+	// waits mostly on its SMTP server).
 	MailWorkers int
 	// Poll is how often a node looks for due jobs when it was not told
 	// (default 1s; PostgreSQL nodes are also told by LISTEN/NOTIFY).
@@ -65,7 +66,7 @@ type Queue struct {
 // pool (nil on SQLite). River's own tables are migrated here.
 func Open(ctx context.Context, db *sql.DB, pool *pgxpool.Pool, workers *river.Workers, cfg Config) (*Queue, error) {
 	if cfg.MailWorkers <= 0 {
-		cfg.MailWorkers = 4
+		cfg.MailWorkers = 10
 	}
 	if cfg.Poll <= 0 {
 		cfg.Poll = time.Second
@@ -77,6 +78,10 @@ func Open(ctx context.Context, db *sql.DB, pool *pgxpool.Pool, workers *river.Wo
 		Queues:            map[string]river.QueueConfig{QueueMail: {MaxWorkers: cfg.MailWorkers}, river.QueueDefault: {MaxWorkers: 2}},
 		Workers:           workers,
 		FetchPollInterval: cfg.Poll,
+		// River fetches at most the free workers' worth of jobs, then
+		// waits this long before fetching again (default 100 ms, which
+		// caps a queue at workers × 10 jobs a second).
+		FetchCooldown: 20 * time.Millisecond,
 		Logger:            cfg.Log.With("in", "jobs"),
 		JobTimeout:        2 * time.Minute,
 		// A node killed mid-job leaves it running; another node (or this

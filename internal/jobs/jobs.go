@@ -82,8 +82,8 @@ func Open(ctx context.Context, db *sql.DB, pool *pgxpool.Pool, workers *river.Wo
 		// waits this long before fetching again (default 100 ms, which
 		// caps a queue at workers × 10 jobs a second).
 		FetchCooldown: 20 * time.Millisecond,
-		Logger:            cfg.Log.With("in", "jobs"),
-		JobTimeout:        2 * time.Minute,
+		Logger:        cfg.Log.With("in", "jobs"),
+		JobTimeout:    2 * time.Minute,
 		// A node killed mid-job leaves it running; another node (or this
 		// one, restarted) takes it again after this long.
 		RescueStuckJobsAfter: 5 * time.Minute,

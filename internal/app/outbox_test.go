@@ -17,6 +17,7 @@ import (
 	"github.com/emersion/go-smtp"
 	"github.com/jhillyerd/enmime/v2"
 
+	"github.com/sportello/sportello/internal/agent"
 	"github.com/sportello/sportello/internal/app"
 	"github.com/sportello/sportello/internal/testdb"
 )
@@ -409,4 +410,140 @@ func TestOutboxSurvivesDowntime(t *testing.T) {
 			t.Fatalf("resent: %q", got.Raw)
 		}
 	})
+}
+
+// Loop breakers and agents' mail notices, on both databases: mail from a
+// no-reply address opens a ticket but is never acknowledged, nor is a
+// mail system's; one address gets at most 10 acknowledgements in 3 hours
+// however many new mails it sends; an agent assigned by a colleague, the
+// assignee of a ticket the customer answers, and the lead of a breached
+// ticket get a notice by mail in their language, unless they switched it
+// off; nobody is told of their own assignment.
+func TestAutomaticMailLimitsAndNotices(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		clk := &frozen{}
+		clk.Set("2026-03-02 09:00") // a Monday
+		m, s := sendingDesk(t, db, app.Options{Now: clk.Now, JobPoll: 100 * time.Millisecond})
+		mail := func(from, id string) {
+			t.Helper()
+			raw := "From: " + from + "\nTo: supporto@bottega.example\nSubject: Richiesta " + id + "\nMessage-ID: <" + id + "@example.it>\nContent-Type: text/plain; charset=UTF-8\n\nTesto " + id + "\n"
+			if err := m.send(t, from, []string{"supporto@bottega.example"}, raw); err != nil {
+				t.Fatal(err)
+			}
+		}
+		mail("noreply@shop.example", "nr1")
+		mail("MAILER-DAEMON@mx.example", "md1")
+		for i := range 12 {
+			mail("insistente@example.it", fmt.Sprintf("loop%d", i))
+		}
+		// The mail system's message is machine mail with no ticket to
+		// join: kept raw, no ticket (DOMAIN §7); the others open tickets.
+		if n := len(m.tickets(t)); n != 13 {
+			t.Fatalf("%d tickets, want 13", n)
+		}
+		s.wait(10, 20*time.Second)
+		time.Sleep(time.Second)
+		if n := s.count(); n != 10 {
+			t.Fatalf("%d acknowledgements, want 10 (the per-address limit; none to no-reply or the mail system)", n)
+		}
+		if n := len(s.to("insistente@example.it")); n != 10 {
+			t.Errorf("%d acknowledgements to the insistent address, want 10", n)
+		}
+		if n := len(s.to("noreply@shop.example")) + len(s.to("MAILER-DAEMON@mx.example")); n != 0 {
+			t.Errorf("%d acknowledgements to a no-reply address or a mail system", n)
+		}
+		// Three hours later the address is acknowledged again.
+		clk.Set("2026-03-02 12:01")
+		mail("insistente@example.it", "loop-later")
+		s.wait(11, 20*time.Second)
+
+		// Notices: the agent speaks English; the lead speaks Italian and
+		// switched SLA mail off.
+		ctx := context.Background()
+		en := "en"
+		ag := m.agents["agent"]
+		ag.Language = en
+		if err := m.d.Store.UpdateAgent(ctx, ag, agent.Patch{Language: &en}); err != nil {
+			t.Fatal(err)
+		}
+		off := "assigned,customer"
+		lead := m.agents["lead"]
+		lead.MailNotices = off
+		if err := m.d.Store.UpdateAgent(ctx, lead, agent.Patch{MailNotices: &off}); err != nil {
+			t.Fatal(err)
+		}
+		tk := m.tickets(t)[2].ID
+		m.must(200, "lead", "PATCH", fmt.Sprintf("/api/v1/tickets/%d", tk), map[string]any{"assignee_id": ag.ID})
+		got := s.waitTo(ag.Email, 1, 20*time.Second)
+		if !strings.Contains(header(got, "Subject"), "Assigned to you") || !strings.Contains(got.Text, fmt.Sprintf("/tickets/%d", tk)) || header(got, "Auto-Submitted") != "auto-generated" {
+			t.Fatalf("assignment notice: %q\n%s", header(got, "Subject"), got.Text)
+		}
+		// The lead takes the ticket: no mail to anyone for taking it.
+		m.must(200, "lead", "PATCH", fmt.Sprintf("/api/v1/tickets/%d", tk), map[string]any{"assignee_id": lead.ID})
+		// The customer answers: the assignee (the lead, in Italian) hears.
+		th := m.must(200, "agent", "GET", fmt.Sprintf("/api/v1/tickets/%d/mails", tk), nil)
+		ackID := th.JSON["items"].([]any)[0].(map[string]any)["mail_id"].(string)
+		reply := fmt.Sprintf("From: insistente@example.it\nTo: supporto@bottega.example\nSubject: Re: Richiesta\nMessage-ID: <answer-1@example.it>\nIn-Reply-To: <%s>\nContent-Type: text/plain; charset=UTF-8\n\nEcco i dati che mancavano.\n", ackID)
+		if err := m.send(t, "insistente@example.it", []string{"supporto@bottega.example"}, reply); err != nil {
+			t.Fatal(err)
+		}
+		got = s.waitTo(lead.Email, 1, 20*time.Second)
+		if !strings.Contains(header(got, "Subject"), "Il cliente ha risposto") || !strings.Contains(got.Text, "Ecco i dati che mancavano") {
+			t.Fatalf("customer-reply notice: %q\n%s", header(got, "Subject"), got.Text)
+		}
+		time.Sleep(500 * time.Millisecond)
+		if n := len(s.to(lead.Email)); n != 1 {
+			t.Errorf("the lead got %d notices, want 1 (none for taking the ticket)", n)
+		}
+		if n := len(s.to(ag.Email)); n != 1 {
+			t.Errorf("the agent got %d notices, want 1", n)
+		}
+
+		// An SLA breach: the assignee hears by mail; the lead, who
+		// switched SLA mail off, does not (the in-app notice stays).
+		m.must(201, "admin", "POST", "/api/v1/sla-policies", map[string]any{"name": "Rapida",
+			"targets": map[string]any{"normal": map[string]any{"first_reply": map[string]any{"minutes": 30}}}})
+		late := m.must(201, "lead", "POST", "/api/v1/tickets", map[string]any{"subject": "Stampante ferma", "body": "Non stampa.",
+			"requester": map[string]any{"name": "Ufficio", "email": "ufficio@example.it"}, "channel": "phone", "team_id": m.teamID, "assignee_id": ag.ID})
+		clk.Set("2026-03-02 13:30")
+		if _, err := m.d.SLA.Scan(ctx); err != nil {
+			t.Fatal(err)
+		}
+		got = s.waitTo(ag.Email, 3, 20*time.Second)
+		if !strings.Contains(header(got, "Subject"), "SLA alert") || !strings.Contains(got.Text, fmt.Sprintf("#%d", late.num("number"))) {
+			t.Fatalf("SLA notice: %q\n%s", header(got, "Subject"), got.Text)
+		}
+		time.Sleep(500 * time.Millisecond)
+		if n := len(s.to(lead.Email)); n != 1 {
+			t.Errorf("the lead got %d mails, want 1: SLA mail is off for them", n)
+		}
+	})
+}
+
+// to lists the mails the sink holds for an address.
+func (s *sink) to(addr string) []sunk {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []sunk
+	for _, m := range s.mails {
+		for _, r := range m.To {
+			if r == addr {
+				out = append(out, m)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// waitTo returns the n-th mail (1-based) to addr once it arrived.
+func (s *sink) waitTo(addr string, n int, within time.Duration) sunk {
+	s.t.Helper()
+	for start := time.Now(); time.Since(start) < within; time.Sleep(50 * time.Millisecond) {
+		if ms := s.to(addr); len(ms) >= n {
+			return ms[n-1]
+		}
+	}
+	s.t.Fatalf("mail %d to %s did not arrive within %s", n, addr, within)
+	return sunk{}
 }

@@ -92,6 +92,21 @@ func run(out, chromium string) error {
 		return errors.Join(errors.New("no closed demo ticket"), err)
 	}
 
+	// A reply whose mail could not go out (the demo mailbox has no SMTP
+	// server yet) shows the mail's state and "Send again" in the thread.
+	if err := d.StartJobs(ctx); err != nil {
+		return err
+	}
+	if _, err := d.Tickets.AddMessage(ctx, ticket.AgentActor(lead), best, ticket.NewMessage{Kind: ticket.KindReply,
+		BodyText: "Buongiorno, abbiamo verificato: il rimborso parte oggi."}); err != nil {
+		return err
+	}
+	time.Sleep(2 * time.Second)
+	mbs, err := d.Store.Mailboxes(ctx)
+	if err != nil || len(mbs) == 0 {
+		return errors.Join(errors.New("no demo mailbox"), err)
+	}
+
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromium), chromedp.NoSandbox,
 		chromedp.UserDataDir(filepath.Join(dir, "chromium")), chromedp.WindowSize(1280, 860))
 	alloc, cancel := chromedp.NewExecAllocator(ctx, opts...)
@@ -157,6 +172,26 @@ func run(out, chromium string) error {
 				chromedp.WaitVisible(chromedp.CSS(".result")),
 			),
 		)
+		if err != nil {
+			return err
+		}
+		// The mail pages are an admin's: the lead is one for these shots.
+		admin, back := agent.RoleAdmin, agent.RoleLead
+		lead.Role = admin
+		if err := d.Store.UpdateAgent(ctx, lead, agent.Patch{Role: &admin}); err != nil {
+			return err
+		}
+		err = errors.Join(
+			shot("mailboxes-"+lang, chromedp.Navigate(base+"/admin/mailboxes"), chromedp.WaitVisible(chromedp.CSS("table.tickets"))),
+			shot("mailbox-"+lang, chromedp.Navigate(fmt.Sprintf("%s/admin/mailboxes/%d", base, mbs[0].ID)), chromedp.WaitVisible(chromedp.ID("m-address"))),
+			shot("mailbox-narrow-"+lang, chromedp.EmulateViewport(800, 900),
+				chromedp.Navigate(fmt.Sprintf("%s/admin/mailboxes/%d", base, mbs[0].ID)), chromedp.WaitVisible(chromedp.ID("m-address"))),
+			chromedp.Do(bctx, chromedp.EmulateViewport(1280, 800)),
+		)
+		lead.Role = back
+		if rerr := d.Store.UpdateAgent(ctx, lead, agent.Patch{Role: &back}); rerr != nil {
+			return rerr
+		}
 		if err != nil {
 			return err
 		}

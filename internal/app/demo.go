@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"github.com/sportello/sportello/internal/channel/email"
 	"io"
 	"time"
 
@@ -25,6 +26,7 @@ func (d *Desk) FillDemo(ctx context.Context, out io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(out, "demo: %s; SLA policy \"Standard\" on the calendar \"Ufficio (Europe/Rome)\"\n", sum)
+	fmt.Fprintf(out, "demo: mailbox supporto@bottega.example receives through --smtp-addr; give it an SMTP server at /admin/mailboxes to send\n")
 	return nil
 }
 
@@ -41,6 +43,24 @@ func (d *Desk) Demo(ctx context.Context, now time.Time, seed uint64) (demo.Summa
 	}
 	if _, err := d.SLA.Scan(ctx); err != nil {
 		return sum, fmt.Errorf("demo SLA clocks: %w", err)
+	}
+	// A mailbox for the first team: it receives through the built-in
+	// listener (--smtp-addr) and sends once an admin gives it an SMTP
+	// server on its page.
+	teams, err := d.Store.Teams(ctx)
+	if err != nil {
+		return sum, err
+	}
+	mb := &email.Mailbox{Address: "supporto@bottega.example", Name: "Supporto Bottega", AutoAck: true, CreatedAt: now, UpdatedAt: now,
+		Signatures: email.Texts{"it": "Il team di Bottega\nhttps://bottega.example", "en": "The Bottega team\nhttps://bottega.example"}}
+	if len(teams) > 0 {
+		mb.TeamID = &teams[0].ID
+	}
+	if err := mb.Validate(); err != nil {
+		return sum, err
+	}
+	if err := d.Store.CreateMailbox(ctx, mb); err != nil {
+		return sum, fmt.Errorf("demo mailbox: %w", err)
 	}
 	return sum, nil
 }

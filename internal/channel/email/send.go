@@ -66,7 +66,8 @@ func (s *Sender) Send(ctx context.Context, id int64, attempt int, last bool) err
 	case err == nil:
 		return s.store.MarkOutbound(ctx, id, Sent, "", attempt, &now, now)
 	case errors.Is(err, ErrPermanent) || last:
-		if merr := s.store.MarkOutbound(context.WithoutCancel(ctx), id, Failed, err.Error(), attempt, nil, now); merr != nil {
+		answer := strings.TrimPrefix(err.Error(), ErrPermanent.Error()+": ")
+		if merr := s.store.MarkOutbound(context.WithoutCancel(ctx), id, Failed, answer, attempt, nil, now); merr != nil {
 			return merr
 		}
 		return err

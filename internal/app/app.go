@@ -238,6 +238,7 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Desk, error) {
 		return nil, err
 	}
 	if d.handler, err = d.routes(); err != nil {
+		d.Jobs.Close()
 		st.Close()
 		return nil, err
 	}
@@ -309,6 +310,7 @@ func (d *Desk) Close() error {
 		cancel()
 		d.jobsOn = false
 	}
+	d.Jobs.Close()
 	return d.Store.Close()
 }
 

@@ -30,7 +30,7 @@ func (c *racingClock) Now() time.Time {
 // concurrent writers (tickets, replies, property changes, the SLA scan)
 // while its caches keep expiring; any write path that asks the pool for
 // another connection inside its transaction deadlocks here and the
-// requests time out. (Before issue 9 the SLA service reloaded its
+// requests time out; meanwhile the job queue mails every reply. (Before issue 9 the SLA service reloaded its
 // configuration from the pool under a mutex: this test hung at once.)
 func TestSmallPoolConcurrentWrites(t *testing.T) {
 	db := testdb.Postgres(t)
@@ -43,6 +43,15 @@ func TestSmallPoolConcurrentWrites(t *testing.T) {
 			"high":   map[string]any{"first_reply": map[string]any{"minutes": 30}, "resolution": map[string]any{"minutes": 300}},
 		},
 	})
+	// The outbox too: each reply writes an outbox row and a river job in
+	// its transaction, and the job queue sends them meanwhile (on its own
+	// connections, never the desk's two).
+	s := newSink(t)
+	k.must(201, "admin", "POST", "/api/v1/mailboxes", map[string]any{"address": "supporto@bottega.example", "team_id": k.teamID,
+		"smtp": map[string]any{"host": "127.0.0.1", "port": s.port(), "tls": "none", "user": "desk", "password": "smtp-secret-1"}})
+	if err := k.d.StartJobs(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 12*time.Second)
 	defer cancel()
 	client := &http.Client{Timeout: 10 * time.Second}
@@ -89,7 +98,8 @@ func TestSmallPoolConcurrentWrites(t *testing.T) {
 	if ok.Load() == 0 {
 		t.Fatal("no round of create+reply+update completed")
 	}
-	t.Logf("%d rounds of create + reply + update on a pool of 2", ok.Load())
+	s.wait(int(ok.Load()), 60*time.Second)
+	t.Logf("%d rounds of create + reply + update on a pool of 2; %d replies mailed", ok.Load(), s.count())
 }
 
 // postJSON sends body as role and returns the "number" (or "id") of the

@@ -59,6 +59,7 @@ type runner interface {
 type Queue struct {
 	insert *river.Client[*sql.Tx]
 	run    runner
+	pool   *pgxpool.Pool // PostgreSQL: the queue's own connections
 }
 
 // Open builds the queue on a database: db is the handle transactions run
@@ -99,21 +100,34 @@ func Open(ctx context.Context, db *sql.DB, pool *pgxpool.Pool, workers *river.Wo
 		}
 		return &Queue{insert: c, run: c}, nil
 	}
-	work := riverpgxv5.New(pool)
+	// River gets its own small pool on the same database: its listener
+	// holds a connection for good and its fetches and completions come and
+	// go, none of which may take a connection the desk's requests wait for
+	// (a desk may run on pool_max_conns=2).
+	pc := pool.Config()
+	pc.MaxConns, pc.MinConns = 4, 0
+	own, err := pgxpool.NewWithConfig(ctx, pc)
+	if err != nil {
+		return nil, fmt.Errorf("job queue connections: %w", err)
+	}
+	work := riverpgxv5.New(own)
 	if err := migrate(ctx, work); err != nil {
+		own.Close()
 		return nil, err
 	}
 	wc, err := river.NewClient(work, rc)
 	if err != nil {
+		own.Close()
 		return nil, fmt.Errorf("starting the job queue: %w", err)
 	}
 	// The desk's transactions are database/sql ones over the same pool:
 	// an insert-only client writes jobs inside them.
 	ic, err := river.NewClient(riverdatabasesql.New(db), &river.Config{Logger: rc.Logger})
 	if err != nil {
+		own.Close()
 		return nil, fmt.Errorf("starting the job queue: %w", err)
 	}
-	return &Queue{insert: ic, run: wc}, nil
+	return &Queue{insert: ic, run: wc, pool: own}, nil
 }
 
 func migrate[TTx any](ctx context.Context, drv riverdriver.Driver[TTx]) error {
@@ -141,6 +155,13 @@ func (q *Queue) Start(ctx context.Context) error { return q.run.Start(ctx) }
 
 // Stop lets running jobs finish (up to ctx) and stops fetching.
 func (q *Queue) Stop(ctx context.Context) error { return q.run.Stop(ctx) }
+
+// Close releases the queue's own connections (after Stop).
+func (q *Queue) Close() {
+	if q.pool != nil {
+		q.pool.Close()
+	}
+}
 
 // Backoff is the wait before retry n (1-based) of a job: base doubled
 // each time, at most max, so a server that is down for a minute is tried

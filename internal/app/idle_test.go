@@ -10,10 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
-	"github.com/emersion/go-imap/v2/imapserver"
-	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
 
 	"github.com/sportello/sportello/internal/testdb"
 	"github.com/sportello/sportello/internal/ticket"
@@ -69,26 +66,8 @@ func idleImport(t *testing.T, k *desk, host string, port int, user, pass string)
 func TestIMAPIdle(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db testdb.DB) {
 		k := newDesk(t, db)
-		mem := imapmemserver.New()
-		user := imapmemserver.NewUser("idle@bottega.example", "idle-password-1")
-		if err := user.Create("INBOX", nil); err != nil {
-			t.Fatal(err)
-		}
-		mem.AddUser(user)
-		srv := imapserver.New(&imapserver.Options{
-			NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
-				return mem.NewSession(), nil, nil
-			},
-			InsecureAuth: true,
-			Caps:         imap.CapSet{imap.CapIMAP4rev1: {}, imap.CapIMAP4rev2: {}},
-		})
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		go srv.Serve(ln)
-		t.Cleanup(func() { srv.Close() })
-		_, port, _ := net.SplitHostPort(ln.Addr().String())
+		_, addr := memIMAP(t, "idle@bottega.example", "idle-password-1", "INBOX")
+		_, port, _ := net.SplitHostPort(addr)
 		idleImport(t, k, "127.0.0.1", mustAtoi(t, port), "idle@bottega.example", "idle-password-1")
 	})
 }

@@ -331,28 +331,8 @@ func TestIMAPImport(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db testdb.DB) {
 		k := newDesk(t, db)
 		ctx := context.Background()
-		mem := imapmemserver.New()
-		user := imapmemserver.NewUser("desk@bottega.example", "imap-password-123")
-		for _, f := range []string{"INBOX", "Archivio"} {
-			if err := user.Create(f, nil); err != nil {
-				t.Fatal(err)
-			}
-		}
-		mem.AddUser(user)
-		srv := imapserver.New(&imapserver.Options{
-			NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
-				return mem.NewSession(), nil, nil
-			},
-			InsecureAuth: true,
-			Caps:         imap.CapSet{imap.CapIMAP4rev1: {}, imap.CapIMAP4rev2: {}},
-		})
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		go srv.Serve(ln)
-		t.Cleanup(func() { srv.Close() })
-		host, port, _ := net.SplitHostPort(ln.Addr().String())
+		user, addr := memIMAP(t, "desk@bottega.example", "imap-password-123", "INBOX", "Archivio")
+		host, port, _ := net.SplitHostPort(addr)
 		mail := func(id, subject string) string {
 			return "From: Cliente <cliente." + id + "@example.it>\r\nTo: desk@bottega.example\r\nSubject: " + subject +
 				"\r\nMessage-ID: <" + id + "@example.it>\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\nTesto di " + subject + "\r\n"
@@ -427,6 +407,35 @@ func TestIMAPImport(t *testing.T) {
 			}
 		}
 	})
+}
+
+// memIMAP serves one user with the given folders from go-imap's
+// in-memory server (IMAP4rev2, which includes IDLE) on 127.0.0.1 and
+// returns the user and the server's address.
+func memIMAP(t *testing.T, login, password string, folders ...string) (*imapmemserver.User, string) {
+	t.Helper()
+	mem := imapmemserver.New()
+	user := imapmemserver.NewUser(login, password)
+	for _, f := range folders {
+		if err := user.Create(f, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mem.AddUser(user)
+	srv := imapserver.New(&imapserver.Options{
+		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
+			return mem.NewSession(), nil, nil
+		},
+		InsecureAuth: true,
+		Caps:         imap.CapSet{imap.CapIMAP4rev1: {}, imap.CapIMAP4rev2: {}},
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return user, ln.Addr().String()
 }
 
 // check is one side (imap, smtp) of a mailbox test's answer.

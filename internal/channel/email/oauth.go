@@ -3,7 +3,6 @@ package email
 import (
 	"database/sql/driver"
 	"encoding/json"
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -31,23 +30,8 @@ type OAuth struct {
 
 // Scan reads the JSON column.
 func (o *OAuth) Scan(v any) error {
-	var b []byte
-	switch x := v.(type) {
-	case string:
-		b = []byte(x)
-	case []byte:
-		b = x
-	case nil:
-		*o = OAuth{}
-		return nil
-	default:
-		return fmt.Errorf("oauth: cannot scan %T", v)
-	}
 	*o = OAuth{}
-	if len(b) == 0 {
-		return nil
-	}
-	return json.Unmarshal(b, o)
+	return scanJSON(v, o)
 }
 
 // Value writes the JSON column.

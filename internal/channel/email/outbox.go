@@ -70,6 +70,16 @@ type Texts map[string]string
 
 // Scan reads the JSON column.
 func (t *Texts) Scan(v any) error {
+	out := Texts{}
+	if err := scanJSON(v, &out); err != nil {
+		return err
+	}
+	*t = out
+	return nil
+}
+
+// scanJSON reads a JSON text column (string, bytes or NULL) into dst.
+func scanJSON(v, dst any) error {
 	var b []byte
 	switch x := v.(type) {
 	case string:
@@ -77,19 +87,14 @@ func (t *Texts) Scan(v any) error {
 	case []byte:
 		b = x
 	case nil:
-		*t = Texts{}
 		return nil
 	default:
-		return fmt.Errorf("texts: cannot scan %T", v)
+		return fmt.Errorf("cannot scan %T as JSON", v)
 	}
-	out := Texts{}
-	if len(b) > 0 {
-		if err := json.Unmarshal(b, &out); err != nil {
-			return err
-		}
+	if len(b) == 0 {
+		return nil
 	}
-	*t = out
-	return nil
+	return json.Unmarshal(b, dst)
 }
 
 // Value writes the JSON column.

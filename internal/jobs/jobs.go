@@ -90,6 +90,10 @@ func Open(ctx context.Context, db *sql.DB, pool *pgxpool.Pool, workers *river.Wo
 		RescueStuckJobsAfter: 5 * time.Minute,
 	}
 	if pool == nil {
+		// SQLite has no LISTEN: river's listener would poll a table every
+		// 50 ms on the desk's single writer connection. Polling for due
+		// jobs every Poll instead costs the writer far less.
+		rc.PollOnly = true
 		drv := riversqlite.New(db)
 		if err := migrate(ctx, drv); err != nil {
 			return nil, err

@@ -452,10 +452,20 @@ func TestAutomaticMailLimitsAndNotices(t *testing.T) {
 		if n := len(s.to("noreply@shop.example")) + len(s.to("MAILER-DAEMON@mx.example")); n != 0 {
 			t.Errorf("%d acknowledgements to a no-reply address or a mail system", n)
 		}
+		// A second mailbox of the same team answers its own mail.
+		m.must(201, "admin", "POST", "/api/v1/mailboxes", map[string]any{"address": "vendite@bottega.example", "name": "Vendite Bottega",
+			"team_id": m.teamID, "auto_ack": true, "smtp": map[string]any{"host": "127.0.0.1", "port": s.port(), "tls": "none", "user": "desk", "password": "smtp-secret-1"}})
+		raw := "From: nuovo.cliente@example.it\nTo: vendite@bottega.example\nSubject: Preventivo\nMessage-ID: <sales-1@example.it>\n\nVorrei un preventivo.\n"
+		if err := m.send(t, "nuovo.cliente@example.it", []string{"vendite@bottega.example"}, raw); err != nil {
+			t.Fatal(err)
+		}
+		if got := s.waitTo("nuovo.cliente@example.it", 1, 20*time.Second); !strings.Contains(header(got, "From"), "vendite@bottega.example") {
+			t.Errorf("the acknowledgement of mail to vendite@ came from %q", header(got, "From"))
+		}
 		// Three hours later the address is acknowledged again.
 		clk.Set("2026-03-02 12:01")
 		mail("insistente@example.it", "loop-later")
-		s.wait(11, 20*time.Second)
+		s.waitTo("insistente@example.it", 11, 20*time.Second)
 
 		// Notices: the agent speaks English; the lead speaks Italian and
 		// switched SLA mail off.
@@ -472,7 +482,7 @@ func TestAutomaticMailLimitsAndNotices(t *testing.T) {
 		if err := m.d.Store.UpdateAgent(ctx, lead, agent.Patch{MailNotices: &off}); err != nil {
 			t.Fatal(err)
 		}
-		tk := m.tickets(t)[2].ID
+		tk := m.tickets(t)[2].ID // the insistent customer's second ticket
 		m.must(200, "lead", "PATCH", fmt.Sprintf("/api/v1/tickets/%d", tk), map[string]any{"assignee_id": ag.ID})
 		got := s.waitTo(ag.Email, 1, 20*time.Second)
 		if !strings.Contains(header(got, "Subject"), "Assigned to you") || !strings.Contains(got.Text, fmt.Sprintf("/tickets/%d", tk)) || header(got, "Auto-Submitted") != "auto-generated" {

@@ -44,6 +44,15 @@ WHERE ticket_id = ? AND direction = 'in' ORDER BY created_at DESC LIMIT 1)`, tic
 	return &ms[0], nil
 }
 
+// MailboxTx reads one mailbox inside the transaction (nil when it is gone).
+func (tx *Tx) MailboxTx(ctx context.Context, id int64) (*email.Mailbox, error) {
+	var ms []email.Mailbox
+	if err := tx.sel(ctx, &ms, `SELECT `+mailboxCols+` FROM mailboxes WHERE id = ?`, id); err != nil || len(ms) == 0 {
+		return nil, err
+	}
+	return &ms[0], nil
+}
+
 // MailThread returns a ticket's newest inbound Message-ID and its stored
 // ids oldest first (the newest 20), for In-Reply-To and References.
 func (tx *Tx) MailThread(ctx context.Context, ticketID int64) (string, []string, error) {

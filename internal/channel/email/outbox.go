@@ -127,6 +127,8 @@ type OutboxTx interface {
 	// one its newest inbound mail came to, else the one of its team, else
 	// the desk's first; nil when the desk has none.
 	TicketMailbox(ctx context.Context, ticketID int64, teamID *int64) (*Mailbox, error)
+	// MailboxTx reads one mailbox (nil when it no longer exists).
+	MailboxTx(ctx context.Context, id int64) (*Mailbox, error)
 	// MailThread returns the newest inbound Message-ID of a ticket and
 	// its stored ids, oldest first (at most 20).
 	MailThread(ctx context.Context, ticketID int64) (last string, refs []string, err error)
@@ -377,7 +379,9 @@ func (ml *Mailer) acknowledge(ctx context.Context, tx OutboxTx, r ticket.Reactio
 	if mbID == 0 {
 		return nil
 	}
-	mb, err := tx.TicketMailbox(ctx, t.ID, t.TeamID)
+	// The mailbox the mail came to answers it (its address, its
+	// setting), whatever else its team has.
+	mb, err := tx.MailboxTx(ctx, int64(mbID))
 	if err != nil || mb == nil || !mb.AutoAck {
 		return err
 	}

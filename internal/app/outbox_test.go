@@ -355,7 +355,8 @@ Content-Type: text/html; charset=UTF-8
 // answer, and the agent's resend delivers it once the server accepts.
 func TestOutboxSurvivesDowntime(t *testing.T) {
 	t.Parallel()
-	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+	// Both databases wait out their minute at the same time.
+	eachParallel(t, func(t *testing.T, db testdb.DB) {
 		m, s := sendingDesk(t, db, app.Options{MailRetry: 2 * time.Second, JobPoll: 200 * time.Millisecond})
 		created := m.must(201, "agent", "POST", "/api/v1/tickets", map[string]any{
 			"subject": "Fattura errata", "body": "La fattura 88 ha l'IVA sbagliata.",
@@ -572,4 +573,17 @@ func (s *sink) waitTo(addr string, n int, within time.Duration) sunk {
 	}
 	s.t.Fatalf("mail %d to %s did not arrive within %s", n, addr, within)
 	return sunk{}
+}
+
+// eachParallel is testdb.Each with the two databases' subtests running
+// side by side (for tests that mostly wait).
+func eachParallel(t *testing.T, fn func(t *testing.T, db testdb.DB)) {
+	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
+		fn(t, testdb.DB{Engine: "sqlite", DataDir: t.TempDir()})
+	})
+	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
+		fn(t, testdb.Postgres(t))
+	})
 }

@@ -145,6 +145,11 @@ func run(out, chromium string) error {
 				chromedp.Navigate(base+"/?view=teams"),
 				chromedp.WaitVisible(chromedp.CSS("tr.selected")),
 			),
+			shot("inbox-compact-"+lang,
+				chromedp.Click(chromedp.CSS(`form.density button`)),
+				chromedp.WaitVisible(chromedp.CSS("body.compact tr.selected")),
+			),
+			chromedp.Do(bctx, chromedp.Click(chromedp.CSS(`form.density button`)), chromedp.WaitVisible(chromedp.CSS("body:not(.compact) [data-inbox]"))),
 			shot("ticket-"+lang,
 				chromedp.Navigate(fmt.Sprintf("%s/tickets/%d", base, best)),
 				chromedp.WaitVisible(chromedp.ID("composer")),
@@ -196,7 +201,7 @@ func run(out, chromium string) error {
 			return err
 		}
 		// Sign out for the next language.
-		if err := chromedp.Do(bctx, chromedp.Navigate(base+"/?view=mine"), chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)),
+		if err := chromedp.Do(bctx, chromedp.Navigate(base+"/?view=mine"), chromedp.Click(chromedp.CSS(`[data-user-menu] summary`)), chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)),
 			chromedp.WaitVisible(chromedp.ID("email"))); err != nil {
 			return fmt.Errorf("signing out: %w", err)
 		}

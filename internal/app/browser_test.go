@@ -166,9 +166,9 @@ func TestBrowserWorkspace(t *testing.T) {
 		if h1 := value[string](t, a, `document.querySelector("h1").textContent`); h1 != "Le mie" {
 			t.Errorf("Italian inbox heading %q", h1)
 		}
-		step(t, a, "language form",
-			chromedp.SetValue(chromedp.ID("lang-switch"), "en"),
-			chromedp.Click(chromedp.CSS(`form[action="/language"] button`)),
+		step(t, a, "one-click language switch in the user menu",
+			chromedp.Click(chromedp.CSS(`[data-user-menu] summary`)),
+			chromedp.Click(chromedp.CSS(`form.lang-form button`)),
 			chromedp.WaitVisible(chromedp.Search(`//h1[text()="Mine"]`)),
 		)
 	})

@@ -102,7 +102,7 @@ func TestWorkspaceSavedViews(t *testing.T) {
 		}
 		view := h.Get("Location")
 		_, _, body = b.req("GET", view, nil, "")
-		if !strings.Contains(body, "<h1>Urgenti del team</h1>") || strings.Count(body, "Guasto ") != 2 ||
+		if !strings.Contains(body, "<h1>Urgenti del team</h1>") || strings.Count(body, ">Guasto ") != 2 ||
 			!strings.Contains(body, `data-count="`+strings.TrimPrefix(view, "/?view=")+`">2</span>`) {
 			t.Fatalf("view page: %s", body)
 		}
@@ -131,7 +131,7 @@ func TestWorkspaceSavedViews(t *testing.T) {
 		if st, _, _ := b.req("POST", "/views/"+private+"/delete", url.Values{}, ""); st != http.StatusNotFound {
 			t.Fatalf("someone else deletes a private view: %d", st)
 		}
-		if _, _, body := lead.req("GET", h.Get("Location"), nil, ""); strings.Count(body, "Guasto ") != 3 {
+		if _, _, body := lead.req("GET", h.Get("Location"), nil, ""); strings.Count(body, ">Guasto ") != 3 {
 			t.Fatalf("text view lists: %s", body)
 		}
 		if st, _, _ := b.req("POST", "/views/"+id+"/delete", url.Values{}, ""); st != http.StatusSeeOther {

@@ -205,3 +205,32 @@ func (s *Store) messageTexts(ctx context.Context, db sqlx.QueryerContext, ticket
 	}
 	return out, rows.Err()
 }
+
+// Snippets returns the first words of each ticket's newest customer
+// message or public reply (for the queue's second line), by ticket.
+func (s *Store) Snippets(ctx context.Context, ticketIDs []int64, max int) (map[int64]string, error) {
+	out := map[int64]string{}
+	if len(ticketIDs) == 0 {
+		return out, nil
+	}
+	q, args, err := s.in(`SELECT ticket_id, body_text FROM messages WHERE id IN (SELECT MAX(id) FROM messages
+WHERE ticket_id IN (?) AND kind IN ('customer', 'reply') GROUP BY ticket_id)`, ticketIDs)
+	if err != nil {
+		return nil, err
+	}
+	var rows []struct {
+		TicketID int64  `db:"ticket_id"`
+		Body     string `db:"body_text"`
+	}
+	if err := sqlx.SelectContext(ctx, s.r, &rows, q, args...); err != nil {
+		return nil, fmt.Errorf("reading snippets: %w", err)
+	}
+	for _, r := range rows {
+		t := []rune(strings.Join(strings.Fields(r.Body), " "))
+		if len(t) > max {
+			t = append(t[:max], '…')
+		}
+		out[r.TicketID] = string(t)
+	}
+	return out, nil
+}

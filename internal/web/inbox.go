@@ -100,6 +100,7 @@ type inboxRow struct {
 	Status, StatusLabel, Priority, Prio string
 	UpdatedAgo, Updated                 string
 	SLA                                 slaBadge
+	Snippet                             string // the newest message's first words
 }
 
 // slaBadge shows the next SLA deadline: time left or overdue, coloured by
@@ -275,8 +276,18 @@ func (h *handler) inbox(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	ids := make([]int64, len(ts))
+	for i, t := range ts {
+		ids[i] = t.ID
+	}
+	snippets, err := h.Store.Snippets(r.Context(), ids, 140)
+	if err != nil {
+		return err
+	}
 	for _, t := range ts {
-		d.Rows = append(d.Rows, h.inboxRow(pr, t, names, now))
+		row := h.inboxRow(pr, t, names, now)
+		row.Snippet = snippets[t.ID]
+		d.Rows = append(d.Rows, row)
 	}
 	pg := page{P: pr, Agent: a, Title: title, Now: now, Data: d}
 	if q.Get("partial") == "1" {

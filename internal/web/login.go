@@ -123,6 +123,22 @@ func (h *handler) setLanguage(w http.ResponseWriter, r *http.Request) error {
 	if current(r) != nil {
 		back = "/"
 	}
+	if next := safeNext(r.PostFormValue("next")); next != "/" && next != "" {
+		back = next // the page the switch was pressed on
+	}
 	http.Redirect(w, r, back, http.StatusSeeOther)
+	return nil
+}
+
+// setDensity: POST /density — the queue's row density (comfortable or
+// compact), remembered in this browser; back to the page.
+func (h *handler) setDensity(w http.ResponseWriter, r *http.Request) error {
+	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
+	v := r.PostFormValue("density")
+	if v != "compact" && v != "comfortable" {
+		return &httpx.Error{Status: http.StatusUnprocessableEntity, Detail: "density must be compact or comfortable"}
+	}
+	http.SetCookie(w, &http.Cookie{Name: DensityCookie, Value: v, Path: "/", MaxAge: 365 * 24 * 3600, SameSite: http.SameSiteLaxMode, HttpOnly: true})
+	http.Redirect(w, r, safeNext(r.PostFormValue("next")), http.StatusSeeOther)
 	return nil
 }

@@ -79,6 +79,7 @@ func Routes() []Route {
 		{"POST", "/login", httpx.PublicPage, (*handler).loginSubmit},
 		{"POST", "/logout", httpx.SelfUse, (*handler).logout},
 		{"POST", "/language", httpx.PublicPage, (*handler).setLanguage},
+		{"POST", "/density", httpx.SelfUse, (*handler).setDensity},
 		{"GET", "/static/{file}", httpx.PublicPage, (*handler).serveAsset},
 	}
 }

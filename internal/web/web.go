@@ -53,6 +53,7 @@ type Store interface {
 	LoadDraft(ctx context.Context, agentID, ticketID int64) (*store.Draft, error)
 	DeleteDraft(ctx context.Context, agentID, ticketID int64) error
 	MessageTexts(ctx context.Context, ticketIDs []int64) (map[int64][]string, error)
+	Snippets(ctx context.Context, ticketIDs []int64, max int) (map[int64]string, error)
 	CreateView(ctx context.Context, v *ticket.SavedView) error
 	View(ctx context.Context, id int64) (*ticket.SavedView, error)
 	ViewsFor(ctx context.Context, agentID int64, teamIDs []int64) ([]ticket.SavedView, error)
@@ -189,7 +190,13 @@ type page struct {
 	Data  any
 	// Unread is the signed-in agent's unread notice count (whole pages).
 	Unread int
+	// Here is the page's own address (the language switch and the
+	// density switch come back to it); Density is "compact" or "".
+	Here, Density string
 }
+
+// DensityCookie remembers the agent's choice of queue density.
+const DensityCookie = "sportello_density"
 
 func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, name string, pg page) error {
 	return h.renderPart(w, r, status, name, "layout.html", pg)
@@ -205,6 +212,17 @@ func (h *handler) renderPart(w http.ResponseWriter, r *http.Request, status int,
 			return err
 		}
 		pg.Unread = n
+	}
+	here := *r.URL
+	q := here.Query()
+	q.Del("partial") // a live refresh's address is not the page's
+	here.RawQuery = q.Encode()
+	pg.Here = safeNext(here.RequestURI())
+	if r.Method != http.MethodGet {
+		pg.Here = safeNext(r.URL.Path)
+	}
+	if c, err := r.Cookie(DensityCookie); err == nil && c.Value == "compact" {
+		pg.Density = "compact"
 	}
 	if err := h.pages[name].ExecuteTemplate(&buf, part, pg); err != nil {
 		return fmt.Errorf("rendering %s: %w", name, err)

@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -55,6 +56,64 @@ func TestMergeContacts(t *testing.T) {
 		r := k.must(201, "agent", "POST", "/api/v1/tickets", map[string]any{"subject": "e", "body": "f", "requester": map[string]any{"email": "M.Rossi@lavoro.it"}})
 		if r.num("requester_id") != keep || r.JSON["requester_created"] == true {
 			t.Errorf("address of the duplicate: %s", r)
+		}
+	})
+}
+
+// Finding the customer (issue 11), on both databases: a contact is found
+// by any word of the name (in any order, without accents), by any part of
+// an address including the domain, and by a phone number typed with or
+// without the country code, spaces or dashes; in the API and the page.
+func TestContactSearchAnyWord(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		k := newDesk(t, db)
+		for _, c := range []map[string]any{
+			{"name": "Luca Greco", "emails": []string{"luca.greco@example.it"}, "phones": []string{"+39 333 123 4567"}},
+			{"name": "James Wright", "emails": []string{"j.wright@brambilla-ferramenta.it"}},
+			{"name": "Niccolò Bianchi", "emails": []string{"nbianchi@posta.example.com"}, "phones": []string{"02-5555 1234"}},
+			{"name": "Grecale Srl", "emails": []string{"info@grecale.example"}},
+		} {
+			k.must(201, "agent", "POST", "/api/v1/contacts", c)
+		}
+		names := func(q string) []string {
+			r := k.must(200, "agent", "GET", "/api/v1/contacts?q="+url.QueryEscape(q), nil)
+			var out []string
+			for _, it := range r.JSON["items"].([]any) {
+				out = append(out, it.(map[string]any)["name"].(string))
+			}
+			return out
+		}
+		for q, want := range map[string]string{
+			"Greco":                   "Luca Greco",
+			"greco luca":              "Luca Greco",
+			"wright":                  "James Wright",
+			"brambilla-ferramenta.it": "James Wright",
+			"ferramenta":              "James Wright",
+			"niccolo":                 "Niccolò Bianchi",
+			"posta.example.com":       "Niccolò Bianchi",
+			"3331234567":              "Luca Greco",
+			"333 123 4567":            "Luca Greco",
+			"+39 333-1234567":         "Luca Greco",
+			"0255551234":              "Niccolò Bianchi",
+			"luca.greco@example.it":   "Luca Greco",
+			"grecale":                 "Grecale Srl",
+		} {
+			if got := names(q); len(got) != 1 || got[0] != want {
+				t.Errorf("search %q found %v, want %s", q, got, want)
+			}
+		}
+		if got := names("greco"); len(got) != 1 {
+			t.Errorf("greco found %v (a word prefix, not any substring: Grecale is another word)", got)
+		}
+		if got := names("gre"); len(got) != 2 {
+			t.Errorf("gre found %v, want Luca Greco and Grecale Srl", got)
+		}
+		if got := names("nessuno"); len(got) != 0 {
+			t.Errorf("nessuno found %v", got)
+		}
+		b := signedIn(t, k, "agent")
+		if _, _, body := b.req("GET", "/contacts?q="+url.QueryEscape("333 1234567"), nil, ""); !strings.Contains(body, "Luca Greco") {
+			t.Errorf("the contacts page does not find a caller by phone")
 		}
 	})
 }

@@ -6,9 +6,11 @@ package contact
 
 import (
 	"fmt"
+	"github.com/sportello/sportello/internal/search"
 	"regexp"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/sportello/sportello/internal/agent"
 	"github.com/sportello/sportello/internal/fault"
@@ -130,7 +132,80 @@ func EmailDomain(email string) string {
 
 // Filter selects contacts for a list.
 type Filter struct {
-	Query          string // prefix of the name or of an email, case-insensitive
+	Query          string // any word of the name, any part of an email, a phone number in any format
 	OrganisationID *int64
 	Limit, Offset  int
+}
+
+// SearchTerms are the words a contact is found by: each word of the name,
+// each address whole and in parts (local part pieces, the domain and its
+// labels), and each phone number's digits reversed (so that a number
+// typed without the country code, or with spaces and dashes, matches by
+// its end). Lower-case, without diacritics.
+func SearchTerms(name string, emails, phones []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	add := func(t string) {
+		if t != "" && !seen[t] && len(t) <= 200 {
+			seen[t] = true
+			out = append(out, t)
+		}
+	}
+	for _, w := range nameWords(name) {
+		add(w)
+	}
+	for _, e := range emails {
+		e = strings.ToLower(strings.TrimSpace(e))
+		add(e)
+		local, domain, _ := strings.Cut(e, "@")
+		for _, p := range strings.FieldsFunc(local, func(r rune) bool { return r == '.' || r == '_' || r == '-' || r == '+' }) {
+			add(p)
+		}
+		add(domain)
+		for _, p := range strings.FieldsFunc(domain, func(r rune) bool { return r == '.' || r == '-' }) {
+			add(p)
+		}
+	}
+	for _, p := range phones {
+		if d := digits(p); len(d) >= 4 {
+			add("p:" + reverse(d))
+		}
+	}
+	return out
+}
+
+// QueryTerms splits a search into the prefixes every match must have
+// (each as its own word or address part) and, when it looks like a phone
+// number, the reversed digits a phone term starts with.
+func QueryTerms(q string) (words []string, phone string) {
+	q = strings.TrimSpace(q)
+	if d := digits(q); len(d) >= 4 && strings.Trim(q, "0123456789 +-()./") == "" {
+		return []string{d}, "p:" + reverse(d)
+	}
+	if strings.Contains(q, "@") {
+		return []string{strings.ToLower(q)}, ""
+	}
+	return nameWords(q), ""
+}
+
+func nameWords(s string) []string {
+	return strings.FieldsFunc(strings.ToLower(search.Fold(s)), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+}
+
+func digits(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func reverse(s string) string {
+	b := []byte(s)
+	for i, j := 0, len(b)-1; i < j; i, j = i+1, j-1 {
+		b[i], b[j] = b[j], b[i]
+	}
+	return string(b)
 }

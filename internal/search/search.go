@@ -345,3 +345,7 @@ func Highlight(text string, q Query, width int) []Fragment {
 	}
 	return out
 }
+
+// Fold removes diacritics ("Niccolò" → "Niccolo"), for matching names
+// typed without accents.
+func Fold(s string) string { return fold(s) }

@@ -91,8 +91,10 @@ func (s *Store) MergeContacts(ctx context.Context, into, from int64, actor ticke
 			dst.Name, dst.Language, dst.OrganisationID, dst.Notes, utc(now), into); err != nil {
 			return err
 		}
-		_, err := tx.tx.ExecContext(ctx, s.q(`DELETE FROM contacts WHERE id = ?`), from)
-		return err
+		if _, err := tx.tx.ExecContext(ctx, s.q(`DELETE FROM contacts WHERE id = ?`), from); err != nil {
+			return err
+		}
+		return tx.indexContact(ctx, into)
 	})
 	return moved, err
 }

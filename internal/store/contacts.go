@@ -85,7 +85,7 @@ func (tx *Tx) setContactDetails(ctx context.Context, c *contact.Contact) error {
 			return fmt.Errorf("adding phone: %w", err)
 		}
 	}
-	return nil
+	return tx.indexContact(ctx, c.ID)
 }
 
 // UpdateContact writes a contact and replaces its emails and phones.
@@ -173,21 +173,14 @@ func (s *Store) loadContactDetails(ctx context.Context, cs []*contact.Contact) e
 func (s *Store) Contacts(ctx context.Context, f contact.Filter) ([]contact.Contact, error) {
 	var where []string
 	var args []any
-	if q := strings.ToLower(strings.TrimSpace(f.Query)); q != "" {
-		// Names and emails starting with q, each found through its index:
-		// a byte range on SQLite (BINARY order), LIKE 'q%' with pattern
-		// indexes on PostgreSQL.
-		if s.dialect == SQLite {
-			where = append(where, `id IN (SELECT id FROM contacts WHERE LOWER(name) >= ? AND LOWER(name) < ?
-UNION SELECT contact_id FROM contact_emails WHERE email >= ? AND email < ?)`)
-			end := q + "\U0010FFFF"
-			args = append(args, q, end, q, end)
-		} else {
-			like := escapeLike(q) + "%"
-			where = append(where, `id IN (SELECT id FROM contacts WHERE LOWER(name) LIKE ? ESCAPE '\'
-UNION SELECT contact_id FROM contact_emails WHERE email LIKE ? ESCAPE '\')`)
-			args = append(args, like, like)
+	if f.Query != "" {
+		// Any word of the name, any part of an email, a phone number's
+		// digits: prefixes of the contact's search terms (contact_terms).
+		cond, a := s.contactMatch(f.Query)
+		if cond == "" {
+			return nil, nil
 		}
+		where, args = append(where, cond), append(args, a...)
 	}
 	if f.OrganisationID != nil {
 		where = append(where, "organisation_id = ?")

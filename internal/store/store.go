@@ -186,6 +186,9 @@ func (s *Store) Migrate(ctx context.Context) (applied []int64, err error) {
 	if _, err := s.BackfillSearch(ctx); err != nil {
 		return applied, err
 	}
+	if _, err := s.BackfillContactTerms(ctx); err != nil {
+		return applied, err
+	}
 	return applied, nil
 }
 

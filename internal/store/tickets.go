@@ -607,7 +607,7 @@ ON CONFLICT (email) DO NOTHING RETURNING contact_id`, email, id).Scan(&owner)
 	if err != nil {
 		return 0, false, fmt.Errorf("adding contact email: %w", err)
 	}
-	return id, true, nil
+	return id, true, tx.indexContact(ctx, id)
 }
 
 func (tx *Tx) exists(ctx context.Context, query string, id int64) (bool, error) {

@@ -1,0 +1,100 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/sportello/sportello/internal/contact"
+)
+
+// indexContact rewrites a contact's search terms from its stored name,
+// emails and phones, inside tx.
+func (tx *Tx) indexContact(ctx context.Context, id int64) error {
+	var name string
+	if err := tx.queryRow(ctx, `SELECT name FROM contacts WHERE id = ?`, id).Scan(&name); err != nil {
+		return notFound(err, contact.ErrNotFound)
+	}
+	var emails, phones []string
+	if err := tx.sel(ctx, &emails, `SELECT email FROM contact_emails WHERE contact_id = ? ORDER BY position`, id); err != nil {
+		return err
+	}
+	if err := tx.sel(ctx, &phones, `SELECT phone FROM contact_phones WHERE contact_id = ? ORDER BY position`, id); err != nil {
+		return err
+	}
+	if _, err := tx.exec(ctx, `DELETE FROM contact_terms WHERE contact_id = ?`, id); err != nil {
+		return fmt.Errorf("indexing contact %d: %w", id, err)
+	}
+	for _, t := range contact.SearchTerms(name, emails, phones) {
+		if _, err := tx.exec(ctx, `INSERT INTO contact_terms (term, contact_id) VALUES (?, ?) ON CONFLICT DO NOTHING`, t, id); err != nil {
+			return fmt.Errorf("indexing contact %d: %w", id, err)
+		}
+	}
+	return nil
+}
+
+// BackfillContactTerms indexes the contacts that have no search terms yet
+// (stored before contact search by any word existed), 500 per
+// transaction; it returns how many it indexed.
+func (s *Store) BackfillContactTerms(ctx context.Context) (int, error) {
+	n := 0
+	for {
+		var ids []int64
+		if err := s.w.SelectContext(ctx, &ids, s.q(`SELECT id FROM contacts c WHERE NOT EXISTS (SELECT 1 FROM contact_terms t WHERE t.contact_id = c.id)
+AND (c.name <> '' OR EXISTS (SELECT 1 FROM contact_emails e WHERE e.contact_id = c.id) OR EXISTS (SELECT 1 FROM contact_phones p WHERE p.contact_id = c.id))
+ORDER BY id LIMIT 500`)); err != nil {
+			return n, fmt.Errorf("finding contacts to index: %w", err)
+		}
+		if len(ids) == 0 {
+			return n, nil
+		}
+		err := s.InTx(ctx, func(tx *Tx) error {
+			for _, id := range ids {
+				if err := tx.indexContact(ctx, id); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return n, err
+		}
+		n += len(ids)
+	}
+}
+
+// contactMatch is the condition and arguments that find contacts by a
+// search: every word a prefix of one of their terms, or (for a phone
+// number) their phone digits ending like the number's.
+func (s *Store) contactMatch(q string) (string, []any) {
+	words, phone := contact.QueryTerms(q)
+	if len(words) == 0 {
+		return "", nil
+	}
+	if len(words) > 8 {
+		words = words[:8]
+	}
+	var conds []string
+	var args []any
+	in := `id IN (SELECT contact_id FROM contact_terms WHERE term >= ? AND term < ?)`
+	for _, w := range words {
+		conds = append(conds, in)
+		args = append(args, w, w+"\U0010FFFF")
+	}
+	cond := "(" + joinAnd(conds) + ")"
+	if phone != "" {
+		cond = "(" + cond + " OR " + in + ")"
+		args = append(args, phone, phone+"\U0010FFFF")
+	}
+	return cond, args
+}
+
+func joinAnd(conds []string) string {
+	out := ""
+	for i, c := range conds {
+		if i > 0 {
+			out += " AND "
+		}
+		out += c
+	}
+	return out
+}

@@ -130,6 +130,7 @@ type createTicketIn struct {
 		ID    int64  `json:"id"`
 		Email string `json:"email"`
 		Name  string `json:"name"`
+		Phone string `json:"phone"`
 	} `json:"requester"`
 	CCEmails     []string       `json:"cc_emails"`
 	Channel      string         `json:"channel"`
@@ -158,7 +159,7 @@ func (h *handler) createTicket(w http.ResponseWriter, r *http.Request) error {
 	}
 	nt := ticket.NewTicket{
 		Subject: in.Subject, BodyText: in.Body, BodyHTML: in.BodyHTML,
-		Requester: ticket.Requester{ID: in.Requester.ID, Email: in.Requester.Email, Name: in.Requester.Name},
+		Requester: ticket.Requester{ID: in.Requester.ID, Email: in.Requester.Email, Name: in.Requester.Name, Phone: in.Requester.Phone},
 		CCEmails:  in.CCEmails, Channel: ticket.Channel(in.Channel), TeamID: in.TeamID, AssigneeID: in.AssigneeID,
 		Tags: in.Tags, Language: in.Language, CustomFields: in.CustomFields,
 	}

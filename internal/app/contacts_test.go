@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"fmt"
+	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -114,6 +115,39 @@ func TestContactSearchAnyWord(t *testing.T) {
 		b := signedIn(t, k, "agent")
 		if _, _, body := b.req("GET", "/contacts?q="+url.QueryEscape("333 1234567"), nil, ""); !strings.Contains(body, "Luca Greco") {
 			t.Errorf("the contacts page does not find a caller by phone")
+		}
+	})
+}
+
+// A caller with only a phone number (issue 11), on both databases: the
+// API and the new-ticket form create the contact from the number, the
+// same number typed differently finds them again, and a number that is
+// not one is refused naming the field.
+func TestPhoneOnlyRequester(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		k := newDesk(t, db)
+		first := k.must(201, "agent", "POST", "/api/v1/tickets", map[string]any{"subject": "Caldaia ferma", "body": "Chiama dal cantiere.",
+			"requester": map[string]any{"name": "Ernesto Galli", "phone": "+39 347 555 0101"}, "channel": "phone"})
+		if first.JSON["requester_created"] != true {
+			t.Fatalf("first call: %s", first)
+		}
+		again := k.must(201, "agent", "POST", "/api/v1/tickets", map[string]any{"subject": "Caldaia ancora ferma", "body": "Richiama.",
+			"requester": map[string]any{"phone": "347-5550101"}, "channel": "phone"})
+		if again.JSON["requester_created"] != false || again.JSON["requester_id"] != first.JSON["requester_id"] {
+			t.Fatalf("the same caller typed differently: %s", again)
+		}
+		r := k.must(422, "agent", "POST", "/api/v1/tickets", map[string]any{"subject": "x", "body": "y", "requester": map[string]any{"phone": "12"}})
+		if problemField(r) != "requester.phone" {
+			t.Errorf("a short number: %s", r)
+		}
+		b := signedIn(t, k, "agent")
+		st, h, _ := b.req("POST", "/tickets/new", url.Values{"name": {"Rita Longo"}, "phone": {"06 4455 6677"}, "subject": {"Bolletta"},
+			"body": {"Chiede della bolletta."}, "channel": {"phone"}, "priority": {"normal"}, "form_token": {"tok-phone-1"}}, "")
+		if st != http.StatusSeeOther || !strings.HasPrefix(h.Get("Location"), "/tickets/") {
+			t.Fatalf("phone-only ticket from the form: %d", st)
+		}
+		if got := k.must(200, "agent", "GET", "/api/v1/contacts?q="+url.QueryEscape("0644556677"), nil); !strings.Contains(got.String(), "Rita Longo") {
+			t.Errorf("the caller is not found by the number: %s", got)
 		}
 	})
 }

@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/sportello/sportello/internal/contact"
 )
@@ -97,4 +99,30 @@ func joinAnd(conds []string) string {
 		out += c
 	}
 	return out
+}
+
+// FindOrCreateContactByPhone returns the contact whose phone number ends
+// with phone's digits (so "333 123 4567" finds "+39 333 1234567"), the
+// oldest when several do, or creates one with name and that number.
+func (tx *Tx) FindOrCreateContactByPhone(ctx context.Context, phone, name, language string, now time.Time) (int64, bool, error) {
+	_, key := contact.QueryTerms(phone)
+	if key != "" {
+		var ids []int64
+		if err := tx.sel(ctx, &ids, `SELECT contact_id FROM contact_terms WHERE term >= ? AND term < ? ORDER BY contact_id LIMIT 1`, key, key+"\U0010FFFF"); err != nil {
+			return 0, false, fmt.Errorf("finding a caller by phone: %w", err)
+		}
+		if len(ids) > 0 {
+			return ids[0], false, nil
+		}
+	}
+	now = utc(now)
+	var id int64
+	if err := tx.queryRow(ctx, `INSERT INTO contacts (name, language, created_at, updated_at) VALUES (?,?,?,?) RETURNING id`,
+		strings.TrimSpace(name), language, now, now).Scan(&id); err != nil {
+		return 0, false, fmt.Errorf("creating contact: %w", err)
+	}
+	if _, err := tx.exec(ctx, `INSERT INTO contact_phones (contact_id, phone, position) VALUES (?,?,0)`, id, phone); err != nil {
+		return 0, false, fmt.Errorf("adding phone: %w", err)
+	}
+	return id, true, tx.indexContact(ctx, id)
 }

@@ -41,6 +41,10 @@ type Tx interface {
 	// FindOrCreateContact returns the contact owning email, creating it
 	// (and joining it to the organisation of its domain) when unknown.
 	FindOrCreateContact(ctx context.Context, email, name, language string, now time.Time) (int64, bool, error)
+	// FindOrCreateContactByPhone returns the contact whose phone number
+	// ends with phone's digits (the country code may differ), creating it
+	// with name when there is none.
+	FindOrCreateContactByPhone(ctx context.Context, phone, name, language string, now time.Time) (int64, bool, error)
 	ContactExists(ctx context.Context, id int64) (bool, error)
 	TeamExists(ctx context.Context, id int64) (bool, error)
 	AgentActive(ctx context.Context, id int64) (bool, error)
@@ -273,6 +277,8 @@ type Requester struct {
 	ID    int64
 	Email string
 	Name  string
+	// Phone finds or creates a caller who has no email address.
+	Phone string
 }
 
 // NewAttachment is an uploaded file to attach to a message.
@@ -334,7 +340,13 @@ func (s *Service) Create(ctx context.Context, actor Actor, in NewTicket) (*Creat
 	ch.Check(in.Channel.Valid(), "channel", "enum", "must be one of email, web, chat, telegram, phone, api")
 	if in.Requester.ID == 0 {
 		in.Requester.Email = agent.NormaliseEmail(in.Requester.Email)
-		ch.Check(agent.ValidEmail(in.Requester.Email), "requester.email", "email", "give the requester's id or a valid email address")
+		in.Requester.Phone = strings.TrimSpace(in.Requester.Phone)
+		if in.Requester.Email == "" && in.Requester.Phone != "" {
+			ch.Check(PhoneDigits(in.Requester.Phone) >= 6 && PhoneDigits(in.Requester.Phone) <= 15 && len(in.Requester.Phone) <= 40,
+				"requester.phone", "phone", "must be a phone number of 6 to 15 digits")
+		} else {
+			ch.Check(agent.ValidEmail(in.Requester.Email), "requester.email", "email", "give the requester's id, a valid email address or a phone number")
+		}
 		ch.Check(len(in.Requester.Name) <= 200, "requester.name", "max_length", "must be at most 200 characters")
 	}
 	for i, e := range in.CCEmails {
@@ -419,7 +431,12 @@ func (s *Service) create(ctx context.Context, actor Actor, in NewTicket, idem *I
 				return fault.Field("requester.id", "exists", "no contact has this id")
 			}
 		} else {
-			id, created, err := tx.FindOrCreateContact(ctx, in.Requester.Email, in.Requester.Name, in.Language, now)
+			find := tx.FindOrCreateContact
+			key := in.Requester.Email
+			if key == "" {
+				find, key = tx.FindOrCreateContactByPhone, in.Requester.Phone
+			}
+			id, created, err := find(ctx, key, in.Requester.Name, in.Language, now)
 			if err != nil {
 				return err
 			}
@@ -1135,4 +1152,15 @@ func (s *Service) Merge(ctx context.Context, actor Actor, sourceID, targetID int
 		s.changed(out, "merged", actor)
 	}
 	return out, err
+}
+
+// PhoneDigits counts the digits of a phone number as typed.
+func PhoneDigits(s string) int {
+	n := 0
+	for _, r := range s {
+		if r >= '0' && r <= '9' {
+			n++
+		}
+	}
+	return n
 }

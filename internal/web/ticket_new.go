@@ -12,7 +12,7 @@ import (
 
 // newTicketForm is the form's state, kept across a failed submit.
 type newTicketForm struct {
-	Email, Name, Channel, Subject, Body, Priority string
+	Email, Name, Phone, Channel, Subject, Body, Priority string
 	Token                                         string // one-time: a second send opens the first ticket
 	FollowUp                                      int64  // the closed ticket this one follows up
 	TeamID                                        int64
@@ -67,7 +67,7 @@ func (h *handler) ticketCreate(w http.ResponseWriter, r *http.Request) error {
 	a := current(r)
 	pr := h.printer(r, a)
 	v := r.PostForm
-	f := newTicketForm{Email: strings.TrimSpace(v.Get("email")), Name: strings.TrimSpace(v.Get("name")), Channel: v.Get("channel"),
+	f := newTicketForm{Email: strings.TrimSpace(v.Get("email")), Name: strings.TrimSpace(v.Get("name")), Phone: strings.TrimSpace(v.Get("phone")), Channel: v.Get("channel"),
 		Subject: v.Get("subject"), Body: v.Get("body"), Priority: v.Get("priority"), Token: v.Get("form_token"), Errors: map[string]string{}}
 	if f.Token == "" {
 		f.Token = auth.RandomSecret(16)
@@ -76,7 +76,7 @@ func (h *handler) ticketCreate(w http.ResponseWriter, r *http.Request) error {
 		f.FollowUp = n
 	}
 	f.TeamID, _ = strconv.ParseInt(v.Get("team_id"), 10, 64)
-	nt := ticket.NewTicket{Subject: f.Subject, BodyText: f.Body, Requester: ticket.Requester{Email: f.Email, Name: f.Name},
+	nt := ticket.NewTicket{Subject: f.Subject, BodyText: f.Body, Requester: ticket.Requester{Email: f.Email, Name: f.Name, Phone: f.Phone},
 		Channel: ticket.Channel(f.Channel), TeamID: idOrNil(f.TeamID), Idem: formIdem(v), FollowUpOf: idOrNil(f.FollowUp)}
 	if p, ok := ticket.ParsePriority(f.Priority); ok {
 		nt.Priority = &p

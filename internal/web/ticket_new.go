@@ -13,13 +13,13 @@ import (
 // newTicketForm is the form's state, kept across a failed submit.
 type newTicketForm struct {
 	Email, Name, Phone, Channel, Subject, Body, Priority string
-	Token                                         string // one-time: a second send opens the first ticket
-	FollowUp                                      int64  // the closed ticket this one follows up
-	TeamID                                        int64
-	Errors                                        map[string]string
-	Teams                                         []team.Team
-	Channels                                      []ticket.Channel
-	Priorities                                    []string
+	Token                                                string // one-time: a second send opens the first ticket
+	FollowUp                                             int64  // the closed ticket this one follows up
+	TeamID                                               int64
+	Errors                                               map[string]string
+	Teams                                                []team.Team
+	Channels                                             []ticket.Channel
+	Priorities                                           []string
 }
 
 func (h *handler) newTicketPage(w http.ResponseWriter, r *http.Request, status int, f newTicketForm) error {

@@ -297,9 +297,15 @@ Sono fuori ufficio fino al 9 giugno.
 		if !strings.HasPrefix(rep.Text, "##- Rispondi sopra questa riga") || !strings.Contains(rep.Text, "Il team di Bottega") || !strings.Contains(rep.HTML, "sportello-ref:t") {
 			t.Errorf("reply body lacks the marker, the signature or the hidden reference:\n%s", rep.Raw)
 		}
-		mails := m.must(200, "agent", "GET", fmt.Sprintf("/api/v1/tickets/%d/mails", num), nil)
-		items := mails.JSON["items"].([]any)
-		if len(items) != 2 || items[1].(map[string]any)["status"] != "sent" {
+		// The server has the mail; the worker records "sent" a moment after.
+		var mails resp
+		for start := time.Now(); time.Since(start) < 10*time.Second; time.Sleep(50 * time.Millisecond) {
+			mails = m.must(200, "agent", "GET", fmt.Sprintf("/api/v1/tickets/%d/mails", num), nil)
+			if items := mails.JSON["items"].([]any); len(items) == 2 && items[1].(map[string]any)["status"] == "sent" {
+				break
+			}
+		}
+		if items := mails.JSON["items"].([]any); len(items) != 2 || items[1].(map[string]any)["status"] != "sent" {
 			t.Fatalf("the ticket's mails: %s", mails)
 		}
 
@@ -382,8 +388,8 @@ func TestOutboxSurvivesDowntime(t *testing.T) {
 		if got.To[0] != "luca.greco@example.it" || !strings.Contains(got.Text, "La correggiamo oggi") {
 			t.Fatalf("delivered: %v %q", got.To, got.Raw)
 		}
-		if r := m.must(200, "agent", "GET", path, nil); r.JSON["items"].([]any)[0].(map[string]any)["status"] != "sent" {
-			t.Fatalf("after delivery: %s", r)
+		if st := waitMailStatus(m.desk, path, 0, "sent"); st != "sent" {
+			t.Fatalf("after delivery the mail is %q", st)
 		}
 
 		// A refused recipient: failed, with the server's answer; resend.
@@ -586,4 +592,20 @@ func eachParallel(t *testing.T, fn func(t *testing.T, db testdb.DB)) {
 		t.Parallel()
 		fn(t, testdb.Postgres(t))
 	})
+}
+
+// waitMailStatus waits (up to 10 s) for the i-th mail of a ticket's mail
+// list to reach want and returns the status it last had: the server
+// holds a mail a moment before the worker records it as sent.
+func waitMailStatus(k *desk, path string, i int, want string) string {
+	st := ""
+	for start := time.Now(); time.Since(start) < 10*time.Second; time.Sleep(50 * time.Millisecond) {
+		items := k.must(200, "agent", "GET", path, nil).JSON["items"].([]any)
+		if i < len(items) {
+			if st = items[i].(map[string]any)["status"].(string); st == want {
+				break
+			}
+		}
+	}
+	return st
 }

@@ -134,7 +134,14 @@ func TestWorkspaceSavedViews(t *testing.T) {
 		if _, _, body := lead.req("GET", h.Get("Location"), nil, ""); strings.Count(body, ">Guasto ") != 3 {
 			t.Fatalf("text view lists: %s", body)
 		}
-		if st, _, _ := b.req("POST", "/views/"+id+"/delete", url.Values{}, ""); st != http.StatusSeeOther {
+		// Deleting asks first; the view stays until the author confirms.
+		if st, _, body := b.req("POST", "/views/"+id+"/delete", url.Values{}, ""); st != 200 || !strings.Contains(body, "Eliminare la vista «Urgenti del team»?") {
+			t.Fatalf("delete without confirmation: %d", st)
+		}
+		if _, _, body := lead.req("GET", "/", nil, ""); !strings.Contains(body, "Urgenti del team") {
+			t.Fatal("the view went before the author confirmed")
+		}
+		if st, _, _ := b.req("POST", "/views/"+id+"/delete", url.Values{"confirm": {"1"}}, ""); st != http.StatusSeeOther {
 			t.Fatalf("author deletes: %d", st)
 		}
 		if _, _, body := lead.req("GET", "/", nil, ""); strings.Contains(body, "Urgenti del team") {

@@ -57,7 +57,7 @@ func TestStaleProfileCannotRestoreRole(t *testing.T) {
 		target := k.agents["agent"]
 		k.must(200, "admin", "PATCH", fmt.Sprintf("/api/v1/agents/%d", target.ID), map[string]any{"role": "lead"})
 		// A only unticks "active": the role B set stays.
-		st, _, _ := a.req("POST", fmt.Sprintf("/admin/agents/%d", target.ID), url.Values{"role": {"agent"}, "role_was": {"agent"}, "active_was": {"on"}}, "en")
+		st, _, _ := a.req("POST", fmt.Sprintf("/admin/agents/%d", target.ID), url.Values{"role": {"agent"}, "role_was": {"agent"}, "active_was": {"on"}, "confirm": {"1"}}, "en")
 		if st != http.StatusSeeOther {
 			t.Fatalf("admin form: %d", st)
 		}

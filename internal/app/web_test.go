@@ -217,7 +217,12 @@ func TestWorkspaceProfileAndAgents(t *testing.T) {
 			t.Fatalf("duplicate email: %d", st)
 		}
 		lead := k.agents["lead"].ID
-		st, _, body = admin.req("POST", fmt.Sprintf("/admin/agents/%d", lead), url.Values{"action": {"reset"}}, "")
+		// A password reset asks first, naming whose and what happens.
+		if st, _, body = admin.req("POST", fmt.Sprintf("/admin/agents/%d", lead), url.Values{"action": {"reset"}}, ""); st != 200 ||
+			!strings.Contains(body, "Reimpostare la password di Lead Person?") || strings.Contains(body, "data-password>") {
+			t.Fatalf("reset without confirmation: %d", st)
+		}
+		st, _, body = admin.req("POST", fmt.Sprintf("/admin/agents/%d", lead), url.Values{"action": {"reset"}, "confirm": {"1"}}, "")
 		pw := body[strings.Index(body, "data-password>")+len("data-password>"):]
 		pw = pw[:strings.Index(pw, "<")]
 		if st != 200 || len(pw) < 10 {
@@ -227,7 +232,14 @@ func TestWorkspaceProfileAndAgents(t *testing.T) {
 		if st, _, _ := lb.req("POST", "/login", url.Values{"email": {"lead@example.com"}, "password": {pw}}, ""); st != http.StatusSeeOther {
 			t.Fatalf("sign in with the reset password: %d", st)
 		}
-		if st, _, _ := admin.req("POST", fmt.Sprintf("/admin/agents/%d", lead), url.Values{"role": {"lead"}}, ""); st != http.StatusSeeOther {
+		// Deactivating asks first; the session lasts until confirmed.
+		if st, _, body := admin.req("POST", fmt.Sprintf("/admin/agents/%d", lead), url.Values{"role": {"lead"}}, ""); st != 200 || !strings.Contains(body, "Disattivare Lead Person?") {
+			t.Fatalf("deactivate without confirmation: %d", st)
+		}
+		if st, _, _ := lb.req("GET", "/", nil, ""); st != 200 {
+			t.Fatalf("the agent was signed out before the admin confirmed: %d", st)
+		}
+		if st, _, _ := admin.req("POST", fmt.Sprintf("/admin/agents/%d", lead), url.Values{"role": {"lead"}, "confirm": {"1"}}, ""); st != http.StatusSeeOther {
 			t.Fatalf("deactivate: %d", st)
 		}
 		if st, h, _ := lb.req("GET", "/", nil, ""); st != http.StatusSeeOther || h.Get("Location") != "/login" {
@@ -274,7 +286,17 @@ func TestWorkspaceBulkAndMerge(t *testing.T) {
 		if st != 422 || !strings.Contains(body, `id="merge-error">Nessun ticket con questo numero.`) {
 			t.Fatalf("merge into nothing: %d", st)
 		}
-		st, h, _ = b.req("POST", fmt.Sprintf("/tickets/%d/merge", ids[0]), url.Values{"into": {fmt.Sprint(ids[1])}}, "")
+		// Merging shows both tickets first (and warns when their
+		// customers differ), then merges on confirmation.
+		st, _, body = b.req("POST", fmt.Sprintf("/tickets/%d/merge", ids[0]), url.Values{"into": {fmt.Sprint(ids[1])}}, "")
+		if st != 200 || !strings.Contains(body, fmt.Sprintf("Unire #%d in #%d?", ids[0], ids[1])) || !strings.Contains(body, "Richiesta 0") ||
+			!strings.Contains(body, "Richiesta 1") || !strings.Contains(body, "i due ticket hanno clienti diversi") {
+			t.Fatalf("merge without confirmation: %d (both tickets and the different-customers warning expected)", st)
+		}
+		if src := k.must(200, "agent", "GET", fmt.Sprintf("/api/v1/tickets/%d", ids[0]), nil); src.JSON["status"] == "closed" {
+			t.Fatal("merged before the agent confirmed")
+		}
+		st, h, _ = b.req("POST", fmt.Sprintf("/tickets/%d/merge", ids[0]), url.Values{"into": {fmt.Sprint(ids[1])}, "confirm": {"1"}}, "")
 		if st != http.StatusSeeOther || h.Get("Location") != fmt.Sprintf("/tickets/%d", ids[1]) {
 			t.Fatalf("merge: %d %s", st, h.Get("Location"))
 		}
@@ -432,7 +454,15 @@ func TestWorkspaceFieldsAndTags(t *testing.T) {
 			t.Fatalf("tags: %s", tags)
 		}
 		tid := int64(tags.JSON["items"].([]any)[0].(map[string]any)["id"].(float64))
-		if st, _, _ := admin.req("POST", fmt.Sprintf("/admin/tags/%d/delete", tid), url.Values{}, ""); st != http.StatusSeeOther {
+		// Deleting a tag asks first and says how many tickets carry it.
+		if st, _, body := admin.req("POST", fmt.Sprintf("/admin/tags/%d/delete", tid), url.Values{}, ""); st != 200 || !strings.Contains(body, "Eliminare il tag «richiamare-cliente»?") ||
+			!strings.Contains(body, "È usato su") {
+			t.Fatalf("delete tag without confirmation: %d", st)
+		}
+		if tags := k.must(200, "agent", "GET", "/api/v1/tags", nil); len(tags.JSON["items"].([]any)) != 1 {
+			t.Fatal("the tag went before the admin confirmed")
+		}
+		if st, _, _ := admin.req("POST", fmt.Sprintf("/admin/tags/%d/delete", tid), url.Values{"confirm": {"1"}}, ""); st != http.StatusSeeOther {
 			t.Fatal("delete tag")
 		}
 		if tags := k.must(200, "agent", "GET", "/api/v1/tags", nil); len(tags.JSON["items"].([]any)) != 0 {

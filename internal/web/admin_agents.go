@@ -89,6 +89,10 @@ func (h *handler) agentUpdate(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	pr := h.printer(r, current(r))
+	if r.PostFormValue("action") == "reset" && !confirmed(r) {
+		return h.askFirst(w, r, confirmData{Title: pr.T("confirm.reset.title", "Name", target.Name),
+			Message: pr.T("confirm.reset.message", "Name", target.Name), Button: pr.T("confirm.reset.yes"), Back: "/admin/agents"})
+	}
 	if r.PostFormValue("action") == "reset" {
 		pw := auth.RandomSecret(12)
 		hash, err := auth.HashPassword(pw)
@@ -120,6 +124,10 @@ func (h *handler) agentUpdate(w http.ResponseWriter, r *http.Request) error {
 	if patch == (agent.Patch{}) {
 		http.Redirect(w, r, "/admin/agents", http.StatusSeeOther)
 		return nil
+	}
+	if patch.Active != nil && !*patch.Active && target.Active && !confirmed(r) {
+		return h.askFirst(w, r, confirmData{Title: pr.T("confirm.deactivate.title", "Name", target.Name),
+			Message: pr.T("confirm.deactivate.message"), Button: pr.T("confirm.deactivate.yes"), Back: "/admin/agents"})
 	}
 	if err := target.Apply(patch); err != nil {
 		return err

@@ -91,6 +91,23 @@ func (h *handler) tagDelete(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return ticket.ErrTagNotFound
 	}
+	if err := h.parseForm(w, r, 4<<10); err != nil {
+		return err
+	}
+	if !confirmed(r) {
+		tags, err := h.Settings.Tags(r.Context(), 10000, 0)
+		if err != nil {
+			return err
+		}
+		for _, t := range tags {
+			if t.ID == id {
+				pr := h.printer(r, current(r))
+				return h.askFirst(w, r, confirmData{Title: pr.T("confirm.tag.title", "Name", t.Name),
+					Message: pr.T("confirm.tag.message", "Count", t.Tickets), Button: pr.T("confirm.tag.yes"), Back: "/admin/fields"})
+			}
+		}
+		return ticket.ErrTagNotFound
+	}
 	if err := h.Settings.DeleteTag(r.Context(), id); err != nil {
 		return err
 	}

@@ -297,6 +297,18 @@ func (h *handler) calendarDelete(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return sla.ErrCalendarNotFound
 	}
+	if err := h.parseForm(w, r, 4<<10); err != nil {
+		return err
+	}
+	if !confirmed(r) {
+		c, err := h.SLA.Calendar(r.Context(), id)
+		if err != nil {
+			return err
+		}
+		pr := h.printer(r, current(r))
+		return h.askFirst(w, r, confirmData{Title: pr.T("confirm.calendar.title", "Name", c.Name), Message: pr.T("confirm.calendar.message"),
+			Button: pr.T("confirm.calendar.yes"), Back: "/admin/sla"})
+	}
 	if err := h.SLA.DeleteCalendar(r.Context(), id); err != nil {
 		return err
 	}
@@ -463,6 +475,18 @@ func (h *handler) policyDelete(w http.ResponseWriter, r *http.Request) error {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil {
 		return sla.ErrPolicyNotFound
+	}
+	if err := h.parseForm(w, r, 4<<10); err != nil {
+		return err
+	}
+	if !confirmed(r) {
+		p, err := h.SLA.Policy(r.Context(), id)
+		if err != nil {
+			return err
+		}
+		pr := h.printer(r, current(r))
+		return h.askFirst(w, r, confirmData{Title: pr.T("confirm.policy.title", "Name", p.Name), Message: pr.T("confirm.policy.message"),
+			Button: pr.T("confirm.policy.yes"), Back: "/admin/sla"})
 	}
 	if err := h.SLA.DeletePolicy(r.Context(), id); err != nil && !errors.Is(err, fault.NotFound) {
 		return err

@@ -100,6 +100,28 @@ func (h *handler) ticketMerge(w http.ResponseWriter, r *http.Request) error {
 	}
 	a := current(r)
 	into, _ := strconv.ParseInt(r.PostFormValue("into"), 10, 64)
+	if !confirmed(r) {
+		// Both tickets side by side, and a warning when their customers
+		// differ; a target the agent cannot see falls to Merge's error.
+		src, serr := h.Tickets.Get(r.Context(), ticket.AgentActor(a), n)
+		dst, derr := h.Tickets.Get(r.Context(), ticket.AgentActor(a), into)
+		if serr == nil && derr == nil && src.ID != dst.ID {
+			pr := h.printer(r, a)
+			names, err := h.Store.ContactNames(r.Context(), []int64{src.RequesterID, dst.RequesterID})
+			if err != nil {
+				return err
+			}
+			d := confirmData{Title: pr.T("confirm.merge.title", "From", n, "Into", into), Message: pr.T("confirm.merge.message", "From", n, "Into", into),
+				Button: pr.T("confirm.merge.yes"), Back: "/tickets/" + strconv.FormatInt(n, 10)}
+			for _, t := range []*ticket.Ticket{src, dst} {
+				d.Lines = append(d.Lines, pr.T("confirm.merge.line", "Number", t.ID, "Subject", t.Subject, "Requester", names[t.RequesterID]))
+			}
+			if src.RequesterID != dst.RequesterID {
+				d.Warning = pr.T("confirm.merge.requesters", "A", names[src.RequesterID], "B", names[dst.RequesterID])
+			}
+			return h.askFirst(w, r, d)
+		}
+	}
 	if _, err := h.Tickets.Merge(r.Context(), ticket.AgentActor(a), n, into); err != nil {
 		ps := problemsOf(err)
 		if ps == nil && !errors.Is(err, ticket.ErrClosed) {

@@ -63,6 +63,14 @@ func (h *handler) viewDelete(w http.ResponseWriter, r *http.Request) error {
 	if !ticket.CanDeleteView(a, v) {
 		return fmt.Errorf("deleting another agent's view: %w", fault.Forbidden)
 	}
+	if err := h.parseForm(w, r, 4<<10); err != nil {
+		return err
+	}
+	if !confirmed(r) {
+		pr := h.printer(r, a)
+		return h.askFirst(w, r, confirmData{Title: pr.T("confirm.view.title", "Name", v.Name), Message: pr.T("confirm.view.message", "Shared", v.TeamID != nil),
+			Button: pr.T("confirm.view.yes"), Back: "/?view=v" + strconv.FormatInt(id, 10)})
+	}
 	if err := h.Store.DeleteView(r.Context(), id); err != nil {
 		return err
 	}

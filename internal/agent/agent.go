@@ -67,7 +67,10 @@ type Agent struct {
 	Active       bool         `db:"active"`
 	// MailNotices lists the notices the agent also gets by mail
 	// (assigned, customer, sla), comma-separated.
-	MailNotices  string     `db:"mail_notices"`
+	MailNotices string `db:"mail_notices"`
+	// AppNotices lists the in-app notices the agent wants (assigned,
+	// customer, mention), comma-separated.
+	AppNotices   string     `db:"app_notices"`
 	PasswordHash string     `db:"password_hash"`
 	FailedLogins int        `db:"failed_logins"`
 	LockedUntil  *time.Time `db:"locked_until"`
@@ -86,6 +89,7 @@ type Patch struct {
 	Availability *Availability
 	Active       *bool
 	MailNotices  *string
+	AppNotices   *string
 }
 
 // NormaliseEmail lower-cases and trims an address.
@@ -140,17 +144,18 @@ func (a *Agent) Apply(p Patch) error {
 		a.Active = *p.Active
 	}
 	if p.MailNotices != nil {
-		var kept []string
-		for _, k := range strings.Split(*p.MailNotices, ",") {
-			if k = strings.TrimSpace(k); k == "" {
-				continue
-			}
-			if k != "assigned" && k != "customer" && k != "sla" {
-				return fault.Field("mail_notices", "enum", "each must be one of assigned, customer, sla")
-			}
-			kept = append(kept, k)
+		v, err := noticeList("mail_notices", *p.MailNotices, "assigned", "customer", "sla")
+		if err != nil {
+			return err
 		}
-		a.MailNotices = strings.Join(kept, ",")
+		a.MailNotices = v
+	}
+	if p.AppNotices != nil {
+		v, err := noticeList("app_notices", *p.AppNotices, "assigned", "customer", "mention")
+		if err != nil {
+			return err
+		}
+		a.AppNotices = v
 	}
 	return a.Validate()
 }
@@ -178,6 +183,35 @@ func validLanguage(l string) bool {
 func (a *Agent) InTeam(id int64) bool {
 	for _, t := range a.TeamIDs {
 		if t == id {
+			return true
+		}
+	}
+	return false
+}
+
+// noticeList checks a comma-separated choice of notice kinds.
+func noticeList(field, list string, allowed ...string) (string, error) {
+	var kept []string
+	for _, k := range strings.Split(list, ",") {
+		if k = strings.TrimSpace(k); k == "" {
+			continue
+		}
+		ok := false
+		for _, x := range allowed {
+			ok = ok || k == x
+		}
+		if !ok {
+			return "", fault.Field(field, "enum", "each must be one of "+strings.Join(allowed, ", "))
+		}
+		kept = append(kept, k)
+	}
+	return strings.Join(kept, ","), nil
+}
+
+// WantsNotice reports whether the agent asked for a kind of in-app notice.
+func (a *Agent) WantsNotice(kind string) bool {
+	for _, k := range strings.Split(a.AppNotices, ",") {
+		if k == kind {
 			return true
 		}
 	}

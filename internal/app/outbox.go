@@ -3,12 +3,15 @@ package app
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/riverqueue/river"
 
 	"github.com/sportello/sportello/internal/channel/email"
 	"github.com/sportello/sportello/internal/jobs"
+	"github.com/sportello/sportello/internal/live"
+	"github.com/sportello/sportello/internal/notice"
 	"github.com/sportello/sportello/internal/sla"
 	"github.com/sportello/sportello/internal/store"
 	"github.com/sportello/sportello/internal/ticket"
@@ -48,7 +51,45 @@ func (d *Desk) inTx(ctx context.Context, tx ticket.Tx, r ticket.Reaction) error 
 			due = c.Deadline
 		}
 	}
+	if err := d.noticesInTx(ctx, st, r); err != nil {
+		return err
+	}
 	return d.Mailer.React(ctx, mailTx{st, d.Jobs}, r, due)
+}
+
+// noticesInTx notes the in-app notices a change calls for (assigned,
+// customer wrote, @mentioned), as each agent wants them, and tells their
+// open workspaces after commit.
+func (d *Desk) noticesInTx(ctx context.Context, st *store.Tx, r ticket.Reaction) error {
+	var members []notice.Member
+	if r.Message != nil && r.Message.Kind == ticket.KindNote && strings.Contains(r.Message.BodyText, "@") {
+		var err error
+		if members, err = st.NoticeMembers(ctx); err != nil {
+			return err
+		}
+	}
+	by := ""
+	if r.Actor.Type == ticket.ActorAgent {
+		var err error
+		if by, err = st.AgentName(ctx, r.Actor.ID); err != nil {
+			return err
+		}
+	}
+	for _, n := range notice.For(r, members, by) {
+		ok, err := st.WantsNotice(ctx, n.AgentID, n.Kind)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue
+		}
+		if err := st.InsertNotices(ctx, []int64{n.AgentID}, r.Ticket.ID, n.Kind, n.Detail, r.Now); err != nil {
+			return err
+		}
+		agentID, ticketID := n.AgentID, r.Ticket.ID
+		st.AfterCommit(func() { d.Hub.Publish(live.Event{Type: "notice", Ticket: ticketID, Agent: agentID}) })
+	}
+	return nil
 }
 
 // alarmInTx queues the SLA notices by mail inside the alarm's transaction.

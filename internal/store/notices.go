@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/sportello/sportello/internal/notice"
@@ -45,4 +46,39 @@ func (s *Store) MarkNoticesRead(ctx context.Context, agentID int64, now time.Tim
 		return fmt.Errorf("marking notices read: %w", err)
 	}
 	return nil
+}
+
+// NoticeMembers lists the active agents (for @mentions).
+func (tx *Tx) NoticeMembers(ctx context.Context) ([]notice.Member, error) {
+	var out []notice.Member
+	if err := tx.sel(ctx, &out, `SELECT id, name, email FROM agents WHERE active = TRUE ORDER BY id`); err != nil {
+		return nil, fmt.Errorf("listing agents for mentions: %w", err)
+	}
+	return out, nil
+}
+
+// WantsNotice reports whether an active agent wants a kind of in-app
+// notice, and the acting agent's name.
+func (tx *Tx) WantsNotice(ctx context.Context, agentID int64, kind string) (bool, error) {
+	var rows []struct {
+		Notices string `db:"app_notices"`
+	}
+	if err := tx.sel(ctx, &rows, `SELECT app_notices FROM agents WHERE id = ? AND active = TRUE`, agentID); err != nil || len(rows) == 0 {
+		return false, err
+	}
+	for _, k := range strings.Split(rows[0].Notices, ",") {
+		if k == kind {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// AgentName returns an agent's name ("" for none).
+func (tx *Tx) AgentName(ctx context.Context, id int64) (string, error) {
+	var names []string
+	if err := tx.sel(ctx, &names, `SELECT name FROM agents WHERE id = ?`, id); err != nil || len(names) == 0 {
+		return "", err
+	}
+	return names[0], nil
 }

@@ -513,7 +513,7 @@ func (h *handler) noticesShow(w http.ResponseWriter, r *http.Request) error {
 	var rows []row
 	for _, n := range list {
 		rw := row{Subject: n.Subject, At: pr.Date(n.CreatedAt), Unread: n.ReadAt == nil, Hard: n.Kind == "sla_breach",
-			What: pr.T("notice."+n.Kind, "Metric", pr.T("metric."+n.Detail))}
+			What: pr.T("notice."+n.Kind, "Metric", pr.T("metric."+n.Detail), "Name", n.Detail)}
 		if n.TicketID != nil {
 			rw.TicketID = *n.TicketID
 		}

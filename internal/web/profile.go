@@ -54,6 +54,10 @@ func (h *handler) profileUpdate(w http.ResponseWriter, r *http.Request) error {
 	f := profileForm{Name: v.Get("name"), Language: v.Get("language"), Timezone: v.Get("timezone"), Availability: v.Get("availability"), Errors: map[string]string{}}
 	av := agent.Availability(f.Availability)
 	patch := agent.Patch{Name: &f.Name, Language: &f.Language, Timezone: &f.Timezone, Availability: &av}
+	if v.Has("app_notices_shown") {
+		notices := strings.Join(v["app_notices"], ",")
+		patch.AppNotices = &notices
+	}
 	if v.Has("mail_notices_shown") {
 		notices := strings.Join(v["mail_notices"], ",")
 		patch.MailNotices = &notices

@@ -1,0 +1,77 @@
+package app_test
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/sportello/sportello/internal/testdb"
+)
+
+// In-app notices that matter (issue 11), on both databases: the agent a
+// colleague assigns a ticket to, the assignee when the customer writes,
+// and a colleague @mentioned in a note are notified (the header's count
+// and the list say so in words); assigning yourself or mentioning
+// yourself notifies nobody; an agent who switched a kind off gets none.
+func TestNoticesThatMatter(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		k := newDesk(t, db)
+		ctx := context.Background()
+		ag, lead := k.agents["agent"], k.agents["lead"]
+		unread := func(who string) int {
+			n, err := k.d.Notices.Unread(ctx, k.agents[who].ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		num := k.must(201, "lead", "POST", "/api/v1/tickets", map[string]any{"subject": "Fattura doppia", "body": "Mi avete addebitato due volte.",
+			"requester": map[string]any{"email": "sara.neri@example.it", "name": "Sara Neri"}, "team_id": k.teamID, "assignee_id": ag.ID}).num("number")
+		if n := unread("agent"); n != 1 {
+			t.Fatalf("the agent the lead assigned has %d notices, want 1", n)
+		}
+		b := signedIn(t, k, "agent")
+		if _, _, body := b.req("GET", "/notices", nil, ""); !strings.Contains(body, "Lead Person ti ha assegnato questo ticket") || !strings.Contains(body, "Fattura doppia") {
+			t.Fatalf("the notices page does not say who assigned what")
+		}
+		// The customer writes: the assignee hears.
+		k.must(201, "agent", "POST", fmt.Sprintf("/api/v1/tickets/%d/messages", num), map[string]any{"kind": "customer", "body": "Ecco l'estratto conto."})
+		if n := unread("agent"); n != 1 {
+			t.Errorf("after the customer wrote the agent has %d unread, want 1", n)
+		}
+		// A note mentions the lead by first name and the agent themself.
+		k.must(201, "agent", "POST", fmt.Sprintf("/api/v1/tickets/%d/messages", num), map[string]any{"kind": "note", "body": "@Lead puoi autorizzare il rimborso? (cc @agent)"})
+		if n := unread("lead"); n != 1 {
+			t.Errorf("the mentioned lead has %d notices, want 1", n)
+		}
+		if n := unread("agent"); n != 1 {
+			t.Errorf("mentioning yourself notified you: %d unread", n)
+		}
+		lb := signedIn(t, k, "lead")
+		if _, _, body := lb.req("GET", "/", nil, ""); !strings.Contains(body, `unread-count">1<`) {
+			t.Errorf("the lead's header count does not show the mention")
+		}
+		if _, _, body := lb.req("GET", "/notices", nil, ""); !strings.Contains(body, "Agent Person ti ha menzionato in una nota") {
+			t.Errorf("the mention is not in the lead's list")
+		}
+		// The lead switches mentions off in the profile.
+		if st, _, _ := lb.req("POST", "/profile", url.Values{"name": {"Lead Person"}, "language": {"it"}, "timezone": {"Europe/Rome"}, "availability": {"online"},
+			"app_notices_shown": {"1"}, "app_notices": {"assigned", "customer"}}, ""); st != 303 {
+			t.Fatalf("profile: %d", st)
+		}
+		if got, _ := k.d.Store.Agent(ctx, lead.ID); got.AppNotices != "assigned,customer" || !got.WantsNotice("assigned") {
+			t.Fatalf("app notices saved as %q", got.AppNotices)
+		}
+		k.must(201, "agent", "POST", fmt.Sprintf("/api/v1/tickets/%d/messages", num), map[string]any{"kind": "note", "body": "@lead ci sei?"})
+		if n := unread("lead"); n != 0 {
+			t.Errorf("a lead who switched mentions off got %d", n)
+		}
+		// Taking a ticket yourself is no news.
+		k.must(200, "lead", "PATCH", fmt.Sprintf("/api/v1/tickets/%d", num), map[string]any{"assignee_id": lead.ID})
+		if n := unread("lead"); n != 0 {
+			t.Errorf("assigning yourself notified you: %d", n)
+		}
+	})
+}

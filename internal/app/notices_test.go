@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sportello/sportello/internal/app"
 	"github.com/sportello/sportello/internal/testdb"
 )
 
@@ -72,6 +73,38 @@ func TestNoticesThatMatter(t *testing.T) {
 		k.must(200, "lead", "PATCH", fmt.Sprintf("/api/v1/tickets/%d", num), map[string]any{"assignee_id": lead.ID})
 		if n := unread("lead"); n != 0 {
 			t.Errorf("assigning yourself notified you: %d", n)
+		}
+	})
+}
+
+// Smaller defects of the review (issue 11): a too-long subject says the
+// limit; a breached clock says "violato — scadeva …", not "in corso"
+// with a past date; the ticket page shows the channel and the time.
+func TestWorkspaceSaysWhatIsWrong(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		clk := &frozen{}
+		clk.Set("2026-03-02 09:00")
+		k := newDeskWith(t, db, app.Options{Now: clk.Now})
+		b := signedIn(t, k, "agent")
+		st, _, body := b.req("POST", "/tickets/new", url.Values{"email": {"a@example.it"}, "subject": {strings.Repeat("lungo ", 60)}, "body": {"x"},
+			"channel": {"phone"}, "priority": {"normal"}}, "")
+		if st != 422 || !strings.Contains(body, "Al massimo 250 caratteri.") || !strings.Contains(body, `maxlength="250"`) {
+			t.Fatalf("a too-long subject: %d", st)
+		}
+		k.must(201, "admin", "POST", "/api/v1/sla-policies", map[string]any{"name": "Rapida",
+			"targets": map[string]any{"normal": map[string]any{"first_reply": map[string]any{"minutes": 30}}}})
+		num := k.must(201, "agent", "POST", "/api/v1/tickets", map[string]any{"subject": "Rete lenta", "body": "Va piano.",
+			"requester": map[string]any{"email": "b@example.it"}, "team_id": k.teamID, "channel": "phone"}).num("number")
+		clk.Set("2026-03-02 10:00")
+		if _, err := k.d.SLA.Scan(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		_, _, body = b.req("GET", fmt.Sprintf("/tickets/%d", num), nil, "")
+		if !strings.Contains(body, ">violato<") || !strings.Contains(body, "scadeva 2 mar 2026, 09:30") {
+			t.Errorf("the breached clock is not said to be breached: %s", snippet(body, "Prima risposta"))
+		}
+		if !strings.Contains(body, "telefono · aperto il 2 mar 2026, 09:00") {
+			t.Errorf("the ticket page does not show channel and opening time: %s", snippet(body, "ticket-head"))
 		}
 	})
 }

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/sportello/sportello/internal/agent"
 	"github.com/sportello/sportello/internal/fault"
@@ -209,8 +210,11 @@ func NormaliseTags(field string, in []string) ([]string, error) {
 // checkSubject validates and trims a subject.
 func checkSubject(s string) (string, error) {
 	s = strings.TrimSpace(s)
-	if s == "" || len(s) > 250 {
+	if s == "" {
 		return "", fault.Field("subject", "required", "must be 1 to 250 characters")
+	}
+	if utf8.RuneCountInString(s) > 250 {
+		return "", fault.Field("subject", "max_length", "must be at most 250 characters")
 	}
 	return s, nil
 }

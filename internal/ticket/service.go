@@ -327,7 +327,8 @@ func (s *Service) Create(ctx context.Context, actor Actor, in NewTicket) (*Creat
 	var ch fault.Checker
 	subject, err := checkSubject(in.Subject)
 	if err != nil {
-		ch.Add("subject", "required", "must be 1 to 250 characters")
+		p := err.(*fault.ValidationError).Problems[0]
+		ch.Add(p.Field, p.Rule, p.Detail)
 	}
 	text, html, berr := s.sanitize.Body("body", in.BodyText, in.BodyHTML)
 	if berr != nil {

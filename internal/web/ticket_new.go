@@ -97,6 +97,9 @@ func (h *handler) ticketCreate(w http.ResponseWriter, r *http.Request) error {
 			field := strings.TrimPrefix(strings.TrimSuffix(p.Field, "_id"), "requester.")
 			if _, seen := f.Errors[field]; !seen {
 				f.Errors[field] = pr.T("form." + p.Rule)
+				if field == "subject" && p.Rule == "max_length" {
+					f.Errors[field] = pr.T("form.max_length_250") // say the limit
+				}
 			}
 		}
 	}

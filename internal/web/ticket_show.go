@@ -198,12 +198,16 @@ func (h *handler) ticketPage(w http.ResponseWriter, r *http.Request, n int64, st
 			cv.Target, cv.Elapsed = pr.Hours(c.Target), pr.Hours(c.ElapsedBusiness)
 		}
 		if c.Deadline != nil {
-			cv.Due = pr.Date(*c.Deadline)
+			cv.Due = pr.T("clock.due", "When", pr.Date(*c.Deadline))
 			if c.Deadline.Before(now) {
 				cv.Breached = true
 			}
 		} else if c.State == "active" {
 			cv.Due = pr.T("clock.no_deadline")
+		}
+		if cv.Breached && c.State == "active" && c.Deadline != nil {
+			// Not "running" with a date in the past: say it.
+			cv.StateLabel, cv.Due = pr.T("clock.breached"), pr.T("clock.was_due", "When", pr.Date(*c.Deadline))
 		}
 		d.Clocks = append(d.Clocks, cv)
 	}

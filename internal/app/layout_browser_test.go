@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/sportello/sportello/internal/testdb"
 )
@@ -56,6 +57,11 @@ func TestBrowserLayoutFits(t *testing.T) {
 		if v := value[bool](t, a, `getComputedStyle(document.querySelector("#bulk .bulk")).display !== "none"`); !v {
 			t.Errorf("the bulk bar does not show once a ticket is picked")
 		}
+		// Ctrl+Enter sends the reply.
+		step(t, a, "Ctrl+Enter sends", chromedp.Navigate(fmt.Sprintf("%s/tickets/%d", base, n)), chromedp.WaitVisible(chromedp.ID("body")),
+			chromedp.SendKeys(chromedp.ID("body"), "Risolto con il driver nuovo."),
+			chromedp.KeyEvent(kb.Enter, chromedp.KeyModifiers(chromedp.ModifierCtrl)),
+			chromedp.WaitVisible(chromedp.Search(`//div[contains(@class,"msg-body")][contains(., "Risolto con il driver nuovo.")]`)))
 		step(t, a, "800 px", chromedp.EmulateViewport(800, 1200))
 		for _, p := range []string{"/admin/agents", "/admin/sla"} {
 			step(t, a, "open "+p, chromedp.Navigate(base+p), chromedp.WaitReady(chromedp.CSS("main")))

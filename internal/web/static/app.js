@@ -121,7 +121,19 @@ if (ticketEl) {
       const state = document.getElementById("draft-state");
       const res = await post(body.dataset.draft, { kind: kind(), body: body.value }).catch(() => null);
       if (res && res.ok) { state.textContent = state.dataset.saved; body.dataset.saved = body.value; }
+      else if (res) { state.textContent = state.dataset.unsaved; } // too long, or refused: say so
     };
+    // Ctrl/Cmd+Enter sends.
+    body.addEventListener("keydown", (e) => {
+      if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); composer.requestSubmit(); }
+    });
+    // What was typed in the last second before leaving is kept too.
+    window.addEventListener("pagehide", () => {
+      if (body.value !== (body.dataset.saved || "") && body.value.trim() !== "") {
+        clearTimeout(draftTimer);
+        navigator.sendBeacon(body.dataset.draft, new URLSearchParams({ kind: kind(), body: body.value }));
+      }
+    });
     body.addEventListener("input", () => {
       const now = Date.now();
       if (now - lastTyping > 5000) { lastTyping = now; heartbeat("typing"); }
@@ -134,7 +146,7 @@ if (ticketEl) {
   onLive(async (ev) => {
     if (String(ev.ticket) !== id) return;
     if (ev.type === "presence") {
-      presenceEl.replaceChildren(...ev.agents.filter((a) => String(a.agent_id) !== me).map((a) => {
+      presenceEl.replaceChildren(...(ev.agents || []).filter((a) => String(a.agent_id) !== me).map((a) => {
         const s = document.createElement("span");
         s.className = "who-here";
         s.dataset.agent = a.agent_id;

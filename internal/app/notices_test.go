@@ -103,6 +103,9 @@ func TestWorkspaceSaysWhatIsWrong(t *testing.T) {
 		if !strings.Contains(body, ">violato<") || !strings.Contains(body, "scadeva 2 mar 2026, 09:30") {
 			t.Errorf("the breached clock is not said to be breached: %s", snippet(body, "Prima risposta"))
 		}
+		if !strings.Contains(body, "Team: — → Supporto L1") || strings.Contains(body, "customer:") {
+			t.Errorf("the history shows internal values or a team change without from and to: %s", snippet(body, "history"))
+		}
 		if !strings.Contains(body, "telefono · aperto il 2 mar 2026, 09:00") {
 			t.Errorf("the ticket page does not show channel and opening time: %s", snippet(body, "ticket-head"))
 		}

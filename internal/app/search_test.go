@@ -101,6 +101,13 @@ func TestWorkspaceSavedViews(t *testing.T) {
 			t.Fatalf("save view: %d %s", st, h.Get("Location"))
 		}
 		view := h.Get("Location")
+		// A second view of the same name is refused; an unknown view says so.
+		if st, _, body := b.req("POST", "/views", form, ""); st != 422 || !strings.Contains(body, "Hai già una vista con questo nome.") {
+			t.Errorf("a duplicate view name: %d", st)
+		}
+		if _, _, body := b.req("GET", "/?view=v999999", nil, ""); !strings.Contains(body, "Questa vista non esiste (più)") {
+			t.Errorf("an unknown view shows another queue silently")
+		}
 		_, _, body = b.req("GET", view, nil, "")
 		if !strings.Contains(body, "<h1>Urgenti del team</h1>") || strings.Count(body, ">Guasto ") != 2 ||
 			!strings.Contains(body, `data-count="`+strings.TrimPrefix(view, "/?view=")+`">2</span>`) {

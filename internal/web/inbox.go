@@ -126,6 +126,7 @@ func newSLABadge(pr *i18n.Printer, t *ticket.Ticket, now time.Time) slaBadge {
 
 type inboxData struct {
 	Done, Failed int // the outcome of a bulk action, shown once
+	UnknownView  bool // the address named a view that does not exist (any more)
 	Views        []viewLink
 	Saved        []viewLink // the agent's saved views and their teams'
 	View, Sort   string
@@ -194,6 +195,7 @@ func (h *handler) inbox(w http.ResponseWriter, r *http.Request) error {
 	}
 	if !slices.ContainsFunc(views, func(v view) bool { return v.Key == d.View }) &&
 		!slices.ContainsFunc(saved, func(v ticket.SavedView) bool { return "v"+strconv.FormatInt(v.ID, 10) == d.View }) {
+		d.UnknownView = d.View != "" // say so, rather than show another queue silently
 		d.View = "mine"
 	}
 	d.Done, _ = strconv.Atoi(q.Get("done"))

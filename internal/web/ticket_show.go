@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/sportello/sportello/internal/i18n"
 	"html"
 	"net/http"
 	"slices"
@@ -162,6 +163,10 @@ func (h *handler) ticketPage(w http.ResponseWriter, r *http.Request, n int64, st
 	for _, ag := range d.Agents {
 		agentName[ag.ID] = ag.Name
 	}
+	teamName := map[int64]string{}
+	for _, tm := range d.Teams {
+		teamName[tm.ID] = tm.Name
+	}
 	if d.Requester, err = h.Store.Contact(ctx, t.RequesterID); err != nil {
 		return err
 	}
@@ -277,18 +282,18 @@ func (h *handler) ticketPage(w http.ResponseWriter, r *http.Request, n int64, st
 	// thread has words for it and as field: before → after otherwise.
 	for i := len(evs) - 1; i >= 0; i-- {
 		e := evs[i]
-		row := historyRow{At: pr.Date(e.CreatedAt), Actor: pr.T("actor.system"), What: eventLabel(pr.T, e, agentName)}
+		row := historyRow{At: pr.Date(e.CreatedAt), Actor: pr.T("actor.system"), What: eventLabel(pr.T, e, agentName, teamName)}
 		if e.ActorType == ticket.ActorAgent && e.ActorID != nil {
 			row.Actor = agentName[*e.ActorID]
 		}
 		if row.What == "" {
-			row.What = pr.T("history.change", "Field", historyField(pr.T, e.Field), "From", e.Before, "To", e.After)
+			row.What = pr.T("history.change", "Field", historyField(pr.T, e.Field), "From", historyValue(pr, e.Field, e.Before), "To", historyValue(pr, e.Field, e.After))
 		}
 		d.History = append(d.History, row)
 	}
 	// Compact system events between the messages.
 	for _, e := range evs {
-		label := eventLabel(pr.T, e, agentName)
+		label := eventLabel(pr.T, e, agentName, teamName)
 		if label == "" {
 			continue
 		}
@@ -372,7 +377,7 @@ func isPlainParagraphs(s string) bool {
 
 // eventLabel says one history event in words; "" for those the thread
 // already shows (messages) or that say nothing to an agent.
-func eventLabel(t func(string, ...any) string, e ticket.Event, agents map[int64]string) string {
+func eventLabel(t func(string, ...any) string, e ticket.Event, agents, teams map[int64]string) string {
 	name := func(v string) string {
 		if id, err := strconv.ParseInt(v, 10, 64); err == nil {
 			if n, ok := agents[id]; ok {
@@ -392,7 +397,18 @@ func eventLabel(t func(string, ...any) string, e ticket.Event, agents map[int64]
 		}
 		return t("event.assigned", "Name", name(e.After))
 	case "team":
-		return t("event.team")
+		team := func(v string) string {
+			if id, err := strconv.ParseInt(v, 10, 64); err == nil {
+				if n, ok := teams[id]; ok {
+					return n
+				}
+			}
+			if v == "" {
+				return "—"
+			}
+			return "#" + v
+		}
+		return t("event.team_change", "From", team(e.Before), "To", team(e.After))
 	case "tags":
 		return t("event.tags", "Tags", strings.ReplaceAll(e.After, ",", ", "))
 	case "merged_into":
@@ -478,4 +494,26 @@ func inlineCIDs(body string, cids map[string]any, atts []ticket.Attachment, link
 		body = strings.ReplaceAll(body, `"cid:`+html.EscapeString(cid)+`"`, `"`+html.EscapeString(link(id))+`"`)
 	}
 	return body
+}
+
+// historyValue shows a recorded value in words: a channel's name, the
+// kind of a message instead of its internal id, a ticket number, a date.
+func historyValue(pr *i18n.Printer, field, v string) string {
+	if v == "" {
+		return "—"
+	}
+	switch field {
+	case "created":
+		return pr.T("channel." + v)
+	case "message":
+		kind, _, _ := strings.Cut(v, ":")
+		return pr.T("kind." + kind)
+	case "follow_up", "follow_up_of", "merged_into", "merged_from":
+		return "#" + v
+	case "first_reply":
+		if at, err := time.Parse(time.RFC3339, v); err == nil {
+			return pr.Date(at)
+		}
+	}
+	return v
 }

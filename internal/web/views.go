@@ -1,6 +1,7 @@
 package web
 
 import (
+	"strings"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -29,6 +30,18 @@ func (h *handler) viewCreate(w http.ResponseWriter, r *http.Request) error {
 		v.TeamID = &id
 	}
 	err := ticket.CheckView(v, a)
+	if err == nil {
+		// One name per agent: two "Urgenti" would be told apart by nobody.
+		mine, verr := h.Store.ViewsFor(r.Context(), a.ID, a.TeamIDs)
+		if verr != nil {
+			return verr
+		}
+		for _, o := range mine {
+			if o.AgentID == a.ID && strings.EqualFold(strings.TrimSpace(o.Name), strings.TrimSpace(v.Name)) {
+				err = fault.Field("view_name", "unique", "you have a view with this name")
+			}
+		}
+	}
 	if err == nil {
 		if _, errs := qf.toFilter(a, pr.Loc); len(errs) > 0 {
 			return h.searchPage(w, r, http.StatusUnprocessableEntity, v.Name, "")

@@ -125,7 +125,7 @@ func newSLABadge(pr *i18n.Printer, t *ticket.Ticket, now time.Time) slaBadge {
 }
 
 type inboxData struct {
-	Done, Failed int // the outcome of a bulk action, shown once
+	Done, Failed int  // the outcome of a bulk action, shown once
 	UnknownView  bool // the address named a view that does not exist (any more)
 	Views        []viewLink
 	Saved        []viewLink // the agent's saved views and their teams'

@@ -1,10 +1,10 @@
 package web
 
 import (
-	"strings"
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/sportello/sportello/internal/agent"
 	"github.com/sportello/sportello/internal/fault"

@@ -151,3 +151,34 @@ func TestPhoneOnlyRequester(t *testing.T) {
 		}
 	})
 }
+
+// Ticket search finds tickets by the requester's name and organisation
+// (issue 11), also after the contact is renamed, on both databases.
+func TestTicketSearchByRequester(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		k := newDesk(t, db)
+		k.must(201, "lead", "POST", "/api/v1/organisations", map[string]any{"name": "Ferramenta Brambilla", "domains": []string{"brambilla.example"}})
+		num := k.must(201, "agent", "POST", "/api/v1/tickets", map[string]any{"subject": "Fattura di marzo", "body": "Non torna l'IVA.",
+			"requester": map[string]any{"email": "ernesto@brambilla.example", "name": "Ernesto Galli"}, "team_id": k.teamID}).num("number")
+		found := func(q string) bool {
+			r := k.must(200, "agent", "GET", "/api/v1/tickets?q="+url.QueryEscape(q), nil)
+			for _, it := range r.JSON["items"].([]any) {
+				if int64(it.(map[string]any)["number"].(float64)) == num {
+					return true
+				}
+			}
+			return false
+		}
+		for _, q := range []string{"Galli", "Brambilla", "ernesto fattura"} {
+			if !found(q) {
+				t.Errorf("search %q does not find the ticket", q)
+			}
+		}
+		c := k.must(200, "agent", "GET", "/api/v1/tickets/"+fmt.Sprint(num), nil)
+		cid := c.num("requester_id")
+		k.must(200, "agent", "PATCH", fmt.Sprintf("/api/v1/contacts/%d", cid), map[string]any{"name": "Ernesto Colombo"})
+		if !found("Colombo") {
+			t.Errorf("after the rename the ticket is not found by the new name")
+		}
+	})
+}

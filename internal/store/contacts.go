@@ -105,7 +105,16 @@ func (s *Store) UpdateContact(ctx context.Context, c *contact.Contact, since tim
 		if n, _ := res.RowsAffected(); n == 0 {
 			return contact.ErrNotFound
 		}
-		return tx.setContactDetails(ctx, c)
+		if err := tx.setContactDetails(ctx, c); err != nil {
+			return err
+		}
+		// Their tickets are found by their name: reindex them (the most
+		// recent thousands; older ones catch up at the next full rebuild).
+		var ids []int64
+		if err := tx.sel(ctx, &ids, `SELECT id FROM tickets WHERE requester_id = ? ORDER BY id DESC LIMIT 2000`, c.ID); err != nil {
+			return err
+		}
+		return tx.Reindex(ctx, ids...)
 	})
 }
 

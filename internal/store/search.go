@@ -37,13 +37,19 @@ func (s *Store) buildDocs(ctx context.Context, db sqlx.QueryerContext, ids []int
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	q, args, err := s.in(`SELECT id, subject FROM tickets WHERE id IN (?) ORDER BY id`, ids)
+	// The requester's name and organisation are part of the body, so that
+	// a ticket is found by who asked.
+	q, args, err := s.in(`SELECT t.id, t.subject, COALESCE(c.name, '') AS requester, COALESCE(o.name, '') AS org
+FROM tickets t LEFT JOIN contacts c ON c.id = t.requester_id LEFT JOIN organisations o ON o.id = c.organisation_id
+WHERE t.id IN (?) ORDER BY t.id`, ids)
 	if err != nil {
 		return nil, err
 	}
 	var subjects []struct {
-		ID      int64  `db:"id"`
-		Subject string `db:"subject"`
+		ID        int64  `db:"id"`
+		Subject   string `db:"subject"`
+		Requester string `db:"requester"`
+		Org       string `db:"org"`
 	}
 	if err := sqlx.SelectContext(ctx, db, &subjects, q, args...); err != nil {
 		return nil, fmt.Errorf("reading subjects to index: %w", err)
@@ -72,7 +78,7 @@ func (s *Store) buildDocs(ctx context.Context, db sqlx.QueryerContext, ids []int
 	docs := make([]searchDoc, 0, len(subjects))
 	for _, t := range subjects {
 		d := searchDoc{id: t.ID, title: ix.IndexText(t.Subject)}
-		d.body = ix.IndexText(bodies[t.ID])
+		d.body = ix.IndexText(t.Requester + "\n" + t.Org + "\n" + bodies[t.ID])
 		docs = append(docs, d)
 	}
 	return docs, nil

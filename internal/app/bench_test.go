@@ -29,6 +29,7 @@ import (
 
 	"github.com/sportello/sportello/internal/agent"
 	"github.com/sportello/sportello/internal/app"
+	"github.com/sportello/sportello/internal/contact"
 	"github.com/sportello/sportello/internal/auth"
 	"github.com/sportello/sportello/internal/channel/email"
 	"github.com/sportello/sportello/internal/testdb"
@@ -629,4 +630,38 @@ func createMailbox(ctx context.Context, d *app.Desk, m *email.Mailbox) error {
 		return err
 	}
 	return d.Store.CreateMailbox(ctx, m)
+}
+
+// BenchmarkContactSearchAt50k measures contact search by any word (a
+// surname), any part of an address (a domain) and a phone number typed
+// differently, in a desk of 50,000 contacts, through the store (what the
+// API and the page call).
+func BenchmarkContactSearchAt50k(b *testing.B) {
+	benchEngines(b, func(b *testing.B, db testdb.DB) {
+		d := benchDesk(b, db)
+		ctx := context.Background()
+		surnames := []string{"Rossi", "Russo", "Ferrari", "Esposito", "Bianchi", "Romano", "Colombo", "Ricci", "Marino", "Greco",
+			"Bruno", "Gallo", "Conti", "De Luca", "Mancini", "Costa", "Giordano", "Rizzo", "Lombardi", "Moretti", "Wright", "Smith"}
+		firsts := []string{"Marco", "Giulia", "Luca", "Sara", "Paolo", "Elena", "Davide", "Chiara", "James", "Emily"}
+		now := time.Now().UTC()
+		const n = 50000
+		for i := 0; i < n; i++ {
+			first, last := firsts[i%len(firsts)], surnames[(i/len(firsts))%len(surnames)]
+			c := &contact.Contact{Name: fmt.Sprintf("%s %s %d", first, last, i), CreatedAt: now, UpdatedAt: now,
+				Emails: []string{fmt.Sprintf("%s.%s%d@azienda%d.example", strings.ToLower(first), strings.ToLower(strings.ReplaceAll(last, " ", "")), i, i%700)},
+				Phones: []string{fmt.Sprintf("+39 3%02d %03d %04d", i%100, (i/100)%1000, i%10000)}}
+			if err := d.Store.CreateContact(ctx, c); err != nil {
+				b.Fatal(err)
+			}
+		}
+		queries := []string{"Greco", "azienda123.example", "305 000 0005", "giulia moretti", "wright"}
+		i := 0
+		latencies(b, func() {
+			q := queries[i%len(queries)]
+			i++
+			if _, err := d.Store.Contacts(ctx, contact.Filter{Query: q, Limit: 25}); err != nil {
+				b.Fatal(err)
+			}
+		})
+	})
 }

@@ -161,8 +161,7 @@ func applyMailbox(m *email.Mailbox, in mailboxIn, seal func(string) (string, err
 		m.Auth = *in.Auth
 	}
 	if o := in.OAuth; o != nil {
-		p, ok := email.OAuthPresets[o.Provider]
-		if o.Provider != "" && o.Provider != "custom" && !ok {
+		if _, ok := email.OAuthPresets[o.Provider]; o.Provider != "" && o.Provider != "custom" && !ok {
 			return fault.Field("oauth.provider", "enum", "must be google, microsoft or custom")
 		}
 		cur := m.OAuth
@@ -170,17 +169,7 @@ func applyMailbox(m *email.Mailbox, in mailboxIn, seal func(string) (string, err
 			cur.RefreshToken, cur.AccessToken = "", "" // another client: connect again
 		}
 		cur.Provider, cur.AuthURL, cur.TokenURL, cur.ClientID, cur.Scopes, cur.Mechanism = o.Provider, o.AuthURL, o.TokenURL, o.ClientID, o.Scopes, o.Mechanism
-		if ok {
-			if cur.AuthURL == "" {
-				cur.AuthURL = p.AuthURL
-			}
-			if cur.TokenURL == "" {
-				cur.TokenURL = p.TokenURL
-			}
-			if len(cur.Scopes) == 0 {
-				cur.Scopes = p.Scopes
-			}
-		}
+		cur.FillPreset()
 		if o.ClientSecret != "" {
 			sealed, err := seal(o.ClientSecret)
 			if err != nil {

@@ -29,9 +29,9 @@ import (
 
 	"github.com/sportello/sportello/internal/agent"
 	"github.com/sportello/sportello/internal/app"
-	"github.com/sportello/sportello/internal/contact"
 	"github.com/sportello/sportello/internal/auth"
 	"github.com/sportello/sportello/internal/channel/email"
+	"github.com/sportello/sportello/internal/contact"
 	"github.com/sportello/sportello/internal/testdb"
 	"github.com/sportello/sportello/internal/ticket"
 )

@@ -224,17 +224,7 @@ func (h *handler) mailboxForm(r *http.Request, m *email.Mailbox) error {
 	o.Provider, o.ClientID, o.AuthURL, o.TokenURL, o.Mechanism = f.Get("oauth_provider"), strings.TrimSpace(f.Get("oauth_client_id")),
 		strings.TrimSpace(f.Get("oauth_auth_url")), strings.TrimSpace(f.Get("oauth_token_url")), f.Get("oauth_mechanism")
 	o.Scopes = strings.Fields(f.Get("oauth_scopes"))
-	if p, ok := email.OAuthPresets[o.Provider]; ok {
-		if o.AuthURL == "" {
-			o.AuthURL = p.AuthURL
-		}
-		if o.TokenURL == "" {
-			o.TokenURL = p.TokenURL
-		}
-		if len(o.Scopes) == 0 {
-			o.Scopes = p.Scopes
-		}
-	}
+	o.FillPreset()
 	m.Signatures = email.Texts{}
 	for _, l := range i18n.Languages {
 		if s := strings.TrimSpace(f.Get("signature_" + l)); s != "" {

@@ -111,3 +111,21 @@ var OAuthPresets = map[string]OAuthPreset{
 	"microsoft": {AuthURL: "https://login.microsoftonline.com/common/oauth2/v2.0/authorize", TokenURL: "https://login.microsoftonline.com/common/oauth2/v2.0/token",
 		Scopes: []string{"https://outlook.office.com/IMAP.AccessAsUser.All", "https://outlook.office.com/SMTP.Send", "offline_access"}},
 }
+
+// FillPreset completes the endpoints and scopes an admin left empty from
+// the provider's preset (Google, Microsoft).
+func (o *OAuth) FillPreset() {
+	p, ok := OAuthPresets[o.Provider]
+	if !ok {
+		return
+	}
+	if o.AuthURL == "" {
+		o.AuthURL = p.AuthURL
+	}
+	if o.TokenURL == "" {
+		o.TokenURL = p.TokenURL
+	}
+	if len(o.Scopes) == 0 {
+		o.Scopes = p.Scopes
+	}
+}

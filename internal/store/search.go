@@ -25,6 +25,9 @@ type searchDoc struct {
 // subject changes; InsertMessage and MoveMessages call it themselves, so the
 // index changes in the same transaction as the text.
 func (tx *Tx) Reindex(ctx context.Context, ids ...int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
 	docs, err := tx.s.buildDocs(ctx, tx.tx, ids, &search.Indexer{})
 	if err != nil {
 		return err

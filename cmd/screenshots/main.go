@@ -131,6 +131,10 @@ func run(out, chromium string) error {
 		return os.WriteFile(p, png, 0o644)
 	}
 	for _, lang := range []string{"it", "en"} {
+		// The composer starts empty: not with the other language's draft.
+		if err := d.Store.DeleteDraft(ctx, lead.ID, best); err != nil {
+			return err
+		}
 		lead.Language = lang
 		if err := d.Store.UpdateAgent(ctx, lead, agent.Patch{Language: &lang}); err != nil {
 			return err
@@ -154,6 +158,15 @@ func run(out, chromium string) error {
 				chromedp.Navigate(fmt.Sprintf("%s/tickets/%d", base, best)),
 				chromedp.WaitVisible(chromedp.ID("composer")),
 				chromedp.SendKeys(chromedp.ID("body"), map[string]string{"it": "Buongiorno, grazie per la pazienza: ", "en": "Hello, thank you for your patience: "}[lang]),
+			),
+			// Merging asks first: both tickets, and a warning when the
+			// customers differ (nothing is merged: the shot stops there).
+			shot("confirm-merge-"+lang,
+				chromedp.Navigate(fmt.Sprintf("%s/tickets/%d", base, best)),
+				chromedp.Click(chromedp.CSS("details.merge summary")),
+				chromedp.SendKeys(chromedp.CSS(`details.merge input[name=into]`), fmt.Sprint(ts[len(ts)-1].ID)),
+				chromedp.Click(chromedp.CSS(`details.merge button[type=submit]`)),
+				chromedp.WaitVisible(chromedp.CSS("[data-confirm-yes]")),
 			),
 			shot("ticket-closed-"+lang,
 				chromedp.Navigate(fmt.Sprintf("%s/tickets/%d", base, closed[0].ID)),

@@ -161,9 +161,6 @@ func applyMailbox(m *email.Mailbox, in mailboxIn, seal func(string) (string, err
 		m.Auth = *in.Auth
 	}
 	if o := in.OAuth; o != nil {
-		if _, ok := email.OAuthPresets[o.Provider]; o.Provider != "" && o.Provider != "custom" && !ok {
-			return fault.Field("oauth.provider", "enum", "must be google, microsoft or custom")
-		}
 		cur := m.OAuth
 		if cur.ClientID != o.ClientID || cur.TokenURL != o.TokenURL {
 			cur.RefreshToken, cur.AccessToken = "", "" // another client: connect again

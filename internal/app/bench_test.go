@@ -474,19 +474,8 @@ func mustAgentID(b *testing.B, d *app.Desk, email string) int64 {
 func BenchmarkMailIntakeSMTP(b *testing.B) {
 	benchEngines(b, func(b *testing.B, db testdb.DB) {
 		d := benchDesk(b, db)
-		ctx := context.Background()
-		now := time.Now().UTC()
-		if err := createMailbox(ctx, d, &email.Mailbox{Address: "supporto@bottega.example", CreatedAt: now, UpdatedAt: now}); err != nil {
-			b.Fatal(err)
-		}
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			b.Fatal(err)
-		}
-		l := d.SMTPListener()
-		go l.Serve(ln)
-		defer l.Close()
-		c, err := smtp.Dial(ln.Addr().String())
+		addr := benchListener(b, d)
+		c, err := smtp.Dial(addr)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -568,18 +557,7 @@ func BenchmarkOutboxToSMTP(b *testing.B) {
 func BenchmarkIntake25MB(b *testing.B) {
 	benchEngines(b, func(b *testing.B, db testdb.DB) {
 		d := benchDesk(b, db)
-		ctx := context.Background()
-		now := time.Now().UTC()
-		if err := createMailbox(ctx, d, &email.Mailbox{Address: "supporto@bottega.example", CreatedAt: now, UpdatedAt: now}); err != nil {
-			b.Fatal(err)
-		}
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			b.Fatal(err)
-		}
-		l := d.SMTPListener()
-		go l.Serve(ln)
-		defer l.Close()
+		addr := benchListener(b, d)
 		payload := make([]byte, 18<<20) // 18 MiB of data is about 25 MB in base64
 		for i := range payload {
 			payload[i] = byte(i * 7 % 251)
@@ -613,7 +591,7 @@ func BenchmarkIntake25MB(b *testing.B) {
 		for i := 0; i < b.N; i++ {
 			raw := fmt.Sprintf("From: Studio Rossi <studio@example.it>\r\nTo: supporto@bottega.example\r\nSubject: Planimetrie %d\r\nMessage-ID: <big-%d-%d@example.it>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\nIn allegato le planimetrie.\r\n--b\r\nContent-Type: application/pdf; name=planimetrie.pdf\r\nContent-Disposition: attachment; filename=planimetrie.pdf\r\nContent-Transfer-Encoding: base64\r\n\r\n%s--b--\r\n", i, i, time.Now().UnixNano(), body.String())
 			size = len(raw)
-			if err := smtp.SendMail(ln.Addr().String(), nil, "studio@example.it", []string{"supporto@bottega.example"}, []byte(raw)); err != nil {
+			if err := smtp.SendMail(addr, nil, "studio@example.it", []string{"supporto@bottega.example"}, []byte(raw)); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -664,4 +642,21 @@ func BenchmarkContactSearchAt50k(b *testing.B) {
 			}
 		})
 	})
+}
+
+// benchListener gives the desk the mailbox supporto@bottega.example and
+// serves its SMTP listener on 127.0.0.1 until the benchmark ends.
+func benchListener(b *testing.B, d *app.Desk) string {
+	now := time.Now().UTC()
+	if err := createMailbox(context.Background(), d, &email.Mailbox{Address: "supporto@bottega.example", CreatedAt: now, UpdatedAt: now}); err != nil {
+		b.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	l := d.SMTPListener()
+	go l.Serve(ln)
+	b.Cleanup(func() { l.Close() })
+	return ln.Addr().String()
 }

@@ -199,3 +199,24 @@ Content-Disposition: inline
 		}
 	})
 }
+
+// A reply that cannot go out for the desk's own reason (the mailbox has no
+// SMTP server) says so in the agent's language and what to do.
+func TestMailReasonInWords(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		m := newMailDeskWith(t, db, app.Options{JobPoll: 100 * time.Millisecond})
+		if err := m.d.StartJobs(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		num := m.must(201, "agent", "POST", "/api/v1/tickets", map[string]any{"subject": "Reso", "body": "Vorrei un reso.",
+			"requester": map[string]any{"email": "gino@example.it"}, "team_id": m.teamID, "channel": "phone"}).num("number")
+		m.must(201, "agent", "POST", fmt.Sprintf("/api/v1/tickets/%d/messages", num), map[string]any{"kind": "reply", "body": "Ecco l'etichetta."})
+		if st := waitMailStatus(m.desk, fmt.Sprintf("/api/v1/tickets/%d/mails", num), 0, "failed"); st != "failed" {
+			t.Fatalf("the mail is %q", st)
+		}
+		_, _, body := signedIn(t, m.desk, "agent").req("GET", fmt.Sprintf("/tickets/%d", num), nil, "")
+		if !strings.Contains(body, "la casella non ha un server SMTP per inviare") || strings.Contains(body, "permanent") {
+			t.Errorf("the reason is not said in Italian: %s", snippet(body, "mail-state"))
+		}
+	})
+}

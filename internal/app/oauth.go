@@ -148,7 +148,7 @@ func (d *Desk) keepToken(ctx context.Context, mb *email.Mailbox, tok *oauth2.Tok
 	}
 	o.Expiry = tok.Expiry.UTC()
 	mb.OAuth = o
-	return d.Store.SaveOAuth(ctx, mb.ID, o, d.Now())
+	return d.Store.SaveOAuth(ctx, mb.ID, o)
 }
 
 // oauthToken returns a valid access token for a mailbox that signs in
@@ -156,7 +156,7 @@ func (d *Desk) keepToken(ctx context.Context, mb *email.Mailbox, tok *oauth2.Tok
 // keeping the new one, and a rotated refresh token, sealed).
 func (d *Desk) oauthToken(ctx context.Context, mb *email.Mailbox) (string, error) {
 	if !mb.OAuth.Connected() {
-		return "", fmt.Errorf("%w: mailbox %s is not connected to its provider yet: connect it on its page", email.ErrPermanent, mb.Address)
+		return "", fmt.Errorf("%w: %s", email.ErrPermanent, email.ReasonNotConnected)
 	}
 	cfg, err := d.oauthConfig(mb)
 	if err != nil {
@@ -177,7 +177,7 @@ func (d *Desk) oauthToken(ctx context.Context, mb *email.Mailbox) (string, error
 	if err != nil {
 		var re *oauth2.RetrieveError
 		if errors.As(err, &re) && re.ErrorCode == "invalid_grant" {
-			return "", fmt.Errorf("%w: the provider revoked this mailbox's access (%s): connect it again", email.ErrPermanent, oauthReason(err))
+			return "", fmt.Errorf("%w: %s (%s): connect it again", email.ErrPermanent, email.ReasonRevokedPrefix, oauthReason(err))
 		}
 		return "", fmt.Errorf("renewing the OAuth2 token: %s", oauthReason(err))
 	}

@@ -96,7 +96,7 @@ func (d *Desk) noticesInTx(ctx context.Context, st *store.Tx, r ticket.Reaction)
 func (d *Desk) alarmInTx(ctx context.Context, tx sla.Tx, t *ticket.Ticket, f *sla.Fired, now time.Time) error {
 	kinds := make([]string, 0, len(f.Alarms))
 	for _, a := range f.Alarms {
-		kinds = append(kinds, string(a.Metric)+" "+a.Kind)
+		kinds = append(kinds, string(a.Metric)+":"+a.Kind)
 	}
 	return d.Mailer.Alarm(ctx, mailTx{tx.(*store.Tx), d.Jobs}, t, f.Recipients, kinds, now)
 }

@@ -439,7 +439,10 @@ func TestAutomaticMailLimitsAndNotices(t *testing.T) {
 			}
 		}
 		mail("noreply@shop.example", "nr1")
-		mail("MAILER-DAEMON@mx.example", "md1")
+		// A mail system writes with an empty envelope sender (<>).
+		if err := m.send(t, "", []string{"supporto@bottega.example"}, "From: MAILER-DAEMON@mx.example\nTo: supporto@bottega.example\nSubject: Richiesta md1\nMessage-ID: <md1@example.it>\n\nTesto md1\n"); err != nil {
+			t.Fatal(err)
+		}
 		for i := range 12 {
 			mail("insistente@example.it", fmt.Sprintf("loop%d", i))
 		}
@@ -459,6 +462,11 @@ func TestAutomaticMailLimitsAndNotices(t *testing.T) {
 		if n := len(s.to("noreply@shop.example")) + len(s.to("MAILER-DAEMON@mx.example")); n != 0 {
 			t.Errorf("%d acknowledgements to a no-reply address or a mail system", n)
 		}
+		// A mail whose envelope sender is empty (<>) is never answered,
+		// whatever its From says.
+		if err := m.send(t, "", []string{"supporto@bottega.example"}, "From: persona@example.it\nTo: supporto@bottega.example\nSubject: Domanda\nMessage-ID: <null-sender@example.it>\n\nUna domanda.\n"); err != nil {
+			t.Fatal(err)
+		}
 		// A second mailbox of the same team answers its own mail.
 		m.must(201, "admin", "POST", "/api/v1/mailboxes", map[string]any{"address": "vendite@bottega.example", "name": "Vendite Bottega",
 			"team_id": m.teamID, "auto_ack": true, "smtp": map[string]any{"host": "127.0.0.1", "port": s.port(), "tls": "none", "user": "desk", "password": "smtp-secret-1"}})
@@ -468,6 +476,9 @@ func TestAutomaticMailLimitsAndNotices(t *testing.T) {
 		}
 		if got := s.waitTo("nuovo.cliente@example.it", 1, 20*time.Second); !strings.Contains(header(got, "From"), "vendite@bottega.example") {
 			t.Errorf("the acknowledgement of mail to vendite@ came from %q", header(got, "From"))
+		}
+		if n := len(s.to("persona@example.it")); n != 0 {
+			t.Errorf("a mail with an empty envelope sender was acknowledged")
 		}
 		// Three hours later the address is acknowledged again.
 		clk.Set("2026-03-02 12:01")
@@ -529,7 +540,8 @@ func TestAutomaticMailLimitsAndNotices(t *testing.T) {
 		// Workers send in parallel: the breach notice may overtake the
 		// notice of the assignment, so it is picked by its subject.
 		got = s.waitSubject(ag.Email, "SLA alert", 20*time.Second)
-		if !strings.Contains(header(got, "Subject"), "SLA alert") || !strings.Contains(got.Text, fmt.Sprintf("#%d", late.num("number"))) {
+		if !strings.Contains(header(got, "Subject"), "SLA alert") || !strings.Contains(got.Text, fmt.Sprintf("#%d", late.num("number"))) ||
+			!strings.Contains(got.Text, "SLA breached: First reply") {
 			t.Fatalf("SLA notice: %q\n%s", header(got, "Subject"), got.Text)
 		}
 		time.Sleep(500 * time.Millisecond)

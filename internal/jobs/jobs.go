@@ -31,7 +31,7 @@ type SendMail struct {
 func (SendMail) Kind() string { return "send_mail" }
 
 // InsertOpts gives outbound mail its own queue and a long retry budget
-// (with the worker's backoff, about a day).
+// (with the worker's backoff, about 7 hours before it is given up).
 func (SendMail) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: QueueMail, MaxAttempts: 20}
 }

@@ -82,23 +82,12 @@ func (s *Store) contactMatch(q string) (string, []any) {
 		conds = append(conds, in)
 		args = append(args, w, w+"\U0010FFFF")
 	}
-	cond := "(" + joinAnd(conds) + ")"
+	cond := "(" + strings.Join(conds, " AND ") + ")"
 	if phone != "" {
 		cond = "(" + cond + " OR " + in + ")"
 		args = append(args, phone, phone+"\U0010FFFF")
 	}
 	return cond, args
-}
-
-func joinAnd(conds []string) string {
-	out := ""
-	for i, c := range conds {
-		if i > 0 {
-			out += " AND "
-		}
-		out += c
-	}
-	return out
 }
 
 // FindOrCreateContactByPhone returns the contact whose phone number ends

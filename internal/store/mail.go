@@ -39,6 +39,16 @@ func (s *Store) UpdateMailbox(ctx context.Context, m *email.Mailbox, since time.
 		if err := tx.unchangedSince(ctx, "mailboxes", m.ID, since, email.ErrMailboxNotFound); err != nil {
 			return err
 		}
+		// Tokens are the desk's, not the form's: a refresh that landed
+		// after the caller read the mailbox is kept (a changed client
+		// drops them, as the caller's copy says).
+		cur, err := tx.oauthOf(ctx, m.ID)
+		if err != nil {
+			return err
+		}
+		if m.OAuth.ClientID == cur.ClientID && m.OAuth.TokenURL == cur.TokenURL {
+			m.OAuth.RefreshToken, m.OAuth.AccessToken, m.OAuth.Expiry = cur.RefreshToken, cur.AccessToken, cur.Expiry
+		}
 		res, err := tx.exec(ctx, `UPDATE mailboxes SET address=?, name=?, team_id=?, auto_ack=?, imap_host=?, imap_port=?, imap_tls=?, imap_user=?,
 imap_password=?, imap_folder=?, imap_after=?, imap_move_to=?, poll_seconds=?, smtp_host=?, smtp_port=?, smtp_tls=?, smtp_user=?, smtp_password=?,
 auth=?, oauth=?, signatures=?, updated_at=? WHERE id=?`,
@@ -57,13 +67,35 @@ auth=?, oauth=?, signatures=?, updated_at=? WHERE id=?`,
 	})
 }
 
-// SaveOAuth stores a mailbox's OAuth2 state (new tokens after a refresh
-// or a connection) without touching its other settings.
-func (s *Store) SaveOAuth(ctx context.Context, id int64, o email.OAuth, now time.Time) error {
-	if _, err := s.w.ExecContext(ctx, s.q(`UPDATE mailboxes SET oauth = ?, updated_at = ? WHERE id = ?`), o, utc(now), id); err != nil {
-		return fmt.Errorf("saving OAuth tokens: %w", err)
+// SaveOAuth stores the tokens of a mailbox's OAuth2 sign-in (after a
+// connection or a refresh) and nothing else: the mailbox's other settings
+// and its updated_at stay as they are (a form open meanwhile is not
+// refused for it, IDLE is not restarted), and tokens meant for a client
+// the admin has replaced since are dropped.
+func (s *Store) SaveOAuth(ctx context.Context, id int64, o email.OAuth) error {
+	return s.InTx(ctx, func(tx *Tx) error {
+		cur, err := tx.oauthOf(ctx, id)
+		if err != nil {
+			return err
+		}
+		if cur.ClientID != o.ClientID || cur.TokenURL != o.TokenURL {
+			return nil // the admin changed the client: these tokens are not its
+		}
+		cur.RefreshToken, cur.AccessToken, cur.Expiry = o.RefreshToken, o.AccessToken, o.Expiry
+		if _, err := tx.exec(ctx, `UPDATE mailboxes SET oauth = ? WHERE id = ?`, cur, id); err != nil {
+			return fmt.Errorf("saving OAuth tokens: %w", err)
+		}
+		return nil
+	})
+}
+
+// oauthOf reads a mailbox's OAuth2 state under its row lock.
+func (tx *Tx) oauthOf(ctx context.Context, id int64) (email.OAuth, error) {
+	var o email.OAuth
+	if err := tx.queryRow(ctx, `SELECT oauth FROM mailboxes WHERE id = ?`+tx.s.forUpdate(), id).Scan(&o); err != nil {
+		return o, notFound(err, email.ErrMailboxNotFound)
 	}
-	return nil
+	return o, nil
 }
 
 // DeleteMailbox removes a mailbox (its mail stays on the tickets).

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -125,7 +126,7 @@ func (h *handler) mailTemplateSave(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	name, lang := r.PathValue("name"), r.PathValue("lang")
-	if !i18n.Supported(lang) || !hasString(email.Templates, name) {
+	if !i18n.Supported(lang) || !slices.Contains(email.Templates, name) {
 		return fault.NotFound
 	}
 	pr := h.printer(r, current(r))
@@ -152,15 +153,6 @@ func (h *handler) mailTemplateSave(w http.ResponseWriter, r *http.Request) error
 	}
 	http.Redirect(w, r, "/admin/mailboxes?saved="+name+"-"+lang+"#tpl-"+name+"-"+lang, http.StatusSeeOther)
 	return nil
-}
-
-func hasString(xs []string, x string) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
-	}
-	return false
 }
 
 func mailboxID(r *http.Request) (int64, error) {
@@ -233,6 +225,15 @@ func (h *handler) mailboxForm(r *http.Request, m *email.Mailbox) error {
 	}
 	if err := m.Validate(); err != nil {
 		return err
+	}
+	if m.TeamID != nil {
+		teams, err := h.Store.Teams(r.Context())
+		if err != nil {
+			return err
+		}
+		if !slices.ContainsFunc(teams, func(t team.Team) bool { return t.ID == *m.TeamID }) {
+			return fault.Field("team_id", "exists", "no team has this id")
+		}
 	}
 	seal := func(field string, dst *string) error {
 		if v := f.Get(field); v != "" {

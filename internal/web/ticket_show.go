@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/sportello/sportello/internal/channel/email"
 	"github.com/sportello/sportello/internal/i18n"
 	"html"
 	"net/http"
@@ -43,6 +44,7 @@ type mailView struct {
 	ID                       int64
 	To, CC                   string
 	Status, StatusLabel, Err string
+	Answer                   bool // Err is the server's answer (shown as it came), not the desk's own words
 	CanResend                bool
 }
 
@@ -210,6 +212,9 @@ func (h *handler) ticketPage(w http.ResponseWriter, r *http.Request, n int64, st
 		} else if c.State == "active" {
 			cv.Due = pr.T("clock.no_deadline")
 		}
+		if cv.Breached && c.State == "fulfilled" {
+			cv.StateLabel = pr.T("clock.met_late") // met, but after its deadline
+		}
 		if cv.Breached && c.State == "active" && c.Deadline != nil {
 			// Not "running" with a date in the past: say it.
 			cv.StateLabel, cv.Due = pr.T("clock.breached"), pr.T("clock.was_due", "When", pr.Date(*c.Deadline))
@@ -237,7 +242,8 @@ func (h *handler) ticketPage(w http.ResponseWriter, r *http.Request, n int64, st
 		}
 		for _, o := range outs {
 			v := mailView{ID: o.ID, To: o.To, CC: strings.ReplaceAll(o.CC, ",", ", "), Status: o.Status, StatusLabel: pr.T("mail.status." + o.Status),
-				Err: o.LastError, CanResend: o.Status == "failed" || o.Status == "sent"}
+				Err: mailReason(pr, o.LastError), CanResend: o.Status == "failed" || o.Status == "sent"}
+			v.Answer = v.Err == o.LastError
 			switch {
 			case o.MessageID != nil:
 				mailsOf[*o.MessageID] = append(mailsOf[*o.MessageID], v)
@@ -516,4 +522,15 @@ func historyValue(pr *i18n.Printer, field, v string) string {
 		}
 	}
 	return v
+}
+
+// mailReason says why a mail was not sent: the desk's own reasons in the
+// agent's language, a server's answer as it came.
+func mailReason(pr *i18n.Printer, last string) string {
+	for reason, key := range email.Reasons {
+		if strings.HasPrefix(last, reason) {
+			return pr.T(key)
+		}
+	}
+	return last
 }

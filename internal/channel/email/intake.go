@@ -81,6 +81,8 @@ func (m *Mailbox) Validate() error {
 		m.Auth = "password"
 	}
 	c.Check(m.Auth == "password" || m.Auth == "oauth2", "auth", "enum", "must be password or oauth2")
+	_, preset := OAuthPresets[m.OAuth.Provider]
+	c.Check(preset || m.OAuth.Provider == "" || m.OAuth.Provider == "custom", "oauth.provider", "enum", "must be google, microsoft or custom")
 	if m.SMTPHost != "" {
 		c.Check(m.SMTPPort > 0 && m.SMTPPort < 65536, "smtp_port", "range", "must be 1 to 65535")
 		c.Check(m.SMTPTLS == "tls" || m.SMTPTLS == "starttls" || m.SMTPTLS == "none", "smtp_tls", "enum", "must be tls, starttls or none")

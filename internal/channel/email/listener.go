@@ -1,11 +1,13 @@
 package email
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
 	"log/slog"
 	"net"
+	"strings"
 	"time"
 
 	"github.com/emersion/go-smtp"
@@ -56,12 +58,13 @@ func (l *Listener) NewSession(c *smtp.Conn) (smtp.Session, error) {
 type session struct {
 	l     *Listener
 	boxes []*Mailbox
+	from  string // the envelope sender ("" for <>, as bounces have)
 }
 
-func (s *session) Reset()        { s.boxes = nil }
+func (s *session) Reset()        { s.boxes, s.from = nil, "" }
 func (s *session) Logout() error { return nil }
 
-func (s *session) Mail(from string, _ *smtp.MailOptions) error { return nil }
+func (s *session) Mail(from string, _ *smtp.MailOptions) error { s.from = from; return nil }
 
 func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -88,6 +91,7 @@ func (s *session) Data(r io.Reader) error {
 	if err != nil {
 		return err // too large: go-smtp answers 552
 	}
+	raw = withReturnPath(raw, s.from)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	for _, mb := range s.boxes {
@@ -99,4 +103,27 @@ func (s *session) Data(r io.Reader) error {
 		s.l.log.Info("mail in", "mailbox", mb.Address, "class", res.Class, "ticket", res.TicketID, "new", res.New, "duplicate", res.Duplicate)
 	}
 	return nil
+}
+
+// withReturnPath records the envelope sender as Return-Path, as the final
+// delivery does, unless the mail carries one: an empty one (<>) is how a
+// bounce is told, and the loop breakers never answer it.
+func withReturnPath(raw []byte, from string) []byte {
+	head := raw
+	if i := bytes.Index(raw, []byte("\n\n")); i >= 0 {
+		head = raw[:i]
+	}
+	if i := bytes.Index(raw, []byte("\r\n\r\n")); i >= 0 && i < len(head) {
+		head = raw[:i]
+	}
+	low := bytes.ToLower(head)
+	if bytes.HasPrefix(low, []byte("return-path:")) || bytes.Contains(low, []byte("\nreturn-path:")) {
+		return raw
+	}
+	return append([]byte("Return-Path: <"+strings.Map(func(r rune) rune {
+		if r < ' ' || r == '<' || r == '>' {
+			return -1
+		}
+		return r
+	}, from)+">\r\n"), raw...)
 }

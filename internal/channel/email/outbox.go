@@ -227,10 +227,10 @@ func (ml *Mailer) React(ctx context.Context, tx OutboxTx, r ticket.Reaction, fir
 }
 
 // Alarm queues the SLA notices of alarms that fired, inside their
-// transaction.
-func (ml *Mailer) Alarm(ctx context.Context, tx OutboxTx, t *ticket.Ticket, recipients []int64, kinds []string, now time.Time) error {
+// transaction; alarms are "metric:kind" ("first_reply:breach").
+func (ml *Mailer) Alarm(ctx context.Context, tx OutboxTx, t *ticket.Ticket, recipients []int64, alarms []string, now time.Time) error {
 	for _, a := range recipients {
-		if err := ml.notice(ctx, tx, t, a, NoticeSLA, now, strings.Join(kinds, ", ")); err != nil {
+		if err := ml.notice(ctx, tx, t, a, NoticeSLA, now, strings.Join(alarms, ",")); err != nil {
 			return err
 		}
 	}
@@ -458,6 +458,15 @@ func (ml *Mailer) notice(ctx context.Context, tx OutboxTx, t *ticket.Ticket, age
 		return err
 	}
 	p := ml.words.Printer(lang, zone)
+	if kind == NoticeSLA {
+		// "first_reply:breach" in the agent's words ("SLA violato: prima risposta").
+		var said []string
+		for _, a := range strings.Split(detail, ",") {
+			metric, what, _ := strings.Cut(a, ":")
+			said = append(said, p.T("event.sla_"+what, "Metric", p.T("metric."+metric)))
+		}
+		detail = strings.Join(said, "\n")
+	}
 	subj := SubjectTag(t.ID) + " " + p.T("mail.notice."+kind+".subject", "Subject", t.Subject)
 	var b strings.Builder
 	b.WriteString(p.T("mail.notice."+kind+".body", "Number", t.ID, "Subject", t.Subject) + "\n\n")

@@ -79,20 +79,33 @@ func (s *Sender) Send(ctx context.Context, id int64, attempt int, last bool) err
 	}
 }
 
+// Reasons a mail is not sent that are the desk's own (not the server's
+// answer); the workspace says them in the agent's language.
+const (
+	ReasonMailboxGone   = "the mailbox of this mail was deleted"
+	ReasonNoSMTP        = "the mailbox has no SMTP server to send with"
+	ReasonNotConnected  = "the mailbox is not connected to its OAuth2 provider: connect it on its page"
+	ReasonRevokedPrefix = "the provider revoked this mailbox's access"
+)
+
+// Reasons lists the desk's own reasons with their catalog keys.
+var Reasons = map[string]string{ReasonMailboxGone: "mail.reason.gone", ReasonNoSMTP: "mail.reason.no_smtp",
+	ReasonNotConnected: "mail.reason.not_connected", ReasonRevokedPrefix: "mail.reason.revoked"}
+
 func permanent(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrPermanent}, args...)...)
 }
 
 func (s *Sender) deliver(ctx context.Context, o *Outbound) error {
 	if o.MailboxID == nil {
-		return permanent("the mailbox of this mail was deleted")
+		return permanent("%s", ReasonMailboxGone)
 	}
 	mb, err := s.store.Mailbox(ctx, *o.MailboxID)
 	if err != nil {
 		return err
 	}
 	if mb.SMTPHost == "" {
-		return permanent("mailbox %s has no SMTP server to send with", mb.Address)
+		return permanent("%s", ReasonNoSMTP)
 	}
 	msg, err := s.compose(ctx, o, mb)
 	if err != nil {

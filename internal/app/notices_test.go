@@ -37,6 +37,16 @@ func TestNoticesThatMatter(t *testing.T) {
 		if _, _, body := b.req("GET", "/notices", nil, ""); !strings.Contains(body, "Lead Person ti ha assegnato questo ticket") || !strings.Contains(body, "Fattura doppia") {
 			t.Fatalf("the notices page does not say who assigned what")
 		}
+		// Reading the list marks nothing; "mark all as read" does.
+		if n := unread("agent"); n != 1 {
+			t.Fatalf("opening the list changed the unread count to %d", n)
+		}
+		if st, _, _ := b.req("POST", "/notices/read", url.Values{}, ""); st != 303 {
+			t.Fatalf("mark all read: %d", st)
+		}
+		if n := unread("agent"); n != 0 {
+			t.Fatalf("after mark all read: %d unread", n)
+		}
 		// The customer writes: the assignee hears.
 		k.must(201, "agent", "POST", fmt.Sprintf("/api/v1/tickets/%d/messages", num), map[string]any{"kind": "customer", "body": "Ecco l'estratto conto."})
 		if n := unread("agent"); n != 1 {
@@ -56,6 +66,25 @@ func TestNoticesThatMatter(t *testing.T) {
 		}
 		if _, _, body := lb.req("GET", "/notices", nil, ""); !strings.Contains(body, "Agent Person ti ha menzionato in una nota") {
 			t.Errorf("the mention is not in the lead's list")
+		}
+		// One notice is marked read by its own button; another agent's
+		// notice is not found; opening a ticket reads its notices.
+		ln, err := k.d.Notices.List(ctx, lead.ID)
+		if err != nil || len(ln) != 1 {
+			t.Fatalf("lead's notices: %v %v", ln, err)
+		}
+		if st, _, _ := b.req("POST", fmt.Sprintf("/notices/%d/read", ln[0].ID), url.Values{}, ""); st != 404 {
+			t.Errorf("the agent marked the lead's notice read: %d", st)
+		}
+		if st, _, _ := lb.req("POST", fmt.Sprintf("/notices/%d/read", ln[0].ID), url.Values{}, ""); st != 303 || unread("lead") != 0 {
+			t.Errorf("mark one read: %d, %d unread", st, unread("lead"))
+		}
+		k.must(201, "agent", "POST", fmt.Sprintf("/api/v1/tickets/%d/messages", num), map[string]any{"kind": "note", "body": "@Lead ancora tu"})
+		if n := unread("lead"); n != 1 {
+			t.Fatalf("second mention: %d unread", n)
+		}
+		if st, _, _ := lb.req("GET", fmt.Sprintf("/tickets/%d", num), nil, ""); st != 200 || unread("lead") != 0 {
+			t.Errorf("opening the ticket left %d notices about it unread (%d)", unread("lead"), st)
 		}
 		// The lead switches mentions off in the profile.
 		if st, _, _ := lb.req("POST", "/profile", url.Values{"name": {"Lead Person"}, "language": {"it"}, "timezone": {"Europe/Rome"}, "availability": {"online"},

@@ -67,7 +67,7 @@ func TestWorkspaceSearch(t *testing.T) {
 		}
 		// Bad filters: 422, each error next to its field, the words kept.
 		st, _, body = b.req("GET", "/search?q=fattura&created_from=ieri&assignee=abc&created_to=2026-01-01", nil, "")
-		if st != 422 || !strings.Contains(body, `id="created_from-error">Deve essere una data (AAAA-MM-GG).`) ||
+		if st != 422 || !strings.Contains(body, `id="created_from-error">Scrivi una data come gg/mm/aaaa`) ||
 			!strings.Contains(body, "Deve essere un numero") || !strings.Contains(body, `value="fattura"`) {
 			t.Fatalf("bad filters: %d %s", st, body)
 		}
@@ -210,6 +210,13 @@ func TestWorkspaceBulkMerge(t *testing.T) {
 		for _, id := range ids {
 			form.Add("ids", fmt.Sprint(id))
 		}
+		// Merging asks first, listing every ticket; no warning, as all
+		// three are the same customer's.
+		st, _, page := b.req("POST", "/tickets/bulk", form, "")
+		if st != 200 || !strings.Contains(page, "Unire 2 ticket nel") || strings.Contains(page, `role="alert"`) || !strings.Contains(page, "Doppione 2") {
+			t.Fatalf("bulk merge did not ask first: %d %s", st, page)
+		}
+		form.Set("confirm", "1")
 		st, h, _ := b.req("POST", "/tickets/bulk", form, "")
 		if st != http.StatusSeeOther || !strings.Contains(h.Get("Location"), "done=2") {
 			t.Fatalf("bulk merge: %d %s", st, h.Get("Location"))

@@ -272,8 +272,21 @@ func TestWorkspaceBulkAndMerge(t *testing.T) {
 			t.Fatalf("bulk: %d", st)
 		}
 		_, _, body := b.req("GET", h.Get("Location"), nil, "")
-		if !strings.Contains(body, "Aggiornati 2 ticket; 1 non ammettevano la modifica.") {
+		if !strings.Contains(body, fmt.Sprintf("Modificati 2 ticket; 1 non consentivano la modifica. Stato → in attesa del cliente; assegnati a te; Aggiungi tag richiamare; non modificati: #%d.", ids[2])) {
 			t.Fatalf("bulk result: %s", body)
+		}
+		// Nothing picked, or nothing to apply: said, nothing done.
+		for _, c := range []struct {
+			form url.Values
+			want string
+		}{
+			{url.Values{"view": {"teams"}, "status": {"open"}}, "prima scegli almeno un ticket"},
+			{url.Values{"view": {"teams"}, "ids": {fmt.Sprint(ids[0])}}, "scegli cosa applicare"},
+		} {
+			st, h, _ := b.req("POST", "/tickets/bulk", c.form, "")
+			if _, _, page := b.req("GET", h.Get("Location"), nil, ""); st != 303 || !strings.Contains(page, c.want) {
+				t.Errorf("%v: %d, page without %q", c.form, st, c.want)
+			}
 		}
 		for _, id := range ids[:2] {
 			got := k.must(200, "agent", "GET", fmt.Sprintf("/api/v1/tickets/%d", id), nil)

@@ -37,6 +37,8 @@ type Store interface {
 	Notices(ctx context.Context, agentID int64, limit int) ([]Notice, error)
 	UnreadNotices(ctx context.Context, agentID int64) (int, error)
 	MarkNoticesRead(ctx context.Context, agentID int64, now time.Time) error
+	MarkNoticeRead(ctx context.Context, agentID, id int64, now time.Time) (bool, error)
+	MarkTicketNoticesRead(ctx context.Context, agentID, ticketID int64, now time.Time) (int64, error)
 }
 
 // Service reads and acknowledges an agent's notices.
@@ -61,6 +63,18 @@ func (s *Service) Unread(ctx context.Context, agentID int64) (int, error) {
 // MarkAllRead marks every notice of the agent read.
 func (s *Service) MarkAllRead(ctx context.Context, agentID int64) error {
 	return s.store.MarkNoticesRead(ctx, agentID, s.now().UTC())
+}
+
+// MarkRead marks one of the agent's notices read; false when the agent
+// has no notice id.
+func (s *Service) MarkRead(ctx context.Context, agentID, id int64) (bool, error) {
+	return s.store.MarkNoticeRead(ctx, agentID, id, s.now().UTC())
+}
+
+// MarkTicketRead marks the agent's unread notices about ticketID read and
+// says how many there were.
+func (s *Service) MarkTicketRead(ctx context.Context, agentID, ticketID int64) (int64, error) {
+	return s.store.MarkTicketNoticesRead(ctx, agentID, ticketID, s.now().UTC())
 }
 
 // Kinds of notice an agent can switch (SLA alarms are always noted).

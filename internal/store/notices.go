@@ -48,6 +48,27 @@ func (s *Store) MarkNoticesRead(ctx context.Context, agentID int64, now time.Tim
 	return nil
 }
 
+// MarkNoticeRead marks one notice of the agent read (false when the agent
+// has no such notice).
+func (s *Store) MarkNoticeRead(ctx context.Context, agentID, id int64, now time.Time) (bool, error) {
+	res, err := s.w.ExecContext(ctx, s.q(`UPDATE notices SET read_at = COALESCE(read_at, ?) WHERE agent_id = ? AND id = ?`), utc(now), agentID, id)
+	if err != nil {
+		return false, fmt.Errorf("marking a notice read: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// MarkTicketNoticesRead marks the agent's unread notices about one ticket
+// read: opening the ticket is reading them.
+func (s *Store) MarkTicketNoticesRead(ctx context.Context, agentID, ticketID int64, now time.Time) (int64, error) {
+	res, err := s.w.ExecContext(ctx, s.q(`UPDATE notices SET read_at = ? WHERE agent_id = ? AND ticket_id = ? AND read_at IS NULL`), utc(now), agentID, ticketID)
+	if err != nil {
+		return 0, fmt.Errorf("marking a ticket's notices read: %w", err)
+	}
+	return res.RowsAffected()
+}
+
 // NoticeMembers lists the active agents (for @mentions).
 func (tx *Tx) NoticeMembers(ctx context.Context) ([]notice.Member, error) {
 	var out []notice.Member

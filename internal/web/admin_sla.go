@@ -11,6 +11,7 @@ import (
 
 	"github.com/sportello/sportello/internal/bizhours"
 	"github.com/sportello/sportello/internal/fault"
+	"github.com/sportello/sportello/internal/httpx"
 	"github.com/sportello/sportello/internal/sla"
 	"github.com/sportello/sportello/internal/team"
 	"github.com/sportello/sportello/internal/ticket"
@@ -495,8 +496,9 @@ func (h *handler) policyDelete(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// noticesShow: GET /notices — the agent's notifications, newest first;
-// opening the list marks them read.
+// noticesShow: GET /notices — the agent's notifications, newest first,
+// unread ones marked; each can be marked read, or all at once, and opening
+// a ticket reads its notices.
 func (h *handler) noticesShow(w http.ResponseWriter, r *http.Request) error {
 	a := current(r)
 	pr := h.printer(r, a)
@@ -505,14 +507,14 @@ func (h *handler) noticesShow(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	type row struct {
-		TicketID     int64
+		ID, TicketID int64
 		Subject      string
 		What, At     string
 		Unread, Hard bool
 	}
 	var rows []row
 	for _, n := range list {
-		rw := row{Subject: n.Subject, At: pr.Date(n.CreatedAt), Unread: n.ReadAt == nil, Hard: n.Kind == "sla_breach",
+		rw := row{ID: n.ID, Subject: n.Subject, At: pr.Date(n.CreatedAt), Unread: n.ReadAt == nil, Hard: n.Kind == "sla_breach",
 			What: pr.T("notice."+n.Kind, "Metric", pr.T("metric."+n.Detail), "Name", n.Detail)}
 		if n.TicketID != nil {
 			rw.TicketID = *n.TicketID
@@ -525,8 +527,32 @@ func (h *handler) noticesShow(w http.ResponseWriter, r *http.Request) error {
 		}
 		rows = append(rows, rw)
 	}
-	if err := h.Notices.MarkAllRead(r.Context(), a.ID); err != nil {
+	return h.render(w, r, http.StatusOK, "notices", page{P: pr, Agent: a, Title: pr.T("notice.title"), Now: h.Now(), Data: rows})
+}
+
+// noticesRead: POST /notices/read — every notice read.
+func (h *handler) noticesRead(w http.ResponseWriter, r *http.Request) error {
+	if err := h.Notices.MarkAllRead(r.Context(), current(r).ID); err != nil {
 		return err
 	}
-	return h.render(w, r, http.StatusOK, "notices", page{P: pr, Agent: a, Title: pr.T("notice.title"), Now: h.Now(), Data: rows})
+	http.Redirect(w, r, "/notices", http.StatusSeeOther)
+	return nil
+}
+
+// noticeRead: POST /notices/{id}/read — one notice read; another agent's
+// notice is not found.
+func (h *handler) noticeRead(w http.ResponseWriter, r *http.Request) error {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		return &httpx.Error{Status: http.StatusNotFound, Detail: "no such notice"}
+	}
+	ok, err := h.Notices.MarkRead(r.Context(), current(r).ID, id)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return &httpx.Error{Status: http.StatusNotFound, Detail: "no such notice"}
+	}
+	http.Redirect(w, r, "/notices", http.StatusSeeOther)
+	return nil
 }

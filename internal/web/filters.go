@@ -36,10 +36,38 @@ var filterSorts = []string{"relevance", "-updated", "-created", "created", "-pri
 
 func parseQueryFilter(v url.Values) queryFilter {
 	trim := func(k string) string { return strings.TrimSpace(v.Get(k)) }
+	day := func(k string) string { return isoDay(trim(k)) }
 	return queryFilter{Q: trim("q"), Statuses: v["status"], Priorities: v["priority"], Team: trim("team"),
 		Assignee: trim("assignee"), Tag: trim("tag"), Channel: trim("channel"), Requester: trim("requester"), Org: trim("org"),
-		CreatedFrom: trim("created_from"), CreatedTo: trim("created_to"), UpdatedFrom: trim("updated_from"),
-		UpdatedTo: trim("updated_to"), Sort: trim("sort")}
+		CreatedFrom: day("created_from"), CreatedTo: day("created_to"), UpdatedFrom: day("updated_from"),
+		UpdatedTo: day("updated_to"), Sort: trim("sort")}
+}
+
+// dayForms are the ways an agent writes a day: as the page shows it in
+// both languages (31/01/2026, 31.1.2026, 31-1-2026) or as saved views
+// and links keep it (2026-01-31).
+var dayForms = []string{"2006-01-02", "2/1/2006", "2.1.2006", "2-1-2006"}
+
+// isoDay turns a typed day into YYYY-MM-DD, the form kept in links and
+// saved views; text that is no day is returned as typed, for the page to
+// name the field.
+func isoDay(s string) string {
+	for _, f := range dayForms {
+		if d, err := time.Parse(f, s); err == nil {
+			return d.Format("2006-01-02")
+		}
+	}
+	return s
+}
+
+// DateShown is a date field as the page shows it: day first, as agents
+// write dates in Italian and British English.
+func (qf queryFilter) DateShown(name string) string {
+	s := qf.Date(name)
+	if d, err := time.Parse("2006-01-02", s); err == nil {
+		return d.Format("02/01/2006")
+	}
+	return s
 }
 
 // Encode is the canonical query string of the filter (empty fields left out).

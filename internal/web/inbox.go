@@ -125,22 +125,25 @@ func newSLABadge(pr *i18n.Printer, t *ticket.Ticket, now time.Time) slaBadge {
 }
 
 type inboxData struct {
-	Done, Failed int  // the outcome of a bulk action, shown once
-	UnknownView  bool // the address named a view that does not exist (any more)
-	Views        []viewLink
-	Saved        []viewLink // the agent's saved views and their teams'
-	View, Sort   string
-	Sorts        []sortLink
-	Cols         map[string]sortCol // sortable column headers
-	Rows         []inboxRow
-	Page         int
-	PrevPage     int
-	NextPage     int
-	Saved1       *ticket.SavedView // the saved view shown, if any
-	SavedQuery   string            // its filters, to edit on the search page
-	CanDelete    bool
-	SortLimited  bool       // asked to sort a queue too large for that order
-	Start        *startData // the admin's first steps, on a new desk
+	Done, Failed int // the outcome of a bulk action, shown once
+	// BulkNote is why the last bulk action did nothing; BulkChanges what
+	// it changed, in words.
+	BulkNote, BulkChanges string
+	UnknownView           bool // the address named a view that does not exist (any more)
+	Views                 []viewLink
+	Saved                 []viewLink // the agent's saved views and their teams'
+	View, Sort            string
+	Sorts                 []sortLink
+	Cols                  map[string]sortCol // sortable column headers
+	Rows                  []inboxRow
+	Page                  int
+	PrevPage              int
+	NextPage              int
+	Saved1                *ticket.SavedView // the saved view shown, if any
+	SavedQuery            string            // its filters, to edit on the search page
+	CanDelete             bool
+	SortLimited           bool       // asked to sort a queue too large for that order
+	Start                 *startData // the admin's first steps, on a new desk
 }
 
 type sortLink struct{ Key, Label string }
@@ -200,6 +203,7 @@ func (h *handler) inbox(w http.ResponseWriter, r *http.Request) error {
 	}
 	d.Done, _ = strconv.Atoi(q.Get("done"))
 	d.Failed, _ = strconv.Atoi(q.Get("failed"))
+	d.BulkNote, d.BulkChanges = bulkWords(pr, q)
 	if n, err := strconv.Atoi(q.Get("page")); err == nil && n > 1 && n < 100000 {
 		d.Page = n
 	}
@@ -295,6 +299,7 @@ func (h *handler) inbox(w http.ResponseWriter, r *http.Request) error {
 	if q.Get("partial") == "1" {
 		return h.renderPart(w, r, http.StatusOK, "inbox", "inbox-main", pg)
 	}
+	rememberQueue(w, r, d.View, d.Sort)
 	return h.render(w, r, http.StatusOK, "inbox", pg)
 }
 
@@ -343,4 +348,33 @@ func (h *handler) names(r *http.Request, ts []ticket.Ticket) (nameMaps, error) {
 		m.agents[a.ID] = a.Name
 	}
 	return m, nil
+}
+
+// bulkWords says what the last bulk action did, from the address it sent
+// the agent back to: the problem ("pick a ticket first") or the changes.
+func bulkWords(pr *i18n.Printer, q url.Values) (note, changes string) {
+	switch q.Get("bulk") {
+	case "none_picked", "nothing", "no_target":
+		return pr.T("bulk.error." + q.Get("bulk")), ""
+	}
+	var ch []string
+	if s := q.Get("ch_status"); s != "" {
+		ch = append(ch, pr.T("col.status")+" → "+pr.T("status."+s))
+	}
+	if s := q.Get("ch_priority"); s != "" {
+		ch = append(ch, pr.T("col.priority")+" → "+pr.T("priority."+s))
+	}
+	if s := q.Get("ch_assignee"); s == "me" || s == "none" {
+		ch = append(ch, pr.T("bulk.assigned_"+s))
+	}
+	if s := q.Get("ch_tag"); s != "" {
+		ch = append(ch, pr.T("bulk.tag")+" "+s)
+	}
+	if s := q.Get("ch_merge"); s != "" {
+		ch = append(ch, pr.T("bulk.merged_into", "Into", s))
+	}
+	if s := q.Get("skipped"); s != "" {
+		ch = append(ch, pr.T("bulk.skipped", "Tickets", s))
+	}
+	return "", strings.Join(ch, "; ")
 }

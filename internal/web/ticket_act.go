@@ -143,7 +143,13 @@ func (h *handler) ticketReply(w http.ResponseWriter, r *http.Request) error {
 	if err := h.Store.DeleteDraft(r.Context(), a.ID, n); err != nil {
 		return err
 	}
-	http.Redirect(w, r, "/tickets/"+strconv.FormatInt(n, 10)+"#latest", http.StatusSeeOther)
+	to := "/tickets/" + strconv.FormatInt(n, 10) + "#latest"
+	if r.PostFormValue("then") == "next" {
+		if to, err = h.nextInQueue(r, a, n); err != nil {
+			return err
+		}
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
 	return nil
 }
 

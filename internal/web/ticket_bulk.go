@@ -16,8 +16,9 @@ const maxBulk = 200
 
 // ticketBulk: POST /tickets/bulk — apply one change to the selected
 // tickets. Each ticket is its own transaction: a ticket that refuses the
-// change (a closed one, a forbidden transition) is counted and skipped, the
-// others change.
+// change (a closed one, a forbidden transition) is counted, named and
+// skipped, the others change. Nothing picked or nothing to apply is said,
+// not silently done; merging several tickets asks first.
 func (h *handler) ticketBulk(w http.ResponseWriter, r *http.Request) error {
 	if err := h.parseForm(w, r, 64<<10); err != nil {
 		return err
@@ -25,10 +26,15 @@ func (h *handler) ticketBulk(w http.ResponseWriter, r *http.Request) error {
 	a := current(r)
 	actor := ticket.AgentActor(a)
 	v := r.PostForm
+	back := url.Values{"view": {v.Get("view")}}
+	if s := v.Get("sort"); s != "" {
+		back.Set("sort", s)
+	}
 	var p ticket.Patch
 	if s := v.Get("status"); s != "" {
 		st := ticket.Status(s)
 		p.Status = &st
+		back.Set("ch_status", s)
 	}
 	if s := v.Get("priority"); s != "" {
 		pr, ok := ticket.ParsePriority(s)
@@ -36,16 +42,20 @@ func (h *handler) ticketBulk(w http.ResponseWriter, r *http.Request) error {
 			return fault.Field("priority", "enum", "must be one of low, normal, high, urgent")
 		}
 		p.Priority = &pr
+		back.Set("ch_priority", s)
 	}
 	switch v.Get("assignee") {
 	case "me":
 		id := a.ID
 		p.AssigneeID = ticket.Ref{Set: true, ID: &id}
+		back.Set("ch_assignee", "me")
 	case "none":
 		p.AssigneeID = ticket.Ref{Set: true}
+		back.Set("ch_assignee", "none")
 	}
-	if tag := v.Get("add_tag"); tag != "" {
+	if tag := strings.TrimSpace(v.Get("add_tag")); tag != "" {
 		p.AddTags = []string{tag}
+		back.Set("ch_tag", tag)
 	}
 	var into int64
 	if s := strings.TrimPrefix(strings.TrimSpace(v.Get("merge_into")), "#"); s != "" {
@@ -54,12 +64,32 @@ func (h *handler) ticketBulk(w http.ResponseWriter, r *http.Request) error {
 			n = -1 // no such ticket: every merge fails and is counted
 		}
 		into = n
+		back = url.Values{"view": back["view"], "ch_merge": {strconv.FormatInt(n, 10)}}
 	}
 	ids := v["ids"]
 	if len(ids) > maxBulk {
 		ids = ids[:maxBulk]
 	}
+	switch {
+	case len(ids) == 0:
+		back.Set("bulk", "none_picked")
+	case into == 0 && p.Status == nil && p.Priority == nil && !p.AssigneeID.Set && len(p.AddTags) == 0:
+		back.Set("bulk", "nothing")
+	}
+	if back.Has("bulk") {
+		for k := range back {
+			if strings.HasPrefix(k, "ch_") {
+				back.Del(k)
+			}
+		}
+		http.Redirect(w, r, "/?"+back.Encode(), http.StatusSeeOther)
+		return nil
+	}
+	if into > 0 && !confirmed(r) {
+		return h.confirmBulkMerge(w, r, ids, into)
+	}
 	done, failed := 0, 0
+	var skipped []string
 	for _, s := range ids {
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil {
@@ -80,13 +110,68 @@ func (h *handler) ticketBulk(w http.ResponseWriter, r *http.Request) error {
 			done++
 		case errors.Is(err, fault.Invalid), errors.Is(err, fault.Conflict), errors.Is(err, fault.NotFound):
 			failed++
+			if len(skipped) < 10 {
+				skipped = append(skipped, "#"+s)
+			}
 		default:
 			return err
 		}
 	}
-	back := url.Values{"view": {v.Get("view")}, "done": {strconv.Itoa(done)}, "failed": {strconv.Itoa(failed)}}
+	back.Set("done", strconv.Itoa(done))
+	back.Set("failed", strconv.Itoa(failed))
+	if len(skipped) > 0 {
+		back.Set("skipped", strings.Join(skipped, ", "))
+	}
 	http.Redirect(w, r, "/?"+back.Encode(), http.StatusSeeOther)
 	return nil
+}
+
+// confirmBulkMerge shows what merging the picked tickets into one would
+// do: each ticket with its requester, and a warning when they are not all
+// the same customer.
+func (h *handler) confirmBulkMerge(w http.ResponseWriter, r *http.Request, ids []string, into int64) error {
+	a := current(r)
+	pr := h.printer(r, a)
+	actor := ticket.AgentActor(a)
+	dst, err := h.Tickets.Get(r.Context(), actor, into)
+	if err != nil {
+		if errors.Is(err, fault.NotFound) {
+			back := url.Values{"view": {r.PostFormValue("view")}, "bulk": {"no_target"}}
+			http.Redirect(w, r, "/?"+back.Encode(), http.StatusSeeOther)
+			return nil
+		}
+		return err
+	}
+	ts := []*ticket.Ticket{dst}
+	for _, s := range ids {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n == into {
+			continue
+		}
+		if t, err := h.Tickets.Get(r.Context(), actor, n); err == nil {
+			ts = append(ts, t)
+		}
+	}
+	reqs := make([]int64, len(ts))
+	for i, t := range ts {
+		reqs[i] = t.RequesterID
+	}
+	names, err := h.Store.ContactNames(r.Context(), reqs)
+	if err != nil {
+		return err
+	}
+	d := confirmData{Title: pr.T("confirm.bulk_merge.title", "N", len(ts)-1, "Into", into),
+		Message: pr.T("confirm.bulk_merge.message", "N", len(ts)-1, "Into", into), Button: pr.T("confirm.merge.yes"),
+		Back: "/?" + url.Values{"view": {r.PostFormValue("view")}}.Encode()}
+	differ := false
+	for _, t := range ts {
+		d.Lines = append(d.Lines, pr.T("confirm.merge.line", "Number", t.ID, "Subject", t.Subject, "Requester", names[t.RequesterID]))
+		differ = differ || t.RequesterID != dst.RequesterID
+	}
+	if differ {
+		d.Warning = pr.T("confirm.bulk_merge.requesters")
+	}
+	return h.askFirst(w, r, d)
 }
 
 // ticketMerge: POST /tickets/{number}/merge — fold this ticket into another.

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/sportello/sportello/internal/agent"
 	"github.com/sportello/sportello/internal/auth"
 	"github.com/sportello/sportello/internal/team"
 	"github.com/sportello/sportello/internal/ticket"
@@ -13,11 +14,15 @@ import (
 // newTicketForm is the form's state, kept across a failed submit.
 type newTicketForm struct {
 	Email, Name, Phone, Channel, Subject, Body, Priority string
+	Tags                                                 string
 	Token                                                string // one-time: a second send opens the first ticket
 	FollowUp                                             int64  // the closed ticket this one follows up
-	TeamID                                               int64
+	TeamID, AssigneeID                                   int64
+	Custom                                               map[string]string // custom field inputs as typed
 	Errors                                               map[string]string
 	Teams                                                []team.Team
+	Agents                                               []agent.Agent
+	Fields                                               []fieldView
 	Channels                                             []ticket.Channel
 	Priorities                                           []string
 }
@@ -30,6 +35,19 @@ func (h *handler) newTicketPage(w http.ResponseWriter, r *http.Request, status i
 		return err
 	}
 	f.Teams, f.Channels, f.Priorities = teams, ticket.Channels, []string{"low", "normal", "high", "urgent"}
+	if f.Agents, err = h.Store.Agents(r.Context(), 1000, 0); err != nil {
+		return err
+	}
+	defs, err := h.Tickets.FieldDefs(r.Context())
+	if err != nil {
+		return err
+	}
+	for _, d := range defs {
+		if d.Active {
+			f.Fields = append(f.Fields, fieldView{Key: d.Key, Label: d.Label, Type: string(d.Type), Options: d.Options,
+				Value: f.Custom[d.Key], Error: f.Errors["custom_fields."+d.Key]})
+		}
+	}
 	return h.render(w, r, status, "ticket_new", page{P: pr, Agent: a, Title: pr.T("new.title"), Now: h.Now(), Data: f})
 }
 
@@ -68,7 +86,8 @@ func (h *handler) ticketCreate(w http.ResponseWriter, r *http.Request) error {
 	pr := h.printer(r, a)
 	v := r.PostForm
 	f := newTicketForm{Email: strings.TrimSpace(v.Get("email")), Name: strings.TrimSpace(v.Get("name")), Phone: strings.TrimSpace(v.Get("phone")), Channel: v.Get("channel"),
-		Subject: v.Get("subject"), Body: v.Get("body"), Priority: v.Get("priority"), Token: v.Get("form_token"), Errors: map[string]string{}}
+		Subject: v.Get("subject"), Body: v.Get("body"), Priority: v.Get("priority"), Tags: v.Get("tags"), Token: v.Get("form_token"),
+		Custom: map[string]string{}, Errors: map[string]string{}}
 	if f.Token == "" {
 		f.Token = auth.RandomSecret(16)
 	}
@@ -76,8 +95,36 @@ func (h *handler) ticketCreate(w http.ResponseWriter, r *http.Request) error {
 		f.FollowUp = n
 	}
 	f.TeamID, _ = strconv.ParseInt(v.Get("team_id"), 10, 64)
+	f.AssigneeID, _ = strconv.ParseInt(v.Get("assignee_id"), 10, 64)
 	nt := ticket.NewTicket{Subject: f.Subject, BodyText: f.Body, Requester: ticket.Requester{Email: f.Email, Name: f.Name, Phone: f.Phone},
-		Channel: ticket.Channel(f.Channel), TeamID: idOrNil(f.TeamID), Idem: formIdem(v), FollowUpOf: idOrNil(f.FollowUp)}
+		Channel: ticket.Channel(f.Channel), TeamID: idOrNil(f.TeamID), AssigneeID: idOrNil(f.AssigneeID), Idem: formIdem(v), FollowUpOf: idOrNil(f.FollowUp)}
+	if strings.TrimSpace(f.Tags) != "" {
+		nt.Tags = strings.FieldsFunc(f.Tags, func(r rune) bool { return r == ',' || r == ';' })
+	}
+	defs, err := h.Tickets.FieldDefs(r.Context())
+	if err != nil {
+		return err
+	}
+	for _, d := range defs {
+		raw := strings.TrimSpace(v.Get("cf_" + d.Key))
+		if !d.Active || raw == "" {
+			continue
+		}
+		f.Custom[d.Key] = raw
+		var val any = raw
+		if d.Type == ticket.FieldNumber {
+			n, err := strconv.ParseFloat(strings.Replace(raw, ",", ".", 1), 64)
+			if err != nil {
+				f.Errors["custom_fields."+d.Key] = pr.T("form.number")
+				continue
+			}
+			val = n
+		}
+		if nt.CustomFields == nil {
+			nt.CustomFields = map[string]any{}
+		}
+		nt.CustomFields[d.Key] = val
+	}
 	if p, ok := ticket.ParsePriority(f.Priority); ok {
 		nt.Priority = &p
 	} else {
@@ -95,6 +142,9 @@ func (h *handler) ticketCreate(w http.ResponseWriter, r *http.Request) error {
 		}
 		for _, p := range ps {
 			field := strings.TrimPrefix(strings.TrimSuffix(p.Field, "_id"), "requester.")
+			if strings.HasPrefix(field, "tags") {
+				field = "tags"
+			}
 			if _, seen := f.Errors[field]; !seen {
 				f.Errors[field] = pr.T("form." + p.Rule)
 				if field == "subject" && p.Rule == "max_length" {

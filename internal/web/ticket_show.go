@@ -145,6 +145,12 @@ func (h *handler) ticketPage(w http.ResponseWriter, r *http.Request, n int64, st
 	if err != nil {
 		return err
 	}
+	if r.Method == http.MethodGet && r.URL.Query().Get("partial") == "" && h.Notices != nil {
+		// Opening the ticket reads the agent's notices about it.
+		if _, err := h.Notices.MarkTicketRead(ctx, a.ID, n); err != nil {
+			return err
+		}
+	}
 	msgs, err := h.Tickets.Thread(ctx, actor, n)
 	if err != nil {
 		return err

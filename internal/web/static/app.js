@@ -173,6 +173,135 @@ if (ticketEl) {
   });
 }
 
+// --- type-ahead look-ups ------------------------------------------------
+//
+// <input data-lookup="/lookup/contacts" data-lookup-into="id-of-hidden">
+// offers matches as the agent types; picking one writes its label into the
+// field and its id into the hidden input, and fires "lookup-pick" with the
+// row. Typing again clears the id (the field no longer names that row).
+// Without the script the field still submits its text, which the server
+// resolves or explains.
+
+function suggestions(input, fetchRows, onPick) {
+  const box = document.createElement("ul");
+  box.className = "suggest";
+  box.setAttribute("role", "listbox");
+  box.id = (input.id || "lookup") + "-suggest";
+  box.hidden = true;
+  input.after(box);
+  input.setAttribute("autocomplete", "off");
+  input.setAttribute("aria-controls", box.id);
+  input.setAttribute("aria-autocomplete", "list");
+  let rowsNow = [], active = -1, timer = null, asked = 0;
+  const close = () => { box.hidden = true; active = -1; input.setAttribute("aria-expanded", "false"); };
+  const mark = () => [...box.children].forEach((li, i) => li.setAttribute("aria-selected", String(i === active)));
+  const show = (rs) => {
+    rowsNow = rs;
+    box.replaceChildren(...rs.map((r, i) => {
+      const li = document.createElement("li");
+      li.setAttribute("role", "option");
+      li.dataset.index = i;
+      const b = document.createElement("strong");
+      b.textContent = r.label;
+      li.append(b);
+      if (r.detail) { const d = document.createElement("span"); d.textContent = r.detail; li.append(" ", d); }
+      li.addEventListener("mousedown", (e) => { e.preventDefault(); onPick(r); close(); });
+      return li;
+    }));
+    active = rs.length ? 0 : -1;
+    mark();
+    box.hidden = !rs.length;
+    input.setAttribute("aria-expanded", String(!box.hidden));
+  };
+  input.addEventListener("keydown", (e) => {
+    if (box.hidden) return;
+    if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+      e.preventDefault();
+      active = (active + (e.key === "ArrowDown" ? 1 : -1) + rowsNow.length) % rowsNow.length;
+      mark();
+    } else if ((e.key === "Enter" || e.key === "Tab") && active >= 0 && !e.ctrlKey && !e.metaKey) {
+      e.preventDefault();
+      e.stopPropagation();
+      onPick(rowsNow[active]);
+      close();
+    } else if (e.key === "Escape") { e.stopPropagation(); close(); }
+  });
+  input.addEventListener("blur", () => setTimeout(close, 100));
+  return {
+    ask(q) {
+      clearTimeout(timer);
+      if (q === null) { close(); return; }
+      timer = setTimeout(async () => {
+        const n = ++asked;
+        try {
+          const rs = await fetchRows(q);
+          if (n === asked && document.activeElement === input) show(rs);
+        } catch (e) { console.warn("lookup", e); }
+      }, 120);
+    },
+  };
+}
+
+async function lookup(url, q) {
+  const res = await fetch(url + "?q=" + encodeURIComponent(q), { credentials: "same-origin", headers: { "Accept": "application/json" } });
+  if (!res.ok) throw new Error(url + ": " + res.status);
+  return res.json();
+}
+
+document.querySelectorAll("[data-lookup]").forEach((input) => {
+  const into = input.dataset.lookupInto ? document.getElementById(input.dataset.lookupInto) : null;
+  const s = suggestions(input, (q) => lookup(input.dataset.lookup, q), (row) => {
+    if (into) { input.value = row.label; into.value = row.id; }
+    input.dataset.picked = input.value;
+    input.dispatchEvent(new CustomEvent("lookup-pick", { detail: row, bubbles: true }));
+  });
+  input.addEventListener("input", () => {
+    if (into && input.value !== input.dataset.picked) into.value = "";
+    const q = input.value.trim();
+    s.ask(q.length >= (Number(input.dataset.lookupMin) || 2) ? q : null);
+  });
+});
+
+// The new-ticket form: picking a known caller fills name, phone and email.
+const newTicket = document.querySelector("[data-new-ticket]");
+if (newTicket) {
+  newTicket.addEventListener("lookup-pick", (e) => {
+    const row = e.detail;
+    const set = (name, v) => { const el = newTicket.querySelector(`[name=${name}]`); if (el) el.value = v || ""; };
+    set("name", row.name);
+    set("phone", (row.phones || [])[0]);
+    set("email", (row.emails || [])[0]);
+    const known = document.getElementById("known-caller");
+    if (known) { known.hidden = false; known.querySelector("a").href = "/contacts/" + row.id; known.querySelector("a").textContent = row.label; }
+    const subject = document.getElementById("subject");
+    if (subject) subject.focus();
+  });
+}
+
+// @mentions in a note: "@gi" offers colleagues; picking writes "@Full Name ".
+const noteBody = document.querySelector("#composer #body");
+if (noteBody) {
+  const kindNow = () => (document.querySelector("#composer input[name=kind]:checked") || {}).value;
+  const partial = () => {
+    const upto = noteBody.value.slice(0, noteBody.selectionStart);
+    const m = /(^|\s)@([\p{L}\p{N}._-]*)$/u.exec(upto);
+    return m ? { q: m[2], at: upto.length - m[2].length - 1 } : null;
+  };
+  const s = suggestions(noteBody, (q) => lookup("/lookup/agents", q), (row) => {
+    const p = partial();
+    if (!p) return;
+    const end = noteBody.selectionStart;
+    noteBody.value = noteBody.value.slice(0, p.at) + "@" + row.label + " " + noteBody.value.slice(end);
+    const caret = p.at + row.label.length + 2;
+    noteBody.setSelectionRange(caret, caret);
+    noteBody.dispatchEvent(new Event("input"));
+  });
+  noteBody.addEventListener("input", () => {
+    const p = kindNow() === "note" ? partial() : null;
+    s.ask(p ? p.q : null);
+  });
+}
+
 // --- keyboard shortcuts ---------------------------------------------------
 
 const help = document.getElementById("help");

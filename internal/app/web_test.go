@@ -171,7 +171,14 @@ func TestWorkspaceContacts(t *testing.T) {
 		if st != 403 || !strings.Contains(body, "Accesso negato") || strings.Contains(body, "goroutine") {
 			t.Fatalf("agent merging: %d %s", st, body)
 		}
-		st, h, _ := leadB.req("POST", path+"/merge", url.Values{"from": {"L.Ferri@ufficio.it"}}, "")
+		// Merging asks first, both contacts side by side; a name that one
+		// contact has (here its domain) is enough.
+		st, _, body = leadB.req("POST", path+"/merge", url.Values{"from": {"ufficio.it"}}, "")
+		if st != 200 || !strings.Contains(body, "Unire «L. Ferri» a «Lucia Ferri»?") || !strings.Contains(body, "l.ferri@ufficio.it") || !strings.Contains(body, `name="confirm" value="1"`) {
+			t.Fatalf("merge did not ask first: %d %s", st, body)
+		}
+		k.must(200, "admin", "GET", fmt.Sprintf("/api/v1/contacts/%d", dup), nil)
+		st, h, _ := leadB.req("POST", path+"/merge", url.Values{"from": {"L.Ferri@ufficio.it"}, "confirm": {"1"}}, "")
 		if st != http.StatusSeeOther {
 			t.Fatalf("lead merging: %d", st)
 		}

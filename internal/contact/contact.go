@@ -180,6 +180,11 @@ func SearchTerms(name string, emails, phones []string) []string {
 func QueryTerms(q string) (words []string, phone string) {
 	q = strings.TrimSpace(q)
 	if d := digits(q); len(d) >= 4 && strings.Trim(q, "0123456789 +-()./") == "" {
+		// 0039 347… is +39 347…: the international prefix is no digit
+		// of the number.
+		if i := strings.TrimPrefix(d, "00"); len(i) >= 4 && len(d) > 10 {
+			d = i
+		}
 		return []string{d}, "p:" + reverse(d)
 	}
 	if strings.Contains(q, "@") {

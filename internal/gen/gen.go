@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/sportello/sportello/internal/ticket"
@@ -55,6 +56,22 @@ var products = []string{"router", "modem", "stampante", "portatile", "tablet", "
 	"frigorifero", "lavatrice", "forno", "aspirapolvere", "caldaia", "condizionatore", "televisore", "decoder", "antenna", "caricabatterie",
 	"abbonamento", "fibra", "sim", "bolletta", "contratto", "garanzia", "spedizione", "reso", "rimborso", "coupon",
 	"printer", "laptop", "headphones", "keyboard", "charger", "subscription", "warranty", "shipment", "refund", "voucher"}
+
+// Contacts get a first name and a surname drawn from common Italian and
+// English ones, so that searching by a surname finds the few hundred
+// customers who share it, as at a real desk.
+var (
+	firstNames = []string{"Marco", "Giulia", "Luca", "Sara", "Paolo", "Elena", "Davide", "Chiara", "Francesca", "Alessandro",
+		"Matteo", "Martina", "Giorgio", "Valentina", "Roberto", "Anna", "James", "Emily", "Oliver", "Sophie"}
+	surnames = []string{"Rossi", "Russo", "Ferrari", "Esposito", "Bianchi", "Romano", "Colombo", "Ricci", "Marino", "Greco",
+		"Bruno", "Gallo", "Conti", "De Luca", "Mancini", "Costa", "Giordano", "Rizzo", "Lombardi", "Moretti",
+		"Barbieri", "Fontana", "Santoro", "Mariani", "Rinaldi", "Caruso", "Ferrara", "Galli", "Martini", "Leone",
+		"Longo", "Gentile", "Martinelli", "Vitale", "Lombardo", "Serra", "Coppola", "De Santis", "D'Angelo", "Marchetti",
+		"Parisi", "Villa", "Conte", "Ferraro", "Ferri", "Fabbri", "Bianco", "Marini", "Grasso", "Valentini",
+		"Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson", "Davies", "Wright", "Evans"}
+	domains = []string{"gmail.example", "libero.example", "outlook.example", "tim.example", "fastweb.example",
+		"bottega-rossi.example", "studio-legale.example", "ferramenta.example", "hotel-miramare.example", "acme.example"}
+)
 
 var tagNames = []string{"spedizione", "fatturazione", "account", "app", "bug", "rete", "disdetta", "vip", "escalation", "rimborso"}
 
@@ -113,8 +130,14 @@ func Fill(ctx context.Context, st Store, opt Options) error {
 	for i := 0; i < opt.Contacts; i++ {
 		ids["contacts"]++
 		contactIDs = append(contactIDs, ids["contacts"])
-		cRows = append(cRows, []any{ids["contacts"], fmt.Sprintf("Cliente %d", ids["contacts"]), "it", "", now, now})
-		eRows = append(eRows, []any{fmt.Sprintf("cliente%d.g%s@example.com", ids["contacts"], stamp), ids["contacts"], 0})
+		first, last := firstNames[rng.IntN(len(firstNames))], surnames[rng.IntN(len(surnames))]
+		lang := "it"
+		if rng.IntN(5) == 0 {
+			lang = "en"
+		}
+		cRows = append(cRows, []any{ids["contacts"], first + " " + last, lang, "", now, now})
+		eRows = append(eRows, []any{fmt.Sprintf("%s.%s%d.g%s@%s", strings.ToLower(first), strings.ToLower(strings.ReplaceAll(last, " ", "")), ids["contacts"], stamp,
+			domains[rng.IntN(len(domains))]), ids["contacts"], 0})
 		if len(cRows) == chunk*4 || i == opt.Contacts-1 {
 			if err := st.Bulk(ctx, "contacts", []string{"id", "name", "language", "notes", "created_at", "updated_at"}, cRows); err != nil {
 				return err

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/sportello/sportello/internal/agent"
 	"github.com/sportello/sportello/internal/contact"
+	"github.com/sportello/sportello/internal/fault"
 	"github.com/sportello/sportello/internal/httpx"
 	"github.com/sportello/sportello/internal/ticket"
 )
@@ -179,6 +181,9 @@ func (h *handler) contactMerge(w http.ResponseWriter, r *http.Request) error {
 	f.Errors = map[string]string{}
 	f.MergeFrom = strings.TrimSpace(r.PostFormValue("from"))
 	from, perr := strconv.ParseInt(f.MergeFrom, 10, 64)
+	if id, err := strconv.ParseInt(r.PostFormValue("from_id"), 10, 64); err == nil && id > 0 {
+		from, perr = id, nil // picked from the type-ahead list
+	}
 	if perr != nil && f.MergeFrom != "" {
 		// An email: find its contact.
 		cs, err := h.Contacts.Contacts(r.Context(), contact.Filter{Query: agent.NormaliseEmail(f.MergeFrom), Limit: 2})
@@ -192,10 +197,36 @@ func (h *handler) contactMerge(w http.ResponseWriter, r *http.Request) error {
 				}
 			}
 		}
+		if from <= 0 {
+			// A name, a phone: one contact matching is the one meant.
+			if cs, err = h.Contacts.Contacts(r.Context(), contact.Filter{Query: f.MergeFrom, Limit: 2}); err != nil {
+				return err
+			}
+			if len(cs) == 1 {
+				from = cs[0].ID
+			}
+		}
 	}
-	if from <= 0 {
+	dup, err := h.Store.Contact(r.Context(), from)
+	if from <= 0 || errors.Is(err, fault.NotFound) {
 		f.Errors["from"] = pr.T("form.exists")
 		return h.contactPage(w, r, http.StatusUnprocessableEntity, c, f, 0)
+	}
+	if err != nil {
+		return err
+	}
+	if from == id {
+		f.Errors["from"] = pr.T("form.different")
+		return h.contactPage(w, r, http.StatusUnprocessableEntity, c, f, 0)
+	}
+	if !confirmed(r) {
+		// Both contacts side by side: which one goes, and what moves.
+		line := func(x *contact.Contact) string {
+			return pr.T("confirm.contact_merge.line", "Number", x.ID, "Name", x.DisplayName(), "Addresses", strings.Join(append(append([]string{}, x.Emails...), x.Phones...), ", "))
+		}
+		return h.askFirst(w, r, confirmData{Title: pr.T("confirm.contact_merge.title", "From", dup.DisplayName(), "Into", c.DisplayName()),
+			Message: pr.T("confirm.contact_merge.message", "From", dup.DisplayName(), "Into", c.DisplayName()), Lines: []string{line(c), line(dup)},
+			Button: pr.T("confirm.contact_merge.yes"), Back: "/contacts/" + strconv.FormatInt(id, 10)})
 	}
 	n, err := h.Contacts.MergeContacts(r.Context(), id, from, ticket.AgentActor(a), h.Now())
 	if ps := problemsOf(err); ps != nil {

@@ -192,7 +192,7 @@ function suggestions(input, fetchRows, onPick) {
   input.setAttribute("autocomplete", "off");
   input.setAttribute("aria-controls", box.id);
   input.setAttribute("aria-autocomplete", "list");
-  let rowsNow = [], active = -1, timer = null, asked = 0;
+  let rowsNow = [], active = -1, timer = null, asked = 0, swallow = false;
   const close = () => { box.hidden = true; active = -1; input.setAttribute("aria-expanded", "false"); };
   const mark = () => [...box.children].forEach((li, i) => li.setAttribute("aria-selected", String(i === active)));
   const show = (rs) => {
@@ -222,10 +222,15 @@ function suggestions(input, fetchRows, onPick) {
     } else if ((e.key === "Enter" || e.key === "Tab") && active >= 0 && !e.ctrlKey && !e.metaKey) {
       e.preventDefault();
       e.stopPropagation();
+      swallow = e.key === "Enter";
       onPick(rowsNow[active]);
       close();
     } else if (e.key === "Escape") { e.stopPropagation(); close(); }
   });
+  // The Enter that picked is not also the form's Enter (some input
+  // methods send its keypress even after keydown was handled).
+  input.addEventListener("keypress", (e) => { if (swallow && e.key === "Enter") e.preventDefault(); });
+  input.addEventListener("keyup", () => { swallow = false; });
   input.addEventListener("blur", () => setTimeout(close, 100));
   return {
     ask(q) {
@@ -273,8 +278,6 @@ if (newTicket) {
     set("email", (row.emails || [])[0]);
     const known = document.getElementById("known-caller");
     if (known) { known.hidden = false; known.querySelector("a").href = "/contacts/" + row.id; known.querySelector("a").textContent = row.label; }
-    const subject = document.getElementById("subject");
-    if (subject) subject.focus();
   });
 }
 

@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/chromedp/chromedp"
@@ -24,6 +25,7 @@ import (
 	"github.com/sportello/sportello/internal/agent"
 	"github.com/sportello/sportello/internal/app"
 	"github.com/sportello/sportello/internal/config"
+	"github.com/sportello/sportello/internal/contact"
 	"github.com/sportello/sportello/internal/ticket"
 )
 
@@ -107,6 +109,30 @@ func run(out, chromium string) error {
 		return errors.Join(errors.New("no demo mailbox"), err)
 	}
 
+	// A colleague asks the lead for help in a note: the notices page has
+	// something to show (on another ticket than the one the shots open,
+	// since opening a ticket reads its notices).
+	sara, err := d.Store.AgentByEmail(ctx, "sara.conti@sportello.local")
+	if err != nil {
+		return err
+	}
+	for _, t := range ts {
+		if t.ID != best && ticket.AgentActor(sara).CanSee(&t) {
+			if _, err := d.Tickets.AddMessage(ctx, ticket.AgentActor(sara), t.ID, ticket.NewMessage{Kind: ticket.KindNote,
+				BodyText: "@Giulia Rossi puoi autorizzare il rimborso?"}); err != nil {
+				return err
+			}
+			break
+		}
+	}
+
+	// A known caller to look up on the new-ticket form.
+	cs, err := d.Store.Contacts(ctx, contact.Filter{Limit: 1})
+	if err != nil || len(cs) == 0 {
+		return errors.Join(errors.New("no demo contact"), err)
+	}
+	caller := strings.Fields(cs[0].Name)[0]
+
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromium), chromedp.NoSandbox,
 		chromedp.UserDataDir(filepath.Join(dir, "chromium")), chromedp.WindowSize(1280, 860))
 	alloc, cancel := chromedp.NewExecAllocator(ctx, opts...)
@@ -188,13 +214,24 @@ func run(out, chromium string) error {
 			shot("new-ticket-"+lang,
 				chromedp.Navigate(base+"/tickets/new"),
 				chromedp.WaitVisible(chromedp.ID("phone")),
+				chromedp.SendKeys(chromedp.ID("name"), caller[:min(4, len(caller))]),
+				chromedp.WaitVisible(chromedp.CSS("#name-suggest li")),
+			),
+			// @mentions offer colleagues as the agent types.
+			shot("mention-"+lang,
+				chromedp.Navigate(fmt.Sprintf("%s/tickets/%d", base, best)),
+				chromedp.WaitVisible(chromedp.ID("composer")),
+				chromedp.Click(chromedp.CSS(`#composer input[value=note]`)),
+				chromedp.Evaluate[chromedp.Void](`document.getElementById("body").value = ""`),
+				chromedp.SendKeys(chromedp.ID("body"), map[string]string{"it": "Puoi darci un'occhiata @", "en": "Could you take a look @"}[lang]),
+				chromedp.WaitVisible(chromedp.CSS("#body-suggest li")),
 			),
 			shot("notices-"+lang,
 				chromedp.Navigate(base+"/notices"),
 				chromedp.WaitReady(chromedp.CSS("main")),
 			),
 			shot("search-"+lang,
-				chromedp.Navigate(base+"/search?q="+map[string]string{"it": "ordine", "en": "order"}[lang]),
+				chromedp.Navigate(base+"/search?status=open&status=pending&q="+map[string]string{"it": "ordine", "en": "order"}[lang]),
 				chromedp.WaitVisible(chromedp.CSS(".result")),
 			),
 		)

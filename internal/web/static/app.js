@@ -212,6 +212,10 @@ function suggestions(input, fetchRows, onPick) {
     mark();
     box.hidden = !rs.length;
     input.setAttribute("aria-expanded", String(!box.hidden));
+    // Never wider than the screen: a list that would run off the right
+    // edge opens towards the left instead.
+    box.style.left = ""; box.style.right = "";
+    if (!box.hidden && box.getBoundingClientRect().right > document.documentElement.clientWidth) { box.style.left = "auto"; box.style.right = "0"; }
   };
   input.addEventListener("keydown", (e) => {
     if (box.hidden) return;

@@ -193,6 +193,19 @@ func QueryTerms(q string) (words []string, phone string) {
 	return nameWords(q), ""
 }
 
+// AddressTerm is the one term a query that looks like an address or a
+// domain ("ferramenta.it", "luca.greco") starts with: a contact's whole
+// addresses and domains are terms of their own. Matching it alone spares
+// the words of the domain that every contact shares ("example", "it").
+// It is "" for any other query.
+func AddressTerm(q string) string {
+	q = strings.ToLower(strings.TrimSpace(q))
+	if !strings.Contains(q, ".") || strings.ContainsAny(q, " \t@") || strings.Trim(q, "0123456789 +-()./") == "" {
+		return ""
+	}
+	return q
+}
+
 func nameWords(s string) []string {
 	return strings.FieldsFunc(strings.ToLower(search.Fold(s)), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
 }

@@ -180,16 +180,33 @@ func (s *Store) loadContactDetails(ctx context.Context, cs []*contact.Contact) e
 
 // Contacts lists contacts by name.
 func (s *Store) Contacts(ctx context.Context, f contact.Filter) ([]contact.Contact, error) {
-	var where []string
+	if t := contact.AddressTerm(f.Query); t != "" {
+		// An address or a domain: first as the one term it is; only when
+		// nothing starts with it, word by word ("example.com" is the end
+		// of "posta.example.com").
+		cs, err := s.contacts(ctx, f, `id IN (SELECT contact_id FROM contact_terms WHERE term >= ? AND term < ?)`, []any{t, t + "\U0010FFFF"})
+		if err != nil || len(cs) > 0 || f.Offset > 0 {
+			return cs, err
+		}
+	}
+	var cond string
 	var args []any
 	if f.Query != "" {
 		// Any word of the name, any part of an email, a phone number's
 		// digits: prefixes of the contact's search terms (contact_terms).
-		cond, a := s.contactMatch(f.Query)
-		if cond == "" {
+		if cond, args = s.contactMatch(f.Query); cond == "" {
 			return nil, nil
 		}
-		where, args = append(where, cond), append(args, a...)
+	}
+	return s.contacts(ctx, f, cond, args)
+}
+
+// contacts lists the contacts matching cond (none: all) and f's other
+// filters, by name.
+func (s *Store) contacts(ctx context.Context, f contact.Filter, cond string, args []any) ([]contact.Contact, error) {
+	var where []string
+	if cond != "" {
+		where = append(where, cond)
 	}
 	if f.OrganisationID != nil {
 		where = append(where, "organisation_id = ?")

@@ -151,10 +151,13 @@ type Desk struct {
 	mailRetry time.Duration
 	jobsOn    bool
 	inlineKey []byte
-	Log       *slog.Logger
-	Now       func() time.Time
-	handler   http.Handler
-	node      string // this process, to ignore its own relayed events
+	// Links signs what customers are given: the contact form's time
+	// token, closure and survey links.
+	Links   *auth.Links
+	Log     *slog.Logger
+	Now     func() time.Time
+	handler http.Handler
+	node    string // this process, to ignore its own relayed events
 }
 
 // New opens the database, applies migrations and builds every service and
@@ -215,6 +218,12 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Desk, error) {
 		return nil, err
 	}
 	d.inlineKey = []byte(ik)
+	ck, err := st.Secret(ctx, "customer-links", func() string { return auth.RandomSecret(32) })
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	d.Links = auth.NewLinks([]byte(ck))
 	d.Mail = email.NewIntake(st, d.Tickets, files, signer, opt.Now)
 	if d.Secrets, err = secrets.Load(cfg.SecretKey, cfg.DataDir); err != nil {
 		st.Close()

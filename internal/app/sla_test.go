@@ -20,7 +20,8 @@ type frozen struct {
 	t  time.Time
 }
 
-func (c *frozen) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *frozen) Now() time.Time          { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *frozen) Advance(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.t = c.t.Add(d) }
 func (c *frozen) Set(s string) {
 	t, err := time.ParseInLocation("2006-01-02 15:04", s, rome)
 	if err != nil {

@@ -60,6 +60,9 @@ const (
 	SLAAdmin      Action = "sla.admin"     // calendars, holidays, policies
 	TeamsPage     Action = "teams.page"    // the teams page (leads manage their teams there)
 	MailboxAdmin  Action = "mailbox.admin" // mailboxes: the addresses the desk receives at
+	KBWrite       Action = "kb.write"      // read every article, write drafts (publishing is a lead's)
+	KBPublish     Action = "kb.publish"    // publish and delete articles, edit categories
+	HelpAdmin     Action = "help.admin"    // the help centre's brand and languages
 	// InlineImage serves a mail's cid: image to the sandboxed frame that
 	// shows the mail (which sends no cookie): the link itself, signed for
 	// an agent who could see the ticket and expiring, is the permission.
@@ -87,6 +90,9 @@ var actions = map[Action]Perm{
 	SLAAdmin:      Admin,
 	TeamsPage:     Lead,
 	MailboxAdmin:  Admin,
+	KBWrite:       Agent,
+	KBPublish:     Lead,
+	HelpAdmin:     Admin,
 	InlineImage:   Public,
 }
 

@@ -42,7 +42,7 @@ func (s *Store) DeleteTag(ctx context.Context, id int64) error {
 	return nil
 }
 
-const fieldCols = `id, key, label, type, options, required, active, position, created_at, updated_at`
+const fieldCols = `id, key, label, type, options, required, active, customer_visible, position, created_at, updated_at`
 
 // FieldDefs lists custom field definitions in display order.
 func (s *Store) FieldDefs(ctx context.Context) ([]ticket.FieldDef, error) {
@@ -69,8 +69,8 @@ func (s *Store) FieldDef(ctx context.Context, id int64) (*ticket.FieldDef, error
 // CreateFieldDef stores a custom field definition.
 func (s *Store) CreateFieldDef(ctx context.Context, d *ticket.FieldDef) error {
 	d.CreatedAt, d.UpdatedAt = utc(d.CreatedAt), utc(d.UpdatedAt)
-	err := s.w.QueryRowxContext(ctx, s.q(`INSERT INTO field_defs (key, label, type, options, required, active, position, created_at, updated_at)
-VALUES (?,?,?,?,?,?,?,?,?) RETURNING id`), d.Key, d.Label, d.Type, d.Options, d.Required, d.Active, d.Position, d.CreatedAt, d.UpdatedAt).Scan(&d.ID)
+	err := s.w.QueryRowxContext(ctx, s.q(`INSERT INTO field_defs (key, label, type, options, required, active, customer_visible, position, created_at, updated_at)
+VALUES (?,?,?,?,?,?,?,?,?,?) RETURNING id`), d.Key, d.Label, d.Type, d.Options, d.Required, d.Active, d.CustomerVisible, d.Position, d.CreatedAt, d.UpdatedAt).Scan(&d.ID)
 	if isUnique(err) {
 		return conflict("key", "another custom field has this key")
 	}
@@ -80,8 +80,8 @@ VALUES (?,?,?,?,?,?,?,?,?) RETURNING id`), d.Key, d.Label, d.Type, d.Options, d.
 // UpdateFieldDef writes a custom field definition (the key never changes:
 // ticket values refer to it).
 func (s *Store) UpdateFieldDef(ctx context.Context, d *ticket.FieldDef) error {
-	res, err := s.w.ExecContext(ctx, s.q(`UPDATE field_defs SET label=?, options=?, required=?, active=?, position=?, updated_at=? WHERE id=?`),
-		d.Label, d.Options, d.Required, d.Active, d.Position, utc(d.UpdatedAt), d.ID)
+	res, err := s.w.ExecContext(ctx, s.q(`UPDATE field_defs SET label=?, options=?, required=?, active=?, customer_visible=?, position=?, updated_at=? WHERE id=?`),
+		d.Label, d.Options, d.Required, d.Active, d.CustomerVisible, d.Position, utc(d.UpdatedAt), d.ID)
 	if err != nil {
 		return fmt.Errorf("updating custom field: %w", err)
 	}

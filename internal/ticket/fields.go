@@ -60,16 +60,18 @@ func (l *StringList) Scan(src any) error {
 
 // FieldDef defines a custom field admins add to tickets.
 type FieldDef struct {
-	ID        int64      `db:"id"`
-	Key       string     `db:"key"`
-	Label     string     `db:"label"`
-	Type      FieldType  `db:"type"`
-	Options   StringList `db:"options"`
-	Required  bool       `db:"required"`
-	Active    bool       `db:"active"`
-	Position  int        `db:"position"`
-	CreatedAt time.Time  `db:"created_at"`
-	UpdatedAt time.Time  `db:"updated_at"`
+	ID       int64      `db:"id"`
+	Key      string     `db:"key"`
+	Label    string     `db:"label"`
+	Type     FieldType  `db:"type"`
+	Options  StringList `db:"options"`
+	Required bool       `db:"required"`
+	Active   bool       `db:"active"`
+	// CustomerVisible fields are asked on the help centre's contact form.
+	CustomerVisible bool      `db:"customer_visible"`
+	Position        int       `db:"position"`
+	CreatedAt       time.Time `db:"created_at"`
+	UpdatedAt       time.Time `db:"updated_at"`
 }
 
 var fieldKeyRe = regexp.MustCompile(`^[a-z][a-z0-9_]{0,39}$`)

@@ -27,6 +27,7 @@ import (
 	"github.com/sportello/sportello/internal/fault"
 	"github.com/sportello/sportello/internal/httpx"
 	"github.com/sportello/sportello/internal/i18n"
+	"github.com/sportello/sportello/internal/kb"
 	"github.com/sportello/sportello/internal/live"
 	"github.com/sportello/sportello/internal/notice"
 	"github.com/sportello/sportello/internal/sla"
@@ -91,10 +92,21 @@ type Deps struct {
 	Mail MailDeps
 	// InlineURL is the signed link of a mail's inline image.
 	InlineURL func(attachmentID int64) string
+	// KB is the help centre's knowledge base; Desk the settings admins
+	// change on pages (the help centre's brand among them).
+	KB   kb.Store
+	Desk DeskSettings
+	// BaseURL is the desk's public address, for links that leave the
+	// page (canonical links, the sitemap, mail).
+	BaseURL string
+	// Links signs what customers are given: form tokens, survey and
+	// confirmation links.
+	Links *auth.Links
 }
 
 type handler struct {
 	Deps
+	flood  floodGate // the contact form's limits
 	pages  map[string]*template.Template
 	assets map[string]asset // logical name → hashed asset
 	byPath map[string]asset // hashed file name → asset
@@ -157,9 +169,12 @@ func newHandler(d Deps) (*handler, error) {
 			}
 			return fmt.Sprintf("%d B", n)
 		},
-		"list":    func(xs ...string) []string { return xs },
-		"list2":   func(a, b any) []any { return []any{a, b} },
-		"seconds": func(n int64) time.Duration { return time.Duration(n) * time.Second },
+		"list": func(xs ...string) []string { return xs },
+		// safeHTML marks HTML that Sportello sanitised itself (an
+		// article rendered by kb.Render) as safe to show.
+		"safeHTML": func(s string) template.HTML { return template.HTML(s) },
+		"list2":    func(a, b any) []any { return []any{a, b} },
+		"seconds":  func(n int64) time.Duration { return time.Duration(n) * time.Second },
 		"deref": func(p *int64) int64 {
 			if p == nil {
 				return 0
@@ -171,7 +186,18 @@ func newHandler(d Deps) (*handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parsing layout: %w", err)
 	}
-	for _, page := range []string{"login", "inbox", "ticket", "ticket_new", "contacts", "contact", "profile", "search", "organisations", "organisation", "agents", "tokens", "teams", "fields", "error", "admin_sla", "notices", "mailboxes", "mailbox", "confirm"} {
+	helpLayout, err := template.New("help_layout.html").Funcs(funcs).ParseFS(templateFS, "templates/help_layout.html")
+	if err != nil {
+		return nil, fmt.Errorf("parsing the help centre's layout: %w", err)
+	}
+	for _, page := range []string{"help_home", "help_category", "help_article", "help_search", "help_contact", "help_sent"} {
+		t, err := template.Must(helpLayout.Clone()).ParseFS(templateFS, "templates/"+page+".html")
+		if err != nil {
+			return nil, fmt.Errorf("parsing %s: %w", page, err)
+		}
+		h.pages[page] = t
+	}
+	for _, page := range []string{"login", "inbox", "ticket", "ticket_new", "contacts", "contact", "profile", "search", "organisations", "organisation", "agents", "tokens", "teams", "fields", "error", "admin_sla", "notices", "mailboxes", "mailbox", "confirm", "kb", "kb_edit", "help_settings"} {
 		t, err := template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+page+".html")
 		if err != nil {
 			return nil, fmt.Errorf("parsing %s: %w", page, err)

@@ -360,28 +360,40 @@ func MayAutoReply(addr string, own func(string) bool) bool {
 	return own == nil || !own(addr)
 }
 
+// WebSourceHelp marks a message written on the help centre's contact
+// form (its meta "source"): it is acknowledged like a mail.
+const WebSourceHelp = "help_form"
+
 // acknowledge sends a new mailed ticket's acknowledgement: once (only
 // the change that opened the ticket), in the customer's language, with
 // the number and the first-reply deadline; never to machine mail (which
 // opens no ticket), never past the loop limits.
 func (ml *Mailer) acknowledge(ctx context.Context, tx OutboxTx, r ticket.Reaction, due *time.Time) error {
 	t, m := r.Ticket, r.Message
-	if m.Channel != ticket.ChannelEmail {
+	var mb *Mailbox
+	var err error
+	switch {
+	case m.Channel == ticket.ChannelEmail:
+		mbID, _ := m.Meta["mailbox_id"].(float64)
+		if n, ok := m.Meta["mailbox_id"].(int64); ok {
+			mbID = float64(n)
+		}
+		if cls, _ := m.Meta["mail_class"].(string); cls != "" && cls != string(Customer) {
+			return nil
+		}
+		if mbID == 0 {
+			return nil
+		}
+		// The mailbox the mail came to answers it (its address, its
+		// setting), whatever else its team has.
+		mb, err = tx.MailboxTx(ctx, int64(mbID))
+	case m.Channel == ticket.ChannelWeb && m.Meta["source"] == WebSourceHelp:
+		// The help centre's contact form: the team's mailbox (or the
+		// desk's first) acknowledges, as it would a mail.
+		mb, err = tx.TicketMailbox(ctx, t.ID, t.TeamID)
+	default:
 		return nil
 	}
-	mbID, _ := m.Meta["mailbox_id"].(float64)
-	if n, ok := m.Meta["mailbox_id"].(int64); ok {
-		mbID = float64(n)
-	}
-	if cls, _ := m.Meta["mail_class"].(string); cls != "" && cls != string(Customer) {
-		return nil
-	}
-	if mbID == 0 {
-		return nil
-	}
-	// The mailbox the mail came to answers it (its address, its
-	// setting), whatever else its team has.
-	mb, err := tx.MailboxTx(ctx, int64(mbID))
 	if err != nil || mb == nil || !mb.AutoAck {
 		return err
 	}

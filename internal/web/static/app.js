@@ -259,8 +259,19 @@ async function lookup(url, q) {
 
 document.querySelectorAll("[data-lookup]").forEach((input) => {
   const into = input.dataset.lookupInto ? document.getElementById(input.dataset.lookupInto) : null;
+  const insert = input.dataset.lookupInsert ? document.getElementById(input.dataset.lookupInsert) : null;
   const s = suggestions(input, (q) => lookup(input.dataset.lookup, q), (row) => {
     if (into) { input.value = row.label; into.value = row.id; }
+    if (insert) {
+      // An article's title and link go into the text at the caret.
+      const at = insert.selectionStart ?? insert.value.length;
+      const text = row.label + ": " + row.name;
+      const before = insert.value.slice(0, at), after = insert.value.slice(at);
+      insert.value = before + (before && !before.endsWith("\n") ? "\n" : "") + text + "\n" + after;
+      input.value = "";
+      insert.focus();
+      insert.dispatchEvent(new Event("input"));
+    }
     input.dataset.picked = input.value;
     input.dispatchEvent(new CustomEvent("lookup-pick", { detail: row, bubbles: true }));
   });

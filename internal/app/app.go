@@ -125,6 +125,9 @@ type Options struct {
 	MailRetry time.Duration
 	// JobPoll is how often the job queue looks for due jobs; default 1s.
 	JobPoll time.Duration
+	// SurveyRecheck bounds how long a survey that came due early by the
+	// desk's clock waits before it looks again (default 30 s).
+	SurveyRecheck time.Duration
 }
 
 // Desk is a built Sportello: its store, services and HTTP handler.
@@ -151,6 +154,7 @@ type Desk struct {
 	mailRetry time.Duration
 	jobsOn    bool
 	inlineKey []byte
+	surveyRecheck time.Duration
 	// Links signs what customers are given: the contact form's time
 	// token, closure and survey links.
 	Links   *auth.Links
@@ -241,6 +245,11 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Desk, error) {
 	}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &mailWorker{d: d})
+	river.AddWorker(workers, &surveyWorker{d: d})
+	d.surveyRecheck = opt.SurveyRecheck
+	if d.surveyRecheck <= 0 {
+		d.surveyRecheck = 30 * time.Second
+	}
 	db, pool := st.Handles()
 	if d.Jobs, err = jobs.Open(ctx, db, pool, workers, jobs.Config{Poll: opt.JobPoll, Log: opt.Log}); err != nil {
 		st.Close()

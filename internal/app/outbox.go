@@ -54,6 +54,9 @@ func (d *Desk) inTx(ctx context.Context, tx ticket.Tx, r ticket.Reaction) error 
 	if err := d.noticesInTx(ctx, st, r); err != nil {
 		return err
 	}
+	if err := d.customerInTx(ctx, st, r); err != nil {
+		return err
+	}
 	return d.Mailer.React(ctx, mailTx{st, d.Jobs}, r, due)
 }
 

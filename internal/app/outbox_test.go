@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net"
 	"net/mail"
 	"strconv"
@@ -572,7 +573,11 @@ func (s *sink) waitSubject(addr, part string, within time.Duration) sunk {
 	s.t.Helper()
 	for start := time.Now(); time.Since(start) < within; time.Sleep(50 * time.Millisecond) {
 		for _, m := range s.to(addr) {
-			if strings.Contains(m.Msg.Header.Get("Subject"), part) {
+			subj, err := new(mime.WordDecoder).DecodeHeader(m.Msg.Header.Get("Subject"))
+			if err != nil {
+				subj = m.Msg.Header.Get("Subject")
+			}
+			if strings.Contains(subj, part) {
 				return m
 			}
 		}

@@ -36,6 +36,24 @@ func (SendMail) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: QueueMail, MaxAttempts: 20}
 }
 
+// Survey sends the satisfaction survey of one resolution of a ticket (a
+// resolution is known by the instant the ticket was solved). It is
+// queued when the ticket is solved, to run a delay later; a ticket
+// reopened meanwhile gets none (the worker checks), and a resolution gets
+// one survey at most (unique by its arguments, and the survey's row).
+type Survey struct {
+	TicketID   int64 `json:"ticket_id"`
+	Resolution int64 `json:"resolution"`
+}
+
+// Kind names the job in river's table.
+func (Survey) Kind() string { return "csat_survey" }
+
+// InsertOpts: one job per resolution, whatever retries the change had.
+func (Survey) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{MaxAttempts: 10, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
 // Queues.
 const QueueMail = "mail"
 
@@ -149,6 +167,20 @@ func migrate[TTx any](ctx context.Context, drv riverdriver.Driver[TTx]) error {
 // rolls back.
 func (q *Queue) InsertTx(ctx context.Context, tx *sql.Tx, args river.JobArgs) error {
 	if _, err := q.insert.InsertTx(ctx, tx, args, nil); err != nil {
+		return fmt.Errorf("queueing %s: %w", args.Kind(), err)
+	}
+	return nil
+}
+
+// InsertAtTx adds a job inside tx that runs at at (or soon after).
+func (q *Queue) InsertAtTx(ctx context.Context, tx *sql.Tx, args river.JobArgs, at time.Time) error {
+	opts := &river.InsertOpts{ScheduledAt: at}
+	if o, ok := args.(river.JobArgsWithInsertOpts); ok {
+		base := o.InsertOpts()
+		base.ScheduledAt = at
+		opts = &base
+	}
+	if _, err := q.insert.InsertTx(ctx, tx, args, opts); err != nil {
 		return fmt.Errorf("queueing %s: %w", args.Kind(), err)
 	}
 	return nil

@@ -36,3 +36,15 @@ ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.up
 	}
 	return nil
 }
+
+// Setting reads a desk setting inside the transaction (as Store.Setting).
+func (tx *Tx) Setting(ctx context.Context, key string, dest any) (bool, error) {
+	var raw []string
+	if err := tx.sel(ctx, &raw, `SELECT value FROM desk_settings WHERE key = ?`, key); err != nil {
+		return false, fmt.Errorf("reading setting %s: %w", key, err)
+	}
+	if len(raw) == 0 {
+		return false, nil
+	}
+	return true, json.Unmarshal([]byte(raw[0]), dest)
+}

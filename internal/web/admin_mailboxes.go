@@ -117,7 +117,8 @@ func (h *handler) mailboxesPage(w http.ResponseWriter, r *http.Request, status i
 func samplePlaceholders(p *i18n.Printer, now time.Time) map[string]string {
 	due := now.Add(26 * time.Hour).Truncate(time.Hour)
 	return map[string]string{"name": "Marta", "ticket": "#1234", "subject": p.T("mailboxes.sample_subject"),
-		"deadline": p.T("mail.ack.by", "When", p.When(due)), "desk": "Supporto Bottega"}
+		"deadline": p.T("mail.ack.by", "When", p.When(due)), "desk": "Supporto Bottega",
+		"link": "https://help.example/…", "confirm": "https://help.example/…/confirm", "reopen": "https://help.example/…/reopen"}
 }
 
 // mailTemplateSave: POST /admin/mail-templates/{name}/{lang}

@@ -112,6 +112,10 @@ func Routes() []Route {
 		{"GET", "/help/{lang}/contact", httpx.PublicPage, (*handler).helpContactShow},
 		{"POST", "/help/{lang}/contact", httpx.PublicPage, (*handler).helpContactSubmit},
 		{"GET", "/help/{lang}/contact/sent", httpx.PublicPage, (*handler).helpContactSent},
+		{"GET", "/closure/{token}", httpx.PublicPage, (*handler).closureShow},
+		{"POST", "/closure/{token}", httpx.PublicPage, (*handler).closureAnswer},
+		{"GET", "/rate/{token}", httpx.PublicPage, (*handler).rateShow},
+		{"POST", "/rate/{token}", httpx.PublicPage, (*handler).rateSubmit},
 	}
 }
 

@@ -102,6 +102,8 @@ type Deps struct {
 	// Links signs what customers are given: form tokens, survey and
 	// confirmation links.
 	Links *auth.Links
+	// CSAT records and reads customers' ratings.
+	CSAT CSATStore
 }
 
 type handler struct {
@@ -190,7 +192,7 @@ func newHandler(d Deps) (*handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parsing the help centre's layout: %w", err)
 	}
-	for _, page := range []string{"help_home", "help_category", "help_article", "help_search", "help_contact", "help_sent"} {
+	for _, page := range []string{"help_home", "help_category", "help_article", "help_search", "help_contact", "help_sent", "help_closure", "help_rate", "help_message"} {
 		t, err := template.Must(helpLayout.Clone()).ParseFS(templateFS, "templates/"+page+".html")
 		if err != nil {
 			return nil, fmt.Errorf("parsing %s: %w", page, err)

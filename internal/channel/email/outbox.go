@@ -511,8 +511,8 @@ func firstName(name string) string {
 
 // Templates customers receive, and their placeholders.
 var (
-	Templates    = []string{"ack"}
-	Placeholders = []string{"name", "ticket", "subject", "deadline", "desk"}
+	Templates    = []string{"ack", KindSolved, KindSurvey, KindPortal}
+	Placeholders = []string{"name", "ticket", "subject", "deadline", "desk", "link", "confirm", "reopen"}
 )
 
 // DefaultTemplate is the shipped text of a template in p's language.

@@ -109,6 +109,11 @@ CREATE TABLE csat_ratings (
 CREATE INDEX csat_ratings_created ON csat_ratings (created_at);
 CREATE INDEX csat_ratings_contact ON csat_ratings (contact_id);
 
+-- Mail to customers beyond replies and acknowledgements: the portal's
+-- sign-in link, "solved: can you confirm?", the satisfaction survey.
+ALTER TABLE outbound_mails DROP CONSTRAINT outbound_mails_kind_check;
+ALTER TABLE outbound_mails ADD CONSTRAINT outbound_mails_kind_check CHECK (kind IN ('reply', 'ack', 'notify', 'portal', 'solved', 'survey'));
+
 -- +goose Down
 DROP TABLE csat_ratings;
 DROP TABLE csat_surveys;

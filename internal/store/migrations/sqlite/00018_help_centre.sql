@@ -105,6 +105,40 @@ CREATE TABLE csat_ratings (
 CREATE INDEX csat_ratings_created ON csat_ratings (created_at);
 CREATE INDEX csat_ratings_contact ON csat_ratings (contact_id);
 
+-- Mail to customers beyond replies and acknowledgements: the portal's
+-- sign-in link, "solved: can you confirm?", the satisfaction survey.
+-- SQLite cannot widen a CHECK in place: the table is rebuilt.
+CREATE TABLE outbound_mails_new (
+    id          INTEGER PRIMARY KEY,
+    mailbox_id  INTEGER REFERENCES mailboxes(id) ON DELETE SET NULL,
+    ticket_id   INTEGER REFERENCES tickets(id) ON DELETE CASCADE,
+    message_id  INTEGER REFERENCES messages(id) ON DELETE CASCADE,
+    kind        TEXT NOT NULL CHECK (kind IN ('reply', 'ack', 'notify', 'portal', 'solved', 'survey')),
+    mail_id     TEXT NOT NULL UNIQUE,
+    from_name   TEXT NOT NULL DEFAULT '',
+    reply_to    TEXT NOT NULL DEFAULT '',
+    to_addr     TEXT NOT NULL,
+    cc_addrs    TEXT NOT NULL DEFAULT '',
+    subject     TEXT NOT NULL,
+    body_text   TEXT NOT NULL,
+    body_html   TEXT NOT NULL DEFAULT '',
+    in_reply_to TEXT NOT NULL DEFAULT '',
+    refs        TEXT NOT NULL DEFAULT '',
+    auto        TEXT NOT NULL DEFAULT '',
+    status      TEXT NOT NULL DEFAULT 'queued' CHECK (status IN ('queued', 'retrying', 'sent', 'failed')),
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    last_error  TEXT NOT NULL DEFAULT '',
+    created_at  DATETIME NOT NULL,
+    updated_at  DATETIME NOT NULL,
+    sent_at     DATETIME
+);
+INSERT INTO outbound_mails_new SELECT * FROM outbound_mails;
+DROP TABLE outbound_mails;
+ALTER TABLE outbound_mails_new RENAME TO outbound_mails;
+CREATE INDEX outbound_mails_message ON outbound_mails(message_id);
+CREATE INDEX outbound_mails_ticket ON outbound_mails(ticket_id, created_at);
+CREATE INDEX outbound_mails_auto ON outbound_mails(to_addr, created_at) WHERE auto <> '';
+
 -- +goose Down
 DROP TABLE csat_ratings;
 DROP TABLE csat_surveys;

@@ -148,12 +148,12 @@ type Desk struct {
 	Secrets *secrets.Box
 	// Jobs is the job queue; Mailer decides what mail a change sends and
 	// Sender sends it.
-	Jobs      *jobs.Queue
-	Mailer    *email.Mailer
-	Sender    *email.Sender
-	mailRetry time.Duration
-	jobsOn    bool
-	inlineKey []byte
+	Jobs          *jobs.Queue
+	Mailer        *email.Mailer
+	Sender        *email.Sender
+	mailRetry     time.Duration
+	jobsOn        bool
+	inlineKey     []byte
 	surveyRecheck time.Duration
 	// Links signs what customers are given: the contact form's time
 	// token, closure and survey links.

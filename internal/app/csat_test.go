@@ -104,7 +104,7 @@ func TestClosureAndSurvey(t *testing.T) {
 		if len(rl) != 1 {
 			t.Fatalf("survey link: %v\n%s", rl, sv.Text)
 		}
-		time.Sleep(1500 * time.Millisecond) // more checks by the workers: still one survey
+		time.Sleep(1500 * time.Millisecond)                 // more checks by the workers: still one survey
 		if n := len(s.to("sara.neri@example.it")); n != 3 { // reply, closure, survey
 			t.Errorf("Sara got %d mails, want 3 (reply, closure, survey)", n)
 		}

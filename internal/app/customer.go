@@ -111,3 +111,11 @@ func (w *surveyWorker) Work(ctx context.Context, job *river.Job[jobs.Survey]) er
 	}
 	return err
 }
+
+// portalMail queues the mail with a customer's portal sign-in link.
+func (d *Desk) portalMail(ctx context.Context, contactID int64, link string) error {
+	return d.Store.InTx(ctx, func(tx *store.Tx) error {
+		return d.Mailer.Customer(ctx, mailTx{tx, d.Jobs}, email.CustomerMail{Kind: email.KindPortal, ContactID: contactID,
+			Vars: map[string]string{"link": link}, Now: d.Now()})
+	})
+}

@@ -181,9 +181,13 @@ func ticketWhere(f ticket.Filter) (string, []any) {
 		add("EXISTS (SELECT 1 FROM ticket_tags tt JOIN tags g ON g.id = tt.tag_id WHERE tt.ticket_id = tickets.id AND g.name = ?)", strings.ToLower(f.Tag))
 	}
 	if v := f.VisibleTo; v != nil {
-		if len(v.TeamIDs) > 0 {
+		switch {
+		case v.Type == ticket.ActorContact:
+			// A customer sees the tickets they asked or are copied on.
+			add("(requester_id = ? OR EXISTS (SELECT 1 FROM ticket_ccs c WHERE c.ticket_id = tickets.id AND c.contact_id = ?))", v.ID, v.ID)
+		case len(v.TeamIDs) > 0:
 			add("(team_id IS NULL OR assignee_id = ? OR team_id IN (?))", v.ID, v.TeamIDs)
-		} else {
+		default:
 			add("(team_id IS NULL OR assignee_id = ?)", v.ID)
 		}
 	}

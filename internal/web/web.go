@@ -104,6 +104,10 @@ type Deps struct {
 	Links *auth.Links
 	// CSAT records and reads customers' ratings.
 	CSAT CSATStore
+	// Portal keeps customers' sign-in links and sessions; PortalMail
+	// queues the mail that carries a sign-in link.
+	Portal     PortalStore
+	PortalMail func(ctx context.Context, contactID int64, link string) error
 }
 
 type handler struct {
@@ -192,7 +196,7 @@ func newHandler(d Deps) (*handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parsing the help centre's layout: %w", err)
 	}
-	for _, page := range []string{"help_home", "help_category", "help_article", "help_search", "help_contact", "help_sent", "help_closure", "help_rate", "help_message"} {
+	for _, page := range []string{"help_home", "help_category", "help_article", "help_search", "help_contact", "help_sent", "help_closure", "help_rate", "help_message", "portal_login", "portal_enter", "portal_list", "portal_ticket"} {
 		t, err := template.Must(helpLayout.Clone()).ParseFS(templateFS, "templates/"+page+".html")
 		if err != nil {
 			return nil, fmt.Errorf("parsing %s: %w", page, err)

@@ -141,8 +141,19 @@ func TestClosureAndSurvey(t *testing.T) {
 		if p, ok := sum.Percent(); err != nil || !ok || p != 100 || sum.Surveys != 1 {
 			t.Errorf("summary: %+v %v", sum, err)
 		}
-		// Another ticket's survey token does not rate this one; an expired
-		// one says so.
+		// The rating shows on the ticket, and on the leads' report with
+		// the response rate and n beside the percentage.
+		if _, _, page := signedIn(t, m.desk, "agent").req("GET", fmt.Sprintf("/tickets/%d", a), nil, ""); !strings.Contains(page, "4/5") || !strings.Contains(page, "Gentili e veloci.") {
+			t.Errorf("the rating is not on the ticket page")
+		}
+		st, _, page := signedIn(t, m.desk, "lead").req("GET", "/reports/csat?from=01/03/2026&to=31/03/2026", nil, "")
+		if st != 200 || !strings.Contains(page, "100 %") || !strings.Contains(page, "giudizi: 1 · sondaggi inviati: 1") {
+			t.Errorf("CSAT report: %d %s", st, page)
+		}
+		if st, _, _ := signedIn(t, m.desk, "agent").req("GET", "/reports/csat", nil, ""); st != 403 {
+			t.Errorf("an agent opened the CSAT report: %d", st)
+		}
+		// An expired link says so.
 		clk.Advance(15 * 24 * time.Hour)
 		if st, _, page := visitor.req("GET", rp, nil, ""); st != 404 || !strings.Contains(page, "scaduto") {
 			t.Errorf("expired link: %d", st)

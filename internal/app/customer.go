@@ -8,6 +8,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/sportello/sportello/internal/channel/email"
+	"github.com/sportello/sportello/internal/csat"
 	"github.com/sportello/sportello/internal/jobs"
 	"github.com/sportello/sportello/internal/store"
 	"github.com/sportello/sportello/internal/ticket"
@@ -18,14 +19,6 @@ import (
 // queued for a delay later (24 hours unless an admin changes it). The
 // survey's worker sends it only if the ticket is still solved at that
 // resolution (a reopen cancels it) and only once (its row).
-
-// CSATKey is the desk setting of the survey: its delay after solving.
-const CSATKey = "csat"
-
-// CSATSettings are the survey's settings.
-type CSATSettings struct {
-	DelayHours int `json:"delay_hours"`
-}
 
 // Link purposes and lifetimes.
 const (
@@ -62,8 +55,8 @@ func (d *Desk) customerInTx(ctx context.Context, st *store.Tx, r ticket.Reaction
 		Vars: map[string]string{"confirm": base + "?answer=yes", "reopen": base + "?answer=no"}, Now: r.Now}); err != nil {
 		return err
 	}
-	cs := CSATSettings{DelayHours: 24}
-	if _, err := st.Setting(ctx, CSATKey, &cs); err != nil {
+	cs := csat.DefaultSettings()
+	if _, err := st.Setting(ctx, csat.SettingsKey, &cs); err != nil {
 		return err
 	}
 	return d.Jobs.InsertAtTx(ctx, st.SQL(), jobs.Survey{TicketID: t.ID, Resolution: res}, r.Now.Add(time.Duration(cs.DelayHours)*time.Hour))
@@ -87,8 +80,8 @@ func (w *surveyWorker) Work(ctx context.Context, job *river.Job[jobs.Survey]) er
 		if (t.Status != ticket.StatusSolved && t.Status != ticket.StatusClosed) || resolutionOf(t) != job.Args.Resolution {
 			return nil // reopened since: this resolution's survey is cancelled
 		}
-		cs := CSATSettings{DelayHours: 24}
-		if _, err := tx.Setting(ctx, CSATKey, &cs); err != nil {
+		cs := csat.DefaultSettings()
+		if _, err := tx.Setting(ctx, csat.SettingsKey, &cs); err != nil {
 			return err
 		}
 		if due := t.SolvedAt.Add(time.Duration(cs.DelayHours) * time.Hour); now.Before(due) {

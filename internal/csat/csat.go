@@ -71,3 +71,21 @@ func (s Summary) ResponseRate() (float64, bool) {
 	}
 	return 100 * float64(s.Ratings) / float64(s.Surveys), true
 }
+
+// SettingsKey is the desk setting holding the survey's Settings.
+const SettingsKey = "csat"
+
+// Settings of the survey: how long after solving it is sent.
+type Settings struct {
+	DelayHours int `json:"delay_hours"`
+}
+
+// DefaultSettings: a day after solving.
+func DefaultSettings() Settings { return Settings{DelayHours: 24} }
+
+// Validate checks the delay (0 to 14 days: the link expires after 14).
+func (s Settings) Validate() error {
+	var c fault.Checker
+	c.Check(s.DelayHours >= 0 && s.DelayHours <= 14*24, "delay_hours", "range", "from 0 to 336 hours")
+	return c.Err()
+}

@@ -63,6 +63,7 @@ const (
 	KBWrite       Action = "kb.write"      // read every article, write drafts (publishing is a lead's)
 	KBPublish     Action = "kb.publish"    // publish and delete articles, edit categories
 	HelpAdmin     Action = "help.admin"    // the help centre's brand and languages
+	CSATReport    Action = "csat.report"   // customers' ratings and CSAT
 	// InlineImage serves a mail's cid: image to the sandboxed frame that
 	// shows the mail (which sends no cookie): the link itself, signed for
 	// an agent who could see the ticket and expiring, is the permission.
@@ -93,6 +94,7 @@ var actions = map[Action]Perm{
 	KBWrite:       Agent,
 	KBPublish:     Lead,
 	HelpAdmin:     Admin,
+	CSATReport:    Lead,
 	InlineImage:   Public,
 }
 

@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/sportello/sportello/internal/agent"
 	"github.com/sportello/sportello/internal/contact"
+	"github.com/sportello/sportello/internal/csat"
 	"github.com/sportello/sportello/internal/fault"
 	"github.com/sportello/sportello/internal/httpx"
 	"github.com/sportello/sportello/internal/ticket"
@@ -58,6 +60,7 @@ type contactData struct {
 	Form    contactForm
 	Orgs    []contact.Organisation
 	Tickets []ticket.Ticket
+	Ratings []ratingView
 	Labels  map[string]string
 	CanMerg bool
 	Merged  int
@@ -105,8 +108,19 @@ func (h *handler) contactPage(w http.ResponseWriter, r *http.Request, status int
 	if d.Tickets, err = h.Tickets.List(r.Context(), ticket.AgentActor(a), ticket.Filter{RequesterID: &cid, Limit: 50, Sort: "-created"}); err != nil {
 		return err
 	}
+	seen := map[int64]bool{}
 	for _, t := range d.Tickets {
 		d.Labels[string(t.Status)] = pr.T("status." + string(t.Status))
+		seen[t.ID] = true
+	}
+	if h.CSAT != nil {
+		// The customer's ratings, of the tickets this agent may see.
+		rs, err := h.CSAT.Ratings(r.Context(), csat.Filter{ContactID: &cid, Limit: 50})
+		if err != nil {
+			return err
+		}
+		rs = slices.DeleteFunc(rs, func(x csat.Rating) bool { return !seen[x.TicketID] })
+		d.Ratings = ratingViews(pr, rs)
 	}
 	return h.render(w, r, status, "contact", page{P: pr, Agent: a, Title: c.DisplayName(), Now: h.Now(), Data: d})
 }

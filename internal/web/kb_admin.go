@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/sportello/sportello/internal/csat"
 	"github.com/sportello/sportello/internal/fault"
 	"github.com/sportello/sportello/internal/httpx"
 	"github.com/sportello/sportello/internal/kb"
@@ -396,8 +397,16 @@ func (h *handler) helpSettingsShow(w http.ResponseWriter, r *http.Request) error
 func (h *handler) helpSettingsPage(w http.ResponseWriter, r *http.Request, status int, b kb.Brand, errs map[string]string, saved bool) error {
 	a := current(r)
 	pr := h.printer(r, a)
+	cs := csat.DefaultSettings()
+	if _, err := h.Desk.Setting(r.Context(), csat.SettingsKey, &cs); err != nil {
+		return err
+	}
+	delay := strconv.Itoa(cs.DelayHours)
+	if v := r.PostFormValue("delay_hours"); r.Method == http.MethodPost {
+		delay = v
+	}
 	return h.render(w, r, status, "help_settings", page{P: pr, Agent: a, Title: pr.T("helpadmin.title"), Now: h.Now(),
-		Data: map[string]any{"Brand": b, "Langs": strings.Join(b.Languages, ", "), "Errors": errs, "Saved": saved}})
+		Data: map[string]any{"Brand": b, "Langs": strings.Join(b.Languages, ", "), "Errors": errs, "Saved": saved, "Delay": delay}})
 }
 
 // helpSettingsSave: POST /admin/help.
@@ -429,14 +438,25 @@ func (h *handler) helpSettingsSave(w http.ResponseWriter, r *http.Request) error
 			b.Logo = data // Validate names the size
 		}
 	}
+	errs := map[string]string{}
 	if err := b.Validate(); err != nil {
-		errs := map[string]string{}
 		for _, p := range problemsOf(err) {
 			errs[p.Field] = pr.T("form." + p.Rule)
 		}
+	}
+	cs := csat.DefaultSettings()
+	n, perr := strconv.Atoi(strings.TrimSpace(r.PostFormValue("delay_hours")))
+	cs.DelayHours = n
+	if perr != nil || cs.Validate() != nil {
+		errs["delay_hours"] = pr.T("helpadmin.delay_error")
+	}
+	if len(errs) > 0 {
 		return h.helpSettingsPage(w, r, http.StatusUnprocessableEntity, b, errs, false)
 	}
 	if err := h.Desk.SetSetting(ctx, BrandKey, b, h.Now()); err != nil {
+		return err
+	}
+	if err := h.Desk.SetSetting(ctx, csat.SettingsKey, cs, h.Now()); err != nil {
 		return err
 	}
 	http.Redirect(w, r, "/admin/help?saved=1", http.StatusSeeOther)

@@ -95,6 +95,7 @@ func Routes() []Route {
 		{"POST", "/kb/categories", httpx.KBPublish, (*handler).kbCategorySave},
 		{"POST", "/kb/categories/{id}/delete", httpx.KBPublish, (*handler).kbCategoryDelete},
 		{"GET", "/lookup/articles", httpx.KBWrite, (*handler).lookupArticles},
+		{"GET", "/reports/csat", httpx.CSATReport, (*handler).csatReport},
 		{"GET", "/admin/help", httpx.HelpAdmin, (*handler).helpSettingsShow},
 		{"POST", "/admin/help", httpx.HelpAdmin, (*handler).helpSettingsSave},
 		// The help centre: public, for customers.

@@ -17,6 +17,7 @@ import (
 	"github.com/sportello/sportello/internal/agent"
 	"github.com/sportello/sportello/internal/auth"
 	"github.com/sportello/sportello/internal/contact"
+	"github.com/sportello/sportello/internal/csat"
 	"github.com/sportello/sportello/internal/fault"
 	"github.com/sportello/sportello/internal/live"
 	"github.com/sportello/sportello/internal/team"
@@ -89,6 +90,7 @@ type ticketData struct {
 	Requester   *contact.Contact
 	Org         *contact.Organisation
 	Others      []ticket.Ticket
+	Ratings     []ratingView // the customer's ratings of this ticket's resolutions
 	Teams       []team.Team
 	Agents      []agent.Agent
 	Statuses    []ticket.Status
@@ -103,6 +105,25 @@ type ticketData struct {
 	SLA         slaBadge
 	Clocks      []clockView
 	Policy      string // the SLA policy the clocks follow
+}
+
+// ratingView is one customer rating as the workspace shows it.
+type ratingView struct {
+	TicketID int64
+	Subject  string
+	Who      string
+	Score    int
+	Good     bool // 4 or 5: counted as satisfied
+	Comment  string
+	At       string
+}
+
+func ratingViews(pr *i18n.Printer, rs []csat.Rating) []ratingView {
+	out := make([]ratingView, len(rs))
+	for i, r := range rs {
+		out[i] = ratingView{TicketID: r.TicketID, Subject: r.Subject, Who: r.ContactName, Score: r.Rating, Good: r.Rating >= 4, Comment: r.Comment, At: pr.Date(r.CreatedAt)}
+	}
+	return out
 }
 
 // clockView is one SLA metric in the ticket sidebar.
@@ -195,6 +216,13 @@ func (h *handler) ticketPage(w http.ResponseWriter, r *http.Request, n int64, st
 	}
 	now := h.Now()
 	d.SLA = newSLABadge(pr, t, now)
+	if h.CSAT != nil {
+		rs, err := h.CSAT.Ratings(ctx, csat.Filter{TicketID: &t.ID})
+		if err != nil {
+			return err
+		}
+		d.Ratings = ratingViews(pr, rs)
+	}
 	clocks, err := h.SLA.Clocks(ctx, t.ID)
 	if err != nil {
 		return err

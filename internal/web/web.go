@@ -203,7 +203,7 @@ func newHandler(d Deps) (*handler, error) {
 		}
 		h.pages[page] = t
 	}
-	for _, page := range []string{"login", "inbox", "ticket", "ticket_new", "contacts", "contact", "profile", "search", "organisations", "organisation", "agents", "tokens", "teams", "fields", "error", "admin_sla", "notices", "mailboxes", "mailbox", "confirm", "kb", "kb_edit", "help_settings"} {
+	for _, page := range []string{"login", "inbox", "ticket", "ticket_new", "contacts", "contact", "profile", "search", "organisations", "organisation", "agents", "tokens", "teams", "fields", "error", "admin_sla", "notices", "mailboxes", "mailbox", "confirm", "kb", "kb_edit", "help_settings", "csat"} {
 		t, err := template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+page+".html")
 		if err != nil {
 			return nil, fmt.Errorf("parsing %s: %w", page, err)

@@ -264,5 +264,17 @@ func run(out, chromium string) error {
 			return fmt.Errorf("signing out: %w", err)
 		}
 	}
-	return nil
+	// The customer side: the help centre, the contact form suggesting an
+	// article, the survey's page (its signed link made here), a phone.
+	rateTok := d.Links.Make("csat", time.Now().Add(time.Hour), fmt.Sprint(closed[0].ID), fmt.Sprint(closed[0].RequesterID), "0")
+	return errors.Join(
+		shot("help-home-it", chromedp.Navigate(base+"/help/it"), chromedp.WaitVisible(chromedp.CSS(".help-grid"))),
+		shot("help-article-en", chromedp.Navigate(base+"/help/en/a/how-to-return-a-product"), chromedp.WaitVisible(chromedp.CSS(".help-article"))),
+		shot("help-contact-it", chromedp.Navigate(base+"/help/it/contact"), chromedp.WaitVisible(chromedp.ID("c-subject")),
+			chromedp.SendKeys(chromedp.ID("c-subject"), "Vorrei restituire le scarpe"),
+			chromedp.WaitVisible(chromedp.CSS("#suggestions li"))),
+		shot("help-rate-en", chromedp.Navigate(base+"/rate/"+rateTok+"?lang=en"), chromedp.WaitVisible(chromedp.CSS(".help-scores"))),
+		shot("help-phone-it", chromedp.EmulateViewport(390, 844), chromedp.Navigate(base+"/help/it/a/mi-avete-addebitato-due-volte"), chromedp.WaitVisible(chromedp.CSS(".help-article"))),
+		chromedp.Do(bctx, chromedp.EmulateViewport(1280, 800)),
+	)
 }

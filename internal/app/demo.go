@@ -62,5 +62,8 @@ func (d *Desk) Demo(ctx context.Context, now time.Time, seed uint64) (demo.Summa
 	if err := d.Store.CreateMailbox(ctx, mb); err != nil {
 		return sum, fmt.Errorf("demo mailbox: %w", err)
 	}
+	if err := d.demoKB(ctx, now); err != nil {
+		return sum, err
+	}
 	return sum, nil
 }

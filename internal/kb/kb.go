@@ -233,6 +233,7 @@ type Store interface {
 	SaveArticle(ctx context.Context, a *Article, t *Text, now time.Time) error
 	DeleteArticle(ctx context.Context, id int64) error
 	SearchArticles(ctx context.Context, lang, query string, public bool, limit int) ([]Hit, error)
+	SuggestArticles(ctx context.Context, lang, text string, limit int) ([]Hit, error)
 	CountArticle(ctx context.Context, id int64, what string) error
 }
 

@@ -188,6 +188,16 @@ func (ix *Indexer) IndexText(text string) string {
 type Query struct {
 	Raw   string
 	Words [][]string // per query word, its alternative terms
+	// Any makes one word enough (suggestions while a customer writes a
+	// sentence); by default every word must match.
+	Any bool
+}
+
+// ParseAny reads a query of which any word may match.
+func ParseAny(raw string) Query {
+	q := Parse(raw)
+	q.Any = true
+	return q
 }
 
 // Parse reads what an agent typed into a query. Words that give no term
@@ -223,6 +233,9 @@ func (q Query) FTS5() string {
 		}
 		parts[i] = "(" + strings.Join(quoted, " OR ") + ")"
 	}
+	if q.Any {
+		return strings.Join(parts, " OR ")
+	}
 	return strings.Join(parts, " AND ")
 }
 
@@ -235,6 +248,9 @@ func (q Query) TSQuery() string {
 			quoted[j] = "'" + t + "'"
 		}
 		parts[i] = "(" + strings.Join(quoted, " | ") + ")"
+	}
+	if q.Any {
+		return strings.Join(parts, " | ")
 	}
 	return strings.Join(parts, " & ")
 }

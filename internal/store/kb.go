@@ -270,7 +270,16 @@ func (s *Store) DeleteArticle(ctx context.Context, id int64) error {
 // the stemming of ticket search), titles first; public keeps published,
 // non-internal ones only.
 func (s *Store) SearchArticles(ctx context.Context, lang, query string, public bool, limit int) ([]kb.Hit, error) {
-	q := search.Parse(query)
+	return s.searchArticles(ctx, lang, search.Parse(query), public, limit)
+}
+
+// SuggestArticles finds the published public versions in lang that share
+// any word with text (what a customer is writing), best first.
+func (s *Store) SuggestArticles(ctx context.Context, lang, text string, limit int) ([]kb.Hit, error) {
+	return s.searchArticles(ctx, lang, search.ParseAny(text), true, limit)
+}
+
+func (s *Store) searchArticles(ctx context.Context, lang string, q search.Query, public bool, limit int) ([]kb.Hit, error) {
 	if q.Empty() {
 		return nil, nil
 	}

@@ -411,7 +411,7 @@ func (h *handler) helpSuggest(w http.ResponseWriter, r *http.Request) error {
 	if len(q) > 300 {
 		q = q[:300]
 	}
-	hits, err := h.KB.SearchArticles(ctx, lang, anyWords(q), true, 5)
+	hits, err := h.KB.SuggestArticles(ctx, lang, q, 5)
 	if err != nil {
 		return err
 	}
@@ -420,21 +420,6 @@ func (h *handler) helpSuggest(w http.ResponseWriter, r *http.Request) error {
 		rows = append(rows, lookupRow{ID: x.ArticleID, Label: x.Title, Detail: x.Summary, Name: "/help/" + lang + "/a/" + x.Slug})
 	}
 	return h.lookupJSON(w, rows)
-}
-
-// anyWords keeps the longest words of what a customer is typing, so that
-// a sentence ("the printer will not print since yesterday") still finds
-// the article about printing: search needs every word, a suggestion needs
-// the telling ones.
-func anyWords(q string) string {
-	ws := strings.FieldsFunc(q, func(r rune) bool {
-		return !(r == '\'' || r >= '0' && r <= '9' || r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= 0xC0)
-	})
-	slices.SortStableFunc(ws, func(a, b string) int { return len(b) - len(a) })
-	if len(ws) > 2 {
-		ws = ws[:2]
-	}
-	return strings.Join(ws, " ")
 }
 
 // helpDeflect: POST /help/{lang}/deflect — a suggested article was opened

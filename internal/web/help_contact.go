@@ -229,6 +229,20 @@ func (h *handler) helpContactSubmit(w http.ResponseWriter, r *http.Request) erro
 	if len(custom) > 0 {
 		nt.CustomFields = custom
 	}
+	// The form's requests go to the team of the desk's first mailbox,
+	// as mail to it would.
+	if h.Mail.Store != nil {
+		mbs, err := h.Mail.Store.Mailboxes(ctx)
+		if err != nil {
+			return err
+		}
+		for _, mb := range mbs {
+			if mb.TeamID != nil {
+				nt.TeamID = mb.TeamID
+				break
+			}
+		}
+	}
 	res, err := h.Tickets.Create(ctx, ticket.System, nt)
 	if ps := problemsOf(err); ps != nil {
 		for _, p := range ps {

@@ -142,6 +142,14 @@ func TestHelpContactForm(t *testing.T) {
 			}
 			return url.Values{"form_token": {m[1]}, "name": {"Sara Neri"}, "email": {"sara.neri@example.it"}, "subject": {"Fattura doppia"}, "body": {"Mi avete addebitato due volte la fattura di marzo."}}
 		}
+		// The embeddable form: no header, framing allowed (only there).
+		if st, h, page := v.req("GET", "/help/it/contact?embed=1", nil, ""); st != 200 || !strings.Contains(h.Get("Content-Security-Policy"), "frame-ancestors *") ||
+			strings.Contains(page, "help-top") || !strings.Contains(page, `action="/help/it/contact?embed=1"`) {
+			t.Errorf("embedded form: %d %s", st, h.Get("Content-Security-Policy"))
+		}
+		if _, h, _ := v.req("GET", "/help/it/contact", nil, ""); !strings.Contains(h.Get("Content-Security-Policy"), "frame-ancestors 'none'") {
+			t.Errorf("the help centre may be framed: %s", h.Get("Content-Security-Policy"))
+		}
 		f := form()
 		if st, _, page := v.req("POST", "/help/it/contact", f, ""); st != 429 || !strings.Contains(page, "velocissimo") || !strings.Contains(page, "addebitato due volte") {
 			t.Errorf("too fast: %d", st)

@@ -54,6 +54,9 @@ type helpPage struct {
 	Q          string    // the search box
 	Data       any
 	NoIndex    bool // pages search engines should not list (search, forms)
+	// Embed is the contact form inside another site's page (an iframe):
+	// no header or footer, and framing allowed.
+	Embed bool
 }
 
 type helpAlt struct{ Lang, URL, Name string }
@@ -97,7 +100,13 @@ func (h *handler) renderHelp(w http.ResponseWriter, r *http.Request, status int,
 		return fmt.Errorf("rendering %s: %w", name, err)
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Content-Security-Policy", CSP)
+	if pg.Embed {
+		// The embeddable form may sit in any site's page; it still runs
+		// only our own script and posts only to us.
+		w.Header().Set("Content-Security-Policy", strings.Replace(CSP, "frame-ancestors 'none'", "frame-ancestors *", 1))
+	} else {
+		w.Header().Set("Content-Security-Policy", CSP)
+	}
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Referrer-Policy", "same-origin")
 	if cacheable && status == http.StatusOK {

@@ -104,7 +104,8 @@ func (h *handler) contactFormPage(w http.ResponseWriter, r *http.Request, status
 		f.Token = h.Links.Make(formTokenPurpse, h.Now().Add(formMaxAge), strconv.FormatInt(h.Now().UnixMilli(), 10), auth.RandomSecret(8))
 	}
 	pr := h.helpPrinter(lang)
-	pg := helpPage{P: pr, Brand: b, Lang: lang, Title: pr.T("help.contact.title") + " · " + b.Name, NoIndex: true, Data: f}
+	pg := helpPage{P: pr, Brand: b, Lang: lang, Title: pr.T("help.contact.title") + " · " + b.Name, NoIndex: true, Data: f,
+		Embed: r.URL.Query().Get("embed") == "1"}
 	for _, l := range b.Languages {
 		pg.Alternates = append(pg.Alternates, helpAlt{Lang: l, URL: h.abs("/help/" + l + "/contact"), Name: langName(l)})
 	}
@@ -257,7 +258,11 @@ func (h *handler) helpContactSubmit(w http.ResponseWriter, r *http.Request) erro
 		return err
 	}
 	// The page says the number; the rest comes by mail.
-	http.Redirect(w, r, "/help/"+lang+"/contact/sent?n="+strconv.FormatInt(res.Ticket.ID, 10)+"&t="+h.Links.Make("help-sent", now.Add(time.Hour), strconv.FormatInt(res.Ticket.ID, 10)), http.StatusSeeOther)
+	sent := "/help/" + lang + "/contact/sent?t=" + h.Links.Make("help-sent", now.Add(time.Hour), strconv.FormatInt(res.Ticket.ID, 10))
+	if r.URL.Query().Get("embed") == "1" {
+		sent += "&embed=1"
+	}
+	http.Redirect(w, r, sent, http.StatusSeeOther)
 	return nil
 }
 
@@ -277,5 +282,6 @@ func (h *handler) helpContactSent(w http.ResponseWriter, r *http.Request) error 
 		n = fs[0]
 	}
 	pr := h.helpPrinter(lang)
-	return h.renderHelp(w, r, http.StatusOK, "help_sent", helpPage{P: pr, Brand: b, Lang: lang, Title: pr.T("help.sent.title") + " · " + b.Name, NoIndex: true, Data: n}, false)
+	return h.renderHelp(w, r, http.StatusOK, "help_sent", helpPage{P: pr, Brand: b, Lang: lang, Title: pr.T("help.sent.title") + " · " + b.Name, NoIndex: true, Data: n,
+		Embed: r.URL.Query().Get("embed") == "1"}, false)
 }

@@ -39,18 +39,43 @@ func (tx *Tx) indexContact(ctx context.Context, id int64) error {
 // transaction; it returns how many it indexed.
 func (s *Store) BackfillContactTerms(ctx context.Context) (int, error) {
 	n := 0
+	var last int64
 	for {
+		// Walk the contacts by id, 500 at a time, and index those without
+		// terms: each batch reads its own rows only (a NOT EXISTS over the
+		// whole table would be planned on the statistics of a table still
+		// being filled, and re-read every done contact each time).
 		var ids []int64
-		if err := s.w.SelectContext(ctx, &ids, s.q(`SELECT id FROM contacts c WHERE NOT EXISTS (SELECT 1 FROM contact_terms t WHERE t.contact_id = c.id)
-AND (c.name <> '' OR EXISTS (SELECT 1 FROM contact_emails e WHERE e.contact_id = c.id) OR EXISTS (SELECT 1 FROM contact_phones p WHERE p.contact_id = c.id))
-ORDER BY id LIMIT 500`)); err != nil {
+		if err := s.w.SelectContext(ctx, &ids, s.q(`SELECT id FROM contacts WHERE id > ? ORDER BY id LIMIT 500`), last); err != nil {
 			return n, fmt.Errorf("finding contacts to index: %w", err)
 		}
 		if len(ids) == 0 {
 			return n, nil
 		}
-		err := s.InTx(ctx, func(tx *Tx) error {
-			for _, id := range ids {
+		last = ids[len(ids)-1]
+		q, args, err := s.in(`SELECT DISTINCT contact_id FROM contact_terms WHERE contact_id IN (?)`, ids)
+		if err != nil {
+			return n, err
+		}
+		var have []int64
+		if err := s.w.SelectContext(ctx, &have, q, args...); err != nil {
+			return n, fmt.Errorf("finding contacts to index: %w", err)
+		}
+		done := map[int64]bool{}
+		for _, id := range have {
+			done[id] = true
+		}
+		var todo []int64
+		for _, id := range ids {
+			if !done[id] {
+				todo = append(todo, id)
+			}
+		}
+		if len(todo) == 0 {
+			continue
+		}
+		err = s.InTx(ctx, func(tx *Tx) error {
+			for _, id := range todo {
 				if err := tx.indexContact(ctx, id); err != nil {
 					return err
 				}
@@ -60,7 +85,7 @@ ORDER BY id LIMIT 500`)); err != nil {
 		if err != nil {
 			return n, err
 		}
-		n += len(ids)
+		n += len(todo)
 	}
 }
 

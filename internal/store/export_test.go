@@ -15,3 +15,10 @@ func (s *Store) ForgetSearchIndexForTest(ctx context.Context) error {
 	_, err := s.w.ExecContext(ctx, `UPDATE search_backfill SET pending = TRUE`)
 	return err
 }
+
+// ForgetContactTermsForTest empties the contacts' search terms, as on a
+// desk that predates contact search by any word.
+func (s *Store) ForgetContactTermsForTest(ctx context.Context) error {
+	_, err := s.w.ExecContext(ctx, `DELETE FROM contact_terms`)
+	return err
+}

@@ -2,11 +2,13 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/sportello/sportello/internal/agent"
+	"github.com/sportello/sportello/internal/contact"
 	"github.com/sportello/sportello/internal/search"
 	"github.com/sportello/sportello/internal/testdb"
 	"github.com/sportello/sportello/internal/ticket"
@@ -146,6 +148,42 @@ func TestSearchBackfillIndexesOldTickets(t *testing.T) {
 		}
 		if n, err := st.BackfillSearch(ctx); err != nil || n != 0 {
 			t.Fatalf("second backfill ran again: %d, %v", n, err)
+		}
+	})
+}
+
+// Contacts stored before contact search by any word get their terms at
+// the next start, in batches that each read their own rows only: 1,200
+// contacts (three batches), each found afterwards; a second pass does
+// nothing.
+func TestContactTermsBackfill(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		ctx := context.Background()
+		st := open(t, db)
+		now := time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
+		for i := range 1200 {
+			c := &contact.Contact{Name: fmt.Sprintf("Cliente Numero%d", i), Emails: []string{fmt.Sprintf("c%d@ditta%d.example", i, i)}, CreatedAt: now, UpdatedAt: now}
+			if err := st.CreateContact(ctx, c); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := st.ForgetContactTermsForTest(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if cs, _ := st.Contacts(ctx, contact.Filter{Query: "numero1199", Limit: 5}); len(cs) != 0 {
+			t.Fatalf("terms not cleared")
+		}
+		n, err := st.BackfillContactTerms(ctx)
+		if err != nil || n != 1200 {
+			t.Fatalf("backfill indexed %d, %v", n, err)
+		}
+		for _, q := range []string{"numero1199", "ditta7.example", "numero0"} {
+			if cs, err := st.Contacts(ctx, contact.Filter{Query: q, Limit: 5}); err != nil || len(cs) != 1 {
+				t.Errorf("%q found %d contacts, %v", q, len(cs), err)
+			}
+		}
+		if n, err := st.BackfillContactTerms(ctx); err != nil || n != 0 {
+			t.Errorf("second pass indexed %d, %v", n, err)
 		}
 	})
 }

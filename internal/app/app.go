@@ -394,6 +394,9 @@ func (d *Desk) sessionJanitor(ctx context.Context) {
 		if _, err := d.Store.ForgetIdempotencyKeys(ctx, d.Now().Add(-24*time.Hour)); err != nil && ctx.Err() == nil {
 			d.Log.Warn("forgetting idempotency keys", "err", err)
 		}
+		if err := d.Store.DeleteExpiredPortal(ctx, d.Now()); err != nil && ctx.Err() == nil {
+			d.Log.Warn("forgetting portal sign-ins", "err", err)
+		}
 		if err := d.Store.Optimize(ctx); err != nil && ctx.Err() == nil {
 			d.Log.Warn("refreshing planner statistics", "err", err)
 		}

@@ -81,3 +81,13 @@ func (s *Store) DeletePortalSession(ctx context.Context, hash string) error {
 	_, err := s.w.ExecContext(ctx, s.q(`DELETE FROM portal_sessions WHERE hash = ?`), hash)
 	return err
 }
+
+// DeleteExpiredPortal forgets spent or expired sign-in links and expired
+// sessions.
+func (s *Store) DeleteExpiredPortal(ctx context.Context, now time.Time) error {
+	if _, err := s.w.ExecContext(ctx, s.q(`DELETE FROM portal_links WHERE expires_at < ? OR used_at IS NOT NULL`), utc(now)); err != nil {
+		return fmt.Errorf("forgetting portal links: %w", err)
+	}
+	_, err := s.w.ExecContext(ctx, s.q(`DELETE FROM portal_sessions WHERE expires_at < ?`), utc(now))
+	return err
+}

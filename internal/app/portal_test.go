@@ -112,6 +112,26 @@ func TestPortalStrangers(t *testing.T) {
 		if st, _, _ := luca.req("GET", fmt.Sprintf("/portal/tickets/%d", mine), nil, ""); st != 404 {
 			t.Errorf("Luca opened Sara's request: %d", st)
 		}
+		// Colleagues of one organisation see each other's requests only
+		// once an admin allows it.
+		org := m.must(201, "lead", "POST", "/api/v1/organisations", map[string]any{"name": "Bottega Neri", "domains": []string{"example.it"}}).num("id")
+		for _, c := range m.must(200, "admin", "GET", "/api/v1/contacts?q=example.it", nil).JSON["items"].([]any) {
+			id := int64(c.(map[string]any)["id"].(float64))
+			m.must(200, "admin", "PATCH", fmt.Sprintf("/api/v1/contacts/%d", id), map[string]any{"organisation_id": org})
+		}
+		if st, _, _ := luca.req("GET", fmt.Sprintf("/portal/tickets/%d", mine), nil, ""); st != 404 {
+			t.Errorf("a colleague saw the request before the admin allowed it: %d", st)
+		}
+		admin := signedIn(t, m.desk, "admin")
+		if st, _, page := admin.req("POST", "/admin/help", url.Values{"name": {"Bottega"}, "accent": {"#0b5cad"}, "languages": {"it, en"}, "portal_orgs": {"1"}, "delay_hours": {"24"}}, ""); st != 303 {
+			t.Fatalf("help settings: %d %s", st, page)
+		}
+		if st, _, page := luca.req("GET", "/portal", nil, ""); st != 200 || !strings.Contains(page, "Fattura doppia") {
+			t.Errorf("the organisation's requests are not listed: %d", st)
+		}
+		if st, _, page := luca.req("GET", fmt.Sprintf("/portal/tickets/%d", mine), nil, ""); st != 200 || strings.Contains(page, "NOTA RISERVATA") {
+			t.Errorf("a colleague's request: %d", st)
+		}
 		// Signing out ends the session.
 		if st, _, _ := sara.req("POST", "/portal/logout", url.Values{}, ""); st != 303 {
 			t.Fatalf("logout: %d", st)

@@ -81,6 +81,17 @@ func (h *handler) helpLang(r *http.Request, b kb.Brand) (string, error) {
 	return l, nil
 }
 
+// helpStart reads what every help-centre page starts from: the brand and
+// the language in the page's address.
+func (h *handler) helpStart(r *http.Request) (kb.Brand, string, error) {
+	b, err := h.brand(r.Context())
+	if err != nil {
+		return b, "", err
+	}
+	lang, err := h.helpLang(r, b)
+	return b, lang, err
+}
+
 // helpPrinter speaks the page's language where Sportello has a catalogue
 // for it, English otherwise (the articles stay in their language).
 func (h *handler) helpPrinter(lang string) *i18n.Printer {
@@ -174,11 +185,7 @@ func linkOf(a kb.Article, lang string) (helpLink, bool) {
 // most helpful articles, search and the way to write to the team.
 func (h *handler) helpHome(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	b, err := h.brand(ctx)
-	if err != nil {
-		return err
-	}
-	lang, err := h.helpLang(r, b)
+	b, lang, err := h.helpStart(r)
 	if err != nil {
 		return err
 	}
@@ -237,11 +244,7 @@ func (h *handler) helpHome(w http.ResponseWriter, r *http.Request) error {
 // helpCategoryShow: GET /help/{lang}/c/{slug}.
 func (h *handler) helpCategoryShow(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	b, err := h.brand(ctx)
-	if err != nil {
-		return err
-	}
-	lang, err := h.helpLang(r, b)
+	b, lang, err := h.helpStart(r)
 	if err != nil {
 		return err
 	}
@@ -305,11 +308,7 @@ func (h *handler) publicArticle(ctx context.Context, lang, slug string) (*kb.Art
 // in the other languages, related articles and the helpful vote.
 func (h *handler) helpArticleShow(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	b, err := h.brand(ctx)
-	if err != nil {
-		return err
-	}
-	lang, err := h.helpLang(r, b)
+	b, lang, err := h.helpStart(r)
 	if err != nil {
 		return err
 	}
@@ -355,11 +354,7 @@ func (h *handler) helpVote(w http.ResponseWriter, r *http.Request) error {
 	if err := h.parseForm(w, r, 1<<10); err != nil {
 		return err
 	}
-	b, err := h.brand(ctx)
-	if err != nil {
-		return err
-	}
-	lang, err := h.helpLang(r, b)
+	_, lang, err := h.helpStart(r)
 	if err != nil {
 		return err
 	}
@@ -382,11 +377,7 @@ func (h *handler) helpVote(w http.ResponseWriter, r *http.Request) error {
 // language, every word matching with the stemming of ticket search.
 func (h *handler) helpSearch(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	b, err := h.brand(ctx)
-	if err != nil {
-		return err
-	}
-	lang, err := h.helpLang(r, b)
+	b, lang, err := h.helpStart(r)
 	if err != nil {
 		return err
 	}
@@ -408,11 +399,7 @@ func (h *handler) helpSearch(w http.ResponseWriter, r *http.Request) error {
 // form offers while the customer types (JSON).
 func (h *handler) helpSuggest(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	b, err := h.brand(ctx)
-	if err != nil {
-		return err
-	}
-	lang, err := h.helpLang(r, b)
+	_, lang, err := h.helpStart(r)
 	if err != nil {
 		return err
 	}

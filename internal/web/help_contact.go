@@ -114,11 +114,7 @@ func (h *handler) contactFormPage(w http.ResponseWriter, r *http.Request, status
 
 // helpContactShow: GET /help/{lang}/contact.
 func (h *handler) helpContactShow(w http.ResponseWriter, r *http.Request) error {
-	b, err := h.brand(r.Context())
-	if err != nil {
-		return err
-	}
-	lang, err := h.helpLang(r, b)
+	_, lang, err := h.helpStart(r)
 	if err != nil {
 		return err
 	}
@@ -131,11 +127,7 @@ func (h *handler) helpContactShow(w http.ResponseWriter, r *http.Request) error 
 // the first ticket's page again, not a second ticket.
 func (h *handler) helpContactSubmit(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	b, err := h.brand(ctx)
-	if err != nil {
-		return err
-	}
-	lang, err := h.helpLang(r, b)
+	_, lang, err := h.helpStart(r)
 	if err != nil {
 		return err
 	}
@@ -269,11 +261,7 @@ func (h *handler) helpContactSubmit(w http.ResponseWriter, r *http.Request) erro
 // helpContactSent: GET /help/{lang}/contact/sent — "we have your request
 // #N"; the number shows only with the signed token the form gave.
 func (h *handler) helpContactSent(w http.ResponseWriter, r *http.Request) error {
-	b, err := h.brand(r.Context())
-	if err != nil {
-		return err
-	}
-	lang, err := h.helpLang(r, b)
+	b, lang, err := h.helpStart(r)
 	if err != nil {
 		return err
 	}

@@ -52,6 +52,22 @@ type kbCatRow struct {
 	Names string
 }
 
+// categoryRows names each category in the help centre's languages
+// ("Stampa / Printing").
+func categoryRows(b kb.Brand, cats []kb.Category) []kbCatRow {
+	var out []kbCatRow
+	for _, c := range cats {
+		var names []string
+		for _, l := range b.Languages {
+			if n, ok := c.Names[l]; ok {
+				names = append(names, n.Name)
+			}
+		}
+		out = append(out, kbCatRow{ID: c.ID, Names: strings.Join(names, " / ")})
+	}
+	return out
+}
+
 // kbList: GET /kb — the articles, searchable in one language.
 func (h *handler) kbList(w http.ResponseWriter, r *http.Request) error {
 	return h.kbListPage(w, r, http.StatusOK, nil, nil)
@@ -75,15 +91,9 @@ func (h *handler) kbListPage(w http.ResponseWriter, r *http.Request, status int,
 		return err
 	}
 	catName := map[int64]string{}
-	for _, c := range cats {
-		var names []string
-		for _, l := range b.Languages {
-			if n, ok := c.Names[l]; ok {
-				names = append(names, n.Name)
-			}
-		}
-		catName[c.ID] = strings.Join(names, " / ")
-		d.Categories = append(d.Categories, kbCatRow{ID: c.ID, Names: catName[c.ID]})
+	d.Categories = categoryRows(b, cats)
+	for _, c := range d.Categories {
+		catName[c.ID] = c.Names
 	}
 	if d.Q != "" {
 		if d.Hits, err = h.KB.SearchArticles(ctx, d.Lang, d.Q, false, 50); err != nil {
@@ -169,15 +179,7 @@ func (h *handler) kbEditPage(w http.ResponseWriter, r *http.Request, status int,
 	if err != nil {
 		return err
 	}
-	for _, c := range cats {
-		var names []string
-		for _, l := range b.Languages {
-			if n, ok := c.Names[l]; ok {
-				names = append(names, n.Name)
-			}
-		}
-		d.Categories = append(d.Categories, kbCatRow{ID: c.ID, Names: strings.Join(names, " / ")})
-	}
+	d.Categories = categoryRows(b, cats)
 	if d.A.CategoryID != nil && d.CategoryID == 0 {
 		d.CategoryID = *d.A.CategoryID
 	}

@@ -253,23 +253,37 @@ func (h *handler) portalLogout(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// errSignIn: the customer must sign in first.
+var errSignIn = errors.New("not signed in to the portal")
+
+// portalStart reads the signed-in customer and the ticket number of a
+// request's page (errSignIn when nobody is signed in).
+func (h *handler) portalStart(r *http.Request) (cid, n int64, err error) {
+	if cid, err = h.portalContact(r); err != nil {
+		return 0, 0, err
+	}
+	if cid == 0 {
+		return 0, 0, errSignIn
+	}
+	if n, err = strconv.ParseInt(r.PathValue("number"), 10, 64); err != nil {
+		return 0, 0, portalNotFound
+	}
+	return cid, n, nil
+}
+
 // portalShow: GET /portal/tickets/{number} — the public conversation.
 func (h *handler) portalShow(w http.ResponseWriter, r *http.Request) error {
 	return h.portalShowWith(w, r, http.StatusOK, "", "")
 }
 
 func (h *handler) portalShowWith(w http.ResponseWriter, r *http.Request, status int, body, problem string) error {
-	cid, err := h.portalContact(r)
-	if err != nil {
+	cid, n, err := h.portalStart(r)
+	if err != nil || cid == 0 {
+		if errors.Is(err, errSignIn) {
+			http.Redirect(w, r, "/portal", http.StatusSeeOther)
+			return nil
+		}
 		return err
-	}
-	if cid == 0 {
-		http.Redirect(w, r, "/portal", http.StatusSeeOther)
-		return nil
-	}
-	n, err := strconv.ParseInt(r.PathValue("number"), 10, 64)
-	if err != nil {
-		return portalNotFound
 	}
 	t, _, err := h.portalTicket(r, cid, n)
 	if err != nil {
@@ -321,17 +335,13 @@ func (h *handler) portalShowWith(w http.ResponseWriter, r *http.Request, status 
 // portalReply: POST /portal/tickets/{number}/messages — the customer's
 // message (with files) on the ticket, as a mail from them would be.
 func (h *handler) portalReply(w http.ResponseWriter, r *http.Request) error {
-	cid, err := h.portalContact(r)
-	if err != nil {
+	cid, n, err := h.portalStart(r)
+	if err != nil || cid == 0 {
+		if errors.Is(err, errSignIn) {
+			http.Redirect(w, r, "/portal", http.StatusSeeOther)
+			return nil
+		}
 		return err
-	}
-	if cid == 0 {
-		http.Redirect(w, r, "/portal", http.StatusSeeOther)
-		return nil
-	}
-	n, err := strconv.ParseInt(r.PathValue("number"), 10, 64)
-	if err != nil {
-		return portalNotFound
 	}
 	t, own, err := h.portalTicket(r, cid, n)
 	if err != nil {

@@ -230,6 +230,8 @@ func run(out, chromium string) error {
 				chromedp.Navigate(base+"/notices"),
 				chromedp.WaitReady(chromedp.CSS("main")),
 			),
+			shot("kb-"+lang, chromedp.Navigate(base+"/kb"), chromedp.WaitVisible(chromedp.CSS("table.tickets"))),
+			shot("csat-"+lang, chromedp.Navigate(base+"/reports/csat"), chromedp.WaitVisible(chromedp.CSS("[data-csat]"))),
 			shot("search-"+lang,
 				chromedp.Navigate(base+"/search?status=open&status=pending&q="+map[string]string{"it": "ordine", "en": "order"}[lang]),
 				chromedp.WaitVisible(chromedp.CSS(".result")),
@@ -247,6 +249,7 @@ func run(out, chromium string) error {
 		err = errors.Join(
 			shot("mailboxes-"+lang, chromedp.Navigate(base+"/admin/mailboxes"), chromedp.WaitVisible(chromedp.CSS("table.tickets"))),
 			shot("mailbox-"+lang, chromedp.Navigate(fmt.Sprintf("%s/admin/mailboxes/%d", base, mbs[0].ID)), chromedp.WaitVisible(chromedp.ID("m-address"))),
+			shot("help-admin-"+lang, chromedp.Navigate(base+"/admin/help"), chromedp.WaitVisible(chromedp.ID("h-name"))),
 			shot("mailbox-narrow-"+lang, chromedp.EmulateViewport(800, 900),
 				chromedp.Navigate(fmt.Sprintf("%s/admin/mailboxes/%d", base, mbs[0].ID)), chromedp.WaitVisible(chromedp.ID("m-address"))),
 			chromedp.Do(bctx, chromedp.EmulateViewport(1280, 800)),

@@ -65,5 +65,8 @@ func (d *Desk) Demo(ctx context.Context, now time.Time, seed uint64) (demo.Summa
 	if err := d.demoKB(ctx, now); err != nil {
 		return sum, err
 	}
+	if err := d.demoRatings(ctx); err != nil {
+		return sum, fmt.Errorf("demo ratings: %w", err)
+	}
 	return sum, nil
 }

@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/sportello/sportello/internal/csat"
 	"github.com/sportello/sportello/internal/kb"
+	"github.com/sportello/sportello/internal/store"
+	"github.com/sportello/sportello/internal/ticket"
 )
 
 // demoArticle is one of the demo desk's common cases, in both languages.
@@ -59,6 +62,37 @@ func (d *Desk) demoKB(ctx context.Context, now time.Time) error {
 			if err := d.Store.SaveArticle(ctx, a, &t, now); err != nil {
 				return fmt.Errorf("demo article: %w", err)
 			}
+		}
+	}
+	return nil
+}
+
+// demoRatings gives the demo desk's solved tickets a few satisfaction
+// ratings, so that the CSAT report and the tickets show some.
+func (d *Desk) demoRatings(ctx context.Context) error {
+	ts, err := d.Tickets.List(ctx, ticket.System, ticket.Filter{Statuses: []ticket.Status{ticket.StatusSolved, ticket.StatusClosed}, Sort: "-updated", Limit: 14})
+	if err != nil {
+		return err
+	}
+	scores := []int{5, 4, 5, 3, 5, 4, 2, 5, 4, 5, 1, 4}
+	comments := []string{"Gentilissimi e veloci.", "", "Risolto al primo colpo, grazie!", "Ci è voluto un po', ma alla fine ok.", "", "Very helpful, thank you.", "Ho dovuto scrivere tre volte.", "", "", "Great service.", "Nessuno mi ha richiamato.", ""}
+	for i, t := range ts {
+		if i == len(scores) || t.SolvedAt == nil {
+			break
+		}
+		res := t.SolvedAt.Unix()
+		at := t.SolvedAt.Add(2 * time.Hour)
+		if err := d.Store.InTx(ctx, func(tx *store.Tx) error {
+			_, err := tx.InsertSurvey(ctx, t.ID, res, t.RequesterID, t.SolvedAt.Add(time.Hour))
+			return err
+		}); err != nil {
+			return err
+		}
+		if i%6 == 5 {
+			continue // a survey nobody answered: the response rate is not 100 %
+		}
+		if _, err := d.Store.RateTicket(ctx, &csat.Rating{TicketID: t.ID, Resolution: res, ContactID: t.RequesterID, Rating: scores[i], Comment: comments[i], CreatedAt: at}); err != nil {
+			return err
 		}
 	}
 	return nil

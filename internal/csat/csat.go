@@ -43,6 +43,9 @@ func (r *Rating) Validate() error {
 // Filter selects ratings.
 type Filter struct {
 	TicketID, ContactID, TeamID, AgentID *int64
+	// InTeams keeps the ratings of tickets of these teams (a lead's
+	// report); nil: no such limit.
+	InTeams []int64
 	From, To                             *time.Time
 	Limit                                int
 }

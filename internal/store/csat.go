@@ -84,6 +84,14 @@ func ratingWhere(f csat.Filter) (string, []any) {
 	if f.AgentID != nil {
 		add("r.agent_id = ?", *f.AgentID)
 	}
+	if f.InTeams != nil {
+		ids := append([]int64{-1}, f.InTeams...)
+		ph := strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",")
+		conds = append(conds, "r.team_id IN ("+ph+")")
+		for _, id := range ids {
+			args = append(args, id)
+		}
+	}
 	if f.From != nil {
 		add("r.created_at >= ?", utc(*f.From))
 	}
@@ -119,6 +127,13 @@ func (s *Store) CSATSummary(ctx context.Context, f csat.Filter) (csat.Summary, e
 	}
 	if f.AgentID != nil {
 		conds, sargs = append(conds, "t.assignee_id = ?"), append(sargs, *f.AgentID)
+	}
+	if f.InTeams != nil {
+		ids := append([]int64{-1}, f.InTeams...)
+		conds = append(conds, "t.team_id IN ("+strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",")+")")
+		for _, id := range ids {
+			sargs = append(sargs, id)
+		}
 	}
 	if f.From != nil {
 		conds, sargs = append(conds, "s.sent_at >= ?"), append(sargs, utc(*f.From))

@@ -6,14 +6,15 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/sportello/sportello/internal/agent"
 	"github.com/sportello/sportello/internal/csat"
-	"github.com/sportello/sportello/internal/ticket"
 )
 
 // csatReport: GET /reports/csat — the ratings customers gave, for leads,
 // with CSAT (ratings of 4 or 5 out of all ratings) beside the response
 // rate (ratings / surveys sent) and n, as DOMAIN §4 asks; filtered by
-// period, team and agent. Leads see their teams' ratings, admins all.
+// period, team and agent. Leads see their teams' tickets' ratings (the
+// figures count the same ones), admins all.
 func (h *handler) csatReport(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	a := current(r)
@@ -54,6 +55,10 @@ func (h *handler) csatReport(w http.ResponseWriter, r *http.Request) error {
 	if id, err := strconv.ParseInt(q.Get("agent"), 10, 64); err == nil && id > 0 {
 		agentID, f.AgentID = id, &id
 	}
+	if a.Role != agent.RoleAdmin {
+		// A lead's report is their teams' tickets: figures and list alike.
+		f.InTeams = append([]int64{}, a.TeamIDs...)
+	}
 	sum, err := h.CSAT.CSATSummary(ctx, f)
 	if err != nil {
 		return err
@@ -62,17 +67,9 @@ func (h *handler) csatReport(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	// A lead sees the ratings of tickets they may see.
-	actor := ticket.AgentActor(a)
-	var shown []csat.Rating
-	for _, x := range rs {
-		if actor.CanSee(&ticket.Ticket{TeamID: x.TeamID, AssigneeID: x.AgentID}) {
-			shown = append(shown, x)
-		}
-	}
 	d := map[string]any{"Teams": teams, "Agents": agents, "Team": teamID, "Agent": agentID, "Errors": errs,
 		"From": from.Format("02/01/2006"), "To": to.AddDate(0, 0, -1).Format("02/01/2006"),
-		"N": sum.Ratings, "Surveys": sum.Surveys, "Ratings": ratingViews(pr, shown), "ByScore": sum.ByScore[1:]}
+		"N": sum.Ratings, "Surveys": sum.Surveys, "Ratings": ratingViews(pr, rs), "ByScore": sum.ByScore[1:]}
 	if p, ok := sum.Percent(); ok {
 		d["CSAT"] = fmt.Sprintf("%.0f %%", p)
 	}

@@ -46,16 +46,16 @@ func TestBrowserCustomerSide(t *testing.T) {
 		// speaks of "resi", through the stem.
 		v := newBrowserTab(t)
 		step(t, v, "search the help centre", chromedp.Navigate(base+"/help/it"), chromedp.WaitVisible(chromedp.ID("help-q")),
-			chromedp.SendKeys(chromedp.ID("help-q"), "reso"+kb.Enter),
+			typeInto("#help-q", "reso"+kb.Enter),
 			chromedp.WaitVisible(chromedp.Search(`//ul[contains(@class,"help-results")]//a[contains(., "Come restituire un prodotto")]`)))
 
 		// The contact form offers the article; the visitor sends anyway.
 		step(t, v, "the contact form", chromedp.Navigate(base+"/help/it/contact"), chromedp.WaitVisible(chromedp.ID("c-subject")),
-			chromedp.SendKeys(chromedp.ID("c-name"), "Sara Neri"),
-			chromedp.SendKeys(chromedp.ID("c-email"), "sara.neri@example.it"),
-			chromedp.SendKeys(chromedp.ID("c-subject"), "Vorrei fare un reso"),
+			typeInto("#c-name", "Sara Neri"),
+			typeInto("#c-email", "sara.neri@example.it"),
+			typeInto("#c-subject", "Vorrei fare un reso"),
 			chromedp.WaitVisible(chromedp.Search(`//aside[@id="suggestions"]//a[contains(., "Come restituire un prodotto")]`)),
-			chromedp.SendKeys(chromedp.ID("c-body"), "Le scarpe sono piccole: come faccio il reso dell'ordine 4471?"))
+			typeInto("#c-body", "Le scarpe sono piccole: come faccio il reso dell'ordine 4471?"))
 		clk.Advance(10 * time.Second) // a person takes longer than a bot
 		step(t, v, "send anyway", chromedp.Click(chromedp.CSS(`form[data-suggest] button[type=submit]`)),
 			chromedp.WaitVisible(chromedp.CSS(`.help-card[role=status]`)))
@@ -76,7 +76,7 @@ func TestBrowserCustomerSide(t *testing.T) {
 
 		// The portal, with the link from the mail.
 		step(t, v, "ask for the portal link", chromedp.Navigate(base+"/portal?lang=it"), chromedp.WaitVisible(chromedp.ID("p-email")),
-			chromedp.SendKeys(chromedp.ID("p-email"), "sara.neri@example.it"),
+			typeInto("#p-email", "sara.neri@example.it"),
 			chromedp.Click(chromedp.CSS(`form[action="/portal/link"] button`)),
 			chromedp.WaitVisible(chromedp.CSS(`[role=status]`)))
 		pm := s.waitSubject("sara.neri@example.it", "link per accedere", 10*time.Second)
@@ -93,13 +93,13 @@ func TestBrowserCustomerSide(t *testing.T) {
 		if !strings.Contains(page, "Le abbiamo inviato l'etichetta") || strings.Contains(page, "NOTA INTERNA") {
 			t.Fatalf("the portal shows: %s", page)
 		}
-		step(t, v, "reply from the portal", chromedp.SendKeys(chromedp.ID("p-body"), "Grazie, spedisco domani."),
+		step(t, v, "reply from the portal", typeInto("#p-body", "Grazie, spedisco domani."),
 			chromedp.Click(chromedp.CSS(`form[action$="/messages"] button`)),
 			chromedp.WaitVisible(chromedp.Search(`//div[contains(@class,"portal-text")][contains(., "spedisco domani")]`)))
 
 		// The agent solves; the customer confirms from the mail.
 		step(t, ag, "solve", chromedp.Navigate(base+"/tickets/"+n), chromedp.WaitVisible(chromedp.ID("body")),
-			chromedp.SendKeys(chromedp.ID("body"), "Ricevuto il reso, rimborso in arrivo."),
+			typeInto("#body", "Ricevuto il reso, rimborso in arrivo."),
 			chromedp.SetValue(chromedp.ID("send-status"), "solved"),
 			chromedp.Click(chromedp.CSS(`#composer button[type=submit]:not([value])`)),
 			chromedp.WaitVisible(chromedp.Search(`//div[contains(@class,"msg-body")][contains(., "rimborso in arrivo")]`)))
@@ -133,7 +133,7 @@ func TestBrowserCustomerSide(t *testing.T) {
 		// Sent twice: the page's own post (a double click, a retry) and
 		// the form: one rating, the second answer says it is in already.
 		step(t, v, "fill the survey", chromedp.Click(chromedp.CSS(`input[name=rating][value="5"]`)),
-			chromedp.SendKeys(chromedp.ID("rate-comment"), "Veloci e gentili."))
+			typeInto("#rate-comment", "Veloci e gentili."))
 		first, err := chromedp.Run(v, chromedp.Evaluate[string](`(async () => { const f = document.querySelector('form[action^="/rate/"]');
 			const r = await fetch(f.action, { method: "POST", body: new URLSearchParams(new FormData(f)) }); return await r.text(); })()`, chromedp.EvalAwaitPromise))
 		if err != nil {

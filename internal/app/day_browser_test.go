@@ -44,7 +44,7 @@ func TestBrowserDayAtTheDesk(t *testing.T) {
 		// Contacts by surname, domain and a phone typed another way.
 		for q, want := range map[string]string{"Greco": "Marco Greco", "wright-legal": "Emma Wright", "347-1234567": "Marco Greco", "0039 3471234567": "Marco Greco"} {
 			step(t, a, "contacts "+q, chromedp.Navigate(base+"/contacts"), chromedp.WaitVisible(chromedp.ID("q")),
-				chromedp.SendKeys(chromedp.ID("q"), q+kb.Enter), chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`input#q[value=%q]`, q))))
+				typeInto("#q", q+kb.Enter), chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`input#q[value=%q]`, q))))
 			got := value[string](t, a, `document.querySelector("main").innerText`)
 			if !strings.Contains(got, want) {
 				t.Errorf("the contacts page for %q does not show %s", q, want)
@@ -53,10 +53,10 @@ func TestBrowserDayAtTheDesk(t *testing.T) {
 
 		// A caller with only a phone number.
 		step(t, a, "phone-only caller", chromedp.Navigate(base+"/tickets/new"), chromedp.WaitVisible(chromedp.ID("name")),
-			chromedp.SendKeys(chromedp.ID("name"), "Piero Rinaldi"),
-			chromedp.SendKeys(chromedp.ID("phone"), "333 444 5555"),
-			chromedp.SendKeys(chromedp.ID("subject"), "Richiamare per il preventivo"),
-			chromedp.SendKeys(chromedp.ID("new-body"), "Ha chiamato alle 10, vuole il preventivo per la caldaia."),
+			typeInto("#name", "Piero Rinaldi"),
+			typeInto("#phone", "333 444 5555"),
+			typeInto("#subject", "Richiamare per il preventivo"),
+			typeInto("#new-body", "Ha chiamato alle 10, vuole il preventivo per la caldaia."),
 			chromedp.Click(chromedp.CSS(`form[data-new-ticket] button[type=submit]`)),
 			chromedp.WaitVisible(chromedp.CSS("[data-ticket]")))
 		if got := value[string](t, a, `document.querySelector(".requester").innerText`); !strings.Contains(got, "Piero Rinaldi") || !strings.Contains(got, "333 444 5555") {
@@ -68,7 +68,7 @@ func TestBrowserDayAtTheDesk(t *testing.T) {
 
 		// A known caller picked while typing: name, phone and email fill in.
 		step(t, a, "pick a known caller", chromedp.Navigate(base+"/tickets/new"), chromedp.WaitVisible(chromedp.ID("name")),
-			chromedp.SendKeys(chromedp.ID("name"), "Gre"),
+			typeInto("#name", "Gre"),
 			chromedp.WaitVisible(chromedp.Search(`//ul[@id="name-suggest"]/li[contains(., "Marco Greco")]`)),
 			chromedp.KeyEvent(kb.Enter))
 		if got := value[string](t, a, `document.getElementById("email").value + " " + document.getElementById("phone").value + " " + document.getElementById("name").value`); got != "marco.greco@ferramenta-greco.example +39 347 123 4567 Marco Greco" {
@@ -78,11 +78,11 @@ func TestBrowserDayAtTheDesk(t *testing.T) {
 		// Search filters pick the requester by name; results show at once.
 		step(t, a, "filter by requester", chromedp.Navigate(base+"/search"), chromedp.WaitVisible(chromedp.ID("search-q")),
 			chromedp.Click(chromedp.CSS("details.filters > summary")),
-			chromedp.SendKeys(chromedp.ID("f-requester"), "greco"),
+			typeInto("#f-requester", "greco"),
 			chromedp.WaitVisible(chromedp.Search(`//ul[@id="f-requester-suggest"]/li[contains(., "Marco Greco")]`)),
 			chromedp.KeyEvent(kb.Enter))
 		step(t, a, "filter by date",
-			chromedp.SendKeys(chromedp.ID("f-created_from"), "01/01/2020"),
+			typeInto("#f-created_from", "01/01/2020"),
 			chromedp.Click(chromedp.CSS(`form.search-form > button[type=submit]`)),
 			chromedp.WaitVisible(chromedp.CSS("ol.results")))
 		if got := value[string](t, a, `[...document.querySelectorAll("ol.results [data-open]")].map(e => e.textContent).join("|")`); got != "Fattura di ottobre non ricevuta" {
@@ -98,7 +98,7 @@ func TestBrowserDayAtTheDesk(t *testing.T) {
 		// Merging tickets of two different customers warns.
 		step(t, a, "merge warns", chromedp.Navigate(fmt.Sprintf("%s/tickets/%d", base, wright)), chromedp.WaitReady(chromedp.CSS("main")),
 			chromedp.Evaluate[chromedp.Void](`document.querySelector("#merge-into").closest("details").open = true`),
-			chromedp.SendKeys(chromedp.ID("merge-into"), fmt.Sprint(greco)),
+			typeInto("#merge-into", fmt.Sprint(greco)),
 			chromedp.Click(chromedp.CSS(`#merge-into ~ button, form[action$="/merge"] button[type=submit]`)),
 			chromedp.WaitVisible(chromedp.CSS(".confirm [role=alert]")))
 		if got := value[string](t, a, `document.querySelector(".confirm").innerText`); !strings.Contains(got, "Emma Wright") || !strings.Contains(got, "Marco Greco") {
@@ -116,10 +116,10 @@ func TestBrowserDayAtTheDesk(t *testing.T) {
 		step(t, l, "wait for the live stream", chromedp.WaitReady(chromedp.CSS(`html[data-live=on]`)))
 		step(t, a, "mention the lead", chromedp.Navigate(fmt.Sprintf("%s/tickets/%d", base, greco)), chromedp.WaitVisible(chromedp.ID("body")),
 			chromedp.Click(chromedp.CSS(`#composer input[value=note]`)),
-			chromedp.SendKeys(chromedp.ID("body"), "Puoi autorizzare il rimborso @Le"),
+			typeInto("#body", "Puoi autorizzare il rimborso @Le"),
 			chromedp.WaitVisible(chromedp.Search(`//ul[@id="body-suggest"]/li[contains(., "Lead Person")]`)),
 			chromedp.KeyEvent(kb.Enter),
-			chromedp.SendKeys(chromedp.ID("body"), "grazie"))
+			typeInto("#body", "grazie"))
 		if got := value[string](t, a, `document.getElementById("body").value`); got != "Puoi autorizzare il rimborso @Lead Person grazie" {
 			t.Errorf("the mention wrote %q", got)
 		}
@@ -144,7 +144,7 @@ func TestBrowserDayAtTheDesk(t *testing.T) {
 		first := value[string](t, a, `document.querySelector("tr[data-row]").dataset.number`)
 		second := value[string](t, a, `document.querySelectorAll("tr[data-row]")[1].dataset.number`)
 		step(t, a, "reply and go on", chromedp.Navigate(base+"/tickets/"+first), chromedp.WaitVisible(chromedp.ID("body")),
-			chromedp.SendKeys(chromedp.ID("body"), "La richiamiamo entro oggi."),
+			typeInto("#body", "La richiamiamo entro oggi."),
 			chromedp.Click(chromedp.CSS(`#composer button[value=next]`)),
 			chromedp.WaitVisible(chromedp.CSS(`[data-ticket="`+second+`"]`)))
 

@@ -59,7 +59,7 @@ func TestBrowserLayoutFits(t *testing.T) {
 		}
 		// Ctrl+Enter sends the reply.
 		step(t, a, "Ctrl+Enter sends", chromedp.Navigate(fmt.Sprintf("%s/tickets/%d", base, n)), chromedp.WaitVisible(chromedp.ID("body")),
-			chromedp.SendKeys(chromedp.ID("body"), "Risolto con il driver nuovo."),
+			typeInto("#body", "Risolto con il driver nuovo."),
 			chromedp.KeyEvent(kb.Enter, chromedp.KeyModifiers(chromedp.ModifierCtrl)),
 			chromedp.WaitVisible(chromedp.Search(`//div[contains(@class,"msg-body")][contains(., "Risolto con il driver nuovo.")]`)))
 		step(t, a, "800 px", chromedp.EmulateViewport(800, 1200))

@@ -45,9 +45,9 @@ type Filter struct {
 	TicketID, ContactID, TeamID, AgentID *int64
 	// InTeams keeps the ratings of tickets of these teams (a lead's
 	// report); nil: no such limit.
-	InTeams []int64
-	From, To                             *time.Time
-	Limit                                int
+	InTeams  []int64
+	From, To *time.Time
+	Limit    int
 }
 
 // Summary is the satisfaction of a set of ratings.

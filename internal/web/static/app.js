@@ -193,7 +193,10 @@ function suggestions(input, fetchRows, onPick) {
   input.setAttribute("aria-controls", box.id);
   input.setAttribute("aria-autocomplete", "list");
   let rowsNow = [], active = -1, timer = null, asked = 0, swallow = false;
-  const close = () => { box.hidden = true; active = -1; input.setAttribute("aria-expanded", "false"); };
+  // Attributes change only when their value does: typing into a field
+  // with nothing to suggest leaves its element as it was.
+  const expanded = (v) => { if (input.getAttribute("aria-expanded") !== v) input.setAttribute("aria-expanded", v); };
+  const close = () => { if (!box.hidden) box.hidden = true; active = -1; expanded("false"); };
   const mark = () => [...box.children].forEach((li, i) => li.setAttribute("aria-selected", String(i === active)));
   const show = (rs) => {
     rowsNow = rs;
@@ -211,7 +214,7 @@ function suggestions(input, fetchRows, onPick) {
     active = rs.length ? 0 : -1;
     mark();
     box.hidden = !rs.length;
-    input.setAttribute("aria-expanded", String(!box.hidden));
+    expanded(String(!box.hidden));
     // Never wider than the screen: a list that would run off the right
     // edge opens towards the left instead.
     box.style.left = ""; box.style.right = "";

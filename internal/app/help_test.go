@@ -51,6 +51,9 @@ func TestHelpCentre(t *testing.T) {
 		if st, _, _ := ag.req("POST", artPath, url.Values{"lang": {"it"}, "title": {"Cambiato da un agente"}, "body": {"x"}, "state": {"draft"}}, ""); st != 403 {
 			t.Errorf("an agent changed a published version: %d", st)
 		}
+		if st, _, _ := ag.req("POST", artPath, url.Values{"lang": {"de"}, "title": {"Drucker"}, "body": {"x"}, "state": {"draft"}, "internal": {"1"}, "category_id": {catID[1]}}, ""); st != 403 {
+			t.Errorf("an agent made a published article internal: %d", st)
+		}
 		if st, _, _ := ag.req("POST", "/kb", url.Values{"lang": {"it"}, "title": {"Stampanti in bozza"}, "body": {"Le stampanti in bozza"}, "state": {"draft"}}, ""); st != 303 {
 			t.Errorf("an agent's draft: %d", st)
 		}

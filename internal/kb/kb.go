@@ -259,10 +259,14 @@ type Hit struct {
 // Brand is how the help centre looks: its name, logo and accent colour,
 // and the languages it is written in (Italian and English first).
 type Brand struct {
-	Name      string   `json:"name"`
-	Accent    string   `json:"accent"`              // #rrggbb
-	Logo      []byte   `json:"logo,omitempty"`      // PNG, JPEG or WebP, at most 200 KB
-	LogoType  string   `json:"logo_type,omitempty"` // its content type
+	Name   string `json:"name"`
+	Accent string `json:"accent"` // #rrggbb
+	// Logo is an uploaded PNG, JPEG or WebP of at most 200 KB, kept apart
+	// (LogoKey) so that every page does not read it; HasLogo says there
+	// is one.
+	Logo      []byte   `json:"-"`
+	LogoType  string   `json:"-"`
+	HasLogo   bool     `json:"has_logo"`
 	Languages []string `json:"languages"`
 	// PortalOrgs lets the contacts of one organisation see each other's
 	// requests in the portal.
@@ -275,6 +279,12 @@ func DefaultBrand() Brand {
 }
 
 var hexColour = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
+
+// StoredLogo is the logo as kept (its own desk setting).
+type StoredLogo struct {
+	Data []byte `json:"data"`
+	Type string `json:"type"`
+}
 
 // MaxLogo is the largest logo the help centre keeps.
 const MaxLogo = 200 << 10

@@ -31,8 +31,12 @@ type DeskSettings interface {
 	SetSetting(ctx context.Context, key string, value any, now time.Time) error
 }
 
-// BrandKey is the desk setting holding the help centre's kb.Brand.
-const BrandKey = "help.brand"
+// BrandKey is the desk setting holding the help centre's kb.Brand, and
+// LogoKey its logo.
+const (
+	BrandKey = "help.brand"
+	LogoKey  = "help.logo"
+)
 
 func (h *handler) brand(ctx context.Context) (kb.Brand, error) {
 	b := kb.DefaultBrand()
@@ -533,16 +537,16 @@ func luminance(hex string) float64 {
 
 // helpLogo: GET /help/logo — the brand's logo, as uploaded.
 func (h *handler) helpLogo(w http.ResponseWriter, r *http.Request) error {
-	b, err := h.brand(r.Context())
-	if err != nil {
+	var logo kb.StoredLogo
+	if _, err := h.Desk.Setting(r.Context(), LogoKey, &logo); err != nil {
 		return err
 	}
-	if len(b.Logo) == 0 {
+	if len(logo.Data) == 0 {
 		return &httpx.Error{Status: http.StatusNotFound, Detail: "no logo"}
 	}
-	w.Header().Set("Content-Type", b.LogoType)
+	w.Header().Set("Content-Type", logo.Type)
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Cache-Control", "public, max-age=300")
-	_, err = w.Write(b.Logo)
+	_, err := w.Write(logo.Data)
 	return err
 }

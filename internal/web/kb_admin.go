@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -253,6 +254,18 @@ func (h *handler) kbSave(w http.ResponseWriter, r *http.Request) error {
 		d.Errors["state"] = pr.T("kb.error.publish")
 		return h.kbEditPage(w, r, http.StatusForbidden, d)
 	}
+	if !canPublish && art.ID != 0 && slices.ContainsFunc(art.Texts, func(x kb.Text) bool { return x.State == kb.Published }) {
+		// A published article's category and visibility are a lead's to
+		// change (making it internal would take it off the help centre).
+		var cur int64
+		if art.CategoryID != nil {
+			cur = *art.CategoryID
+		}
+		if d.Internal != art.Internal || catID != cur {
+			d.Errors["state"] = pr.T("kb.error.publish")
+			return h.kbEditPage(w, r, http.StatusForbidden, d)
+		}
+	}
 	if err := t.Validate(); err != nil {
 		for _, p := range problemsOf(err) {
 			d.Errors[p.Field] = pr.T("form." + p.Rule)
@@ -426,9 +439,7 @@ func (h *handler) helpSettingsSave(w http.ResponseWriter, r *http.Request) error
 	b.Name, b.Accent = r.PostFormValue("name"), strings.TrimSpace(r.PostFormValue("accent"))
 	b.Languages = strings.FieldsFunc(r.PostFormValue("languages"), func(r rune) bool { return r == ',' || r == ' ' })
 	b.PortalOrgs = r.PostFormValue("portal_orgs") == "1"
-	if r.PostFormValue("logo_remove") == "1" {
-		b.Logo, b.LogoType = nil, ""
-	}
+	removeLogo := r.PostFormValue("logo_remove") == "1"
 	if f, hdr, err := r.FormFile("logo"); err == nil {
 		data, err := io.ReadAll(io.LimitReader(f, kb.MaxLogo+1))
 		f.Close()
@@ -454,6 +465,18 @@ func (h *handler) helpSettingsSave(w http.ResponseWriter, r *http.Request) error
 	}
 	if len(errs) > 0 {
 		return h.helpSettingsPage(w, r, http.StatusUnprocessableEntity, b, errs, false)
+	}
+	switch {
+	case len(b.Logo) > 0:
+		if err := h.Desk.SetSetting(ctx, LogoKey, kb.StoredLogo{Data: b.Logo, Type: b.LogoType}, h.Now()); err != nil {
+			return err
+		}
+		b.HasLogo = true
+	case removeLogo:
+		if err := h.Desk.SetSetting(ctx, LogoKey, kb.StoredLogo{}, h.Now()); err != nil {
+			return err
+		}
+		b.HasLogo = false
 	}
 	if err := h.Desk.SetSetting(ctx, BrandKey, b, h.Now()); err != nil {
 		return err

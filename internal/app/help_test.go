@@ -1,7 +1,9 @@
 package app_test
 
 import (
+	"bytes"
 	"fmt"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -117,6 +119,34 @@ func TestHelpCentre(t *testing.T) {
 		}
 		if st, _, page := visitor.req("GET", "/help/en", nil, ""); st != 200 || !strings.Contains(page, "The printer no longer prints") || !strings.Contains(page, "Printing") {
 			t.Errorf("English home: %d %s", st, page)
+		}
+		// An admin sets the brand: a logo (multipart) and a colour.
+		admin := signedIn(t, k, "admin")
+		png := []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89")
+		var buf bytes.Buffer
+		mw := multipart.NewWriter(&buf)
+		for k, v := range map[string]string{"name": "Bottega", "accent": "#ffcc00", "languages": "it, en", "delay_hours": "24"} {
+			mw.WriteField(k, v)
+		}
+		fw, _ := mw.CreateFormFile("logo", "logo.png")
+		fw.Write(png)
+		mw.Close()
+		req, _ := http.NewRequest("POST", k.srv.URL+"/admin/help", &buf)
+		req.Header.Set("Content-Type", mw.FormDataContentType())
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+		res, err := admin.c.Do(req)
+		if err != nil || res.StatusCode != 303 {
+			t.Fatalf("brand: %v %v", res.StatusCode, err)
+		}
+		res.Body.Close()
+		if st, h, _ := visitor.req("GET", "/help/logo", nil, ""); st != 200 || h.Get("Content-Type") != "image/png" {
+			t.Errorf("logo: %d %s", st, h.Get("Content-Type"))
+		}
+		if _, _, css := visitor.req("GET", "/help/brand.css", nil, ""); !strings.Contains(css, "--brand: #ffcc00; --brand-ink: #1b1f24") {
+			t.Errorf("brand colours: %s", css)
+		}
+		if _, _, page := visitor.req("GET", "/help/it", nil, ""); !strings.Contains(page, `<img src="/help/logo"`) || !strings.Contains(page, "Bottega") {
+			t.Errorf("the help centre does not show the brand")
 		}
 		// A reply can become a draft article.
 		n := k.must(201, "agent", "POST", "/api/v1/tickets", map[string]any{"subject": "Come cambio la password?", "body": "Non ricordo come.", "requester": map[string]any{"email": "c@example.it"}, "team_id": k.teamID}).num("number")

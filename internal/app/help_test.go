@@ -46,6 +46,26 @@ func TestHelpCentre(t *testing.T) {
 			"state": {"published"}, "category_id": {catID[1]}}, ""); st != 303 {
 			t.Fatalf("English version: %d", st)
 		}
+		// Two editors of one version: the second save, over the version the
+		// first one replaced, is refused with the text kept.
+		_, _, edit := lead.req("GET", artPath+"?lang=en", nil, "")
+		ver := regexp.MustCompile(`name="version" value="([^"]*)"`).FindStringSubmatch(edit)
+		if ver == nil || ver[1] == "" {
+			t.Fatalf("the edit form carries no version")
+		}
+		form := url.Values{"lang": {"en"}, "title": {"The printer no longer prints"}, "state": {"published"}, "category_id": {catID[1]},
+			"version": {ver[1]}, "was_category": {catID[1]}, "was_internal": {""}}
+		form.Set("body", "Restart the printers, then print a test page.")
+		if st, _, _ := lead.req("POST", artPath, form, ""); st != 303 {
+			t.Fatalf("first editor: %d", st)
+		}
+		form.Set("body", "An older text.")
+		if st, _, page := lead.req("POST", artPath, form, ""); st != 409 || !strings.Contains(page, "An older text.") {
+			t.Errorf("a stale save: %d", st)
+		}
+		if _, _, page := visitor.req("GET", "/help/en/a/the-printer-no-longer-prints", nil, ""); !strings.Contains(page, "print a test page") {
+			t.Errorf("the stale save undid the first editor's text")
+		}
 		// An agent may write a draft, not publish, not change a published version.
 		if st, _, page := ag.req("POST", "/kb", url.Values{"lang": {"it"}, "title": {"Bozza di un agente"}, "body": {"Testo"}, "state": {"published"}}, ""); st != 403 || !strings.Contains(page, "Pubblicare") {
 			t.Errorf("an agent published: %d", st)
@@ -108,7 +128,7 @@ func TestHelpCentre(t *testing.T) {
 		}
 		// Drafts and internal articles are not found; neither is a language
 		// the help centre is not written in.
-		for _, p := range []string{"/help/it/a/stampanti-in-bozza", "/help/it/a/stampanti-nota-interna", "/help/de", "/help/it/a/nessuno"} {
+		for _, p := range []string{"/help/it/a/stampanti-in-bozza", "/help/it/a/stampanti-nota-interna", "/help/de", "/help/it/a/nessuno", "/help/it/a/%ff%fe", "/help/it/c/%c3%28", "/kb/%ff"} {
 			if st, _, _ := visitor.req("GET", p, nil, ""); st != 404 {
 				t.Errorf("%s: %d, want 404", p, st)
 			}
@@ -147,6 +167,19 @@ func TestHelpCentre(t *testing.T) {
 		}
 		if _, _, page := visitor.req("GET", "/help/it", nil, ""); !strings.Contains(page, `<img src="/help/logo"`) || !strings.Contains(page, "Bottega") {
 			t.Errorf("the help centre does not show the brand")
+		}
+		// A second admin's form, read before the colour changed, renames
+		// the help centre: the colour another admin set stays.
+		stale := url.Values{"name": {"Bottega Nuova"}, "was_name": {"Sportello"}, "accent": {"#0b5cad"}, "was_accent": {"#0b5cad"},
+			"languages": {"it, en"}, "was_languages": {"it, en"}, "delay_hours": {"24"}, "was_delay_hours": {"24"}, "was_portal_orgs": {""}}
+		if st, _, page := signedIn(t, k, "admin").req("POST", "/admin/help", stale, ""); st != 303 {
+			t.Fatalf("stale brand form: %d %s", st, page)
+		}
+		if _, _, css := visitor.req("GET", "/help/brand.css", nil, ""); !strings.Contains(css, "#ffcc00") {
+			t.Errorf("a stale form undid the colour: %s", css)
+		}
+		if _, _, page := visitor.req("GET", "/help/it", nil, ""); !strings.Contains(page, "Bottega Nuova") {
+			t.Errorf("the rename was not applied")
 		}
 		// A reply can become a draft article.
 		n := k.must(201, "agent", "POST", "/api/v1/tickets", map[string]any{"subject": "Come cambio la password?", "body": "Non ricordo come.", "requester": map[string]any{"email": "c@example.it"}, "team_id": k.teamID}).num("number")

@@ -75,8 +75,18 @@ func TestPortalStrangers(t *testing.T) {
 		if st != 200 || !strings.Contains(page, "Abbiamo stornato") || strings.Contains(page, "NOTA RISERVATA") || strings.Contains(page, "priorit") {
 			t.Fatalf("my request: %d %s", st, page)
 		}
-		if st, _, _ := sara.req("POST", fmt.Sprintf("/portal/tickets/%d/messages", mine), url.Values{"body": {"Grazie, ora è tutto a posto."}}, ""); st != 303 {
-			t.Fatalf("portal reply: %d", st)
+		tok := formToken.FindStringSubmatch(page)
+		if tok == nil {
+			t.Fatalf("the portal reply form has no token")
+		}
+		// Sent twice (Back and send): one message.
+		for range 2 {
+			if st, _, _ := sara.req("POST", fmt.Sprintf("/portal/tickets/%d/messages", mine), url.Values{"body": {"Grazie, ora è tutto a posto."}, "form_token": {tok[1]}}, ""); st != 303 {
+				t.Fatalf("portal reply: %d", st)
+			}
+		}
+		if _, _, page := sara.req("GET", fmt.Sprintf("/portal/tickets/%d", mine), nil, ""); strings.Count(page, "ora è tutto a posto") != 1 {
+			t.Errorf("the reply sent twice shows %d times", strings.Count(page, "ora è tutto a posto"))
 		}
 		if _, _, page := signedIn(t, m.desk, "agent").req("GET", fmt.Sprintf("/tickets/%d", mine), nil, ""); !strings.Contains(page, "ora è tutto a posto") {
 			t.Errorf("the portal reply is not on the ticket")

@@ -78,7 +78,14 @@ type Text struct {
 	State       State      `db:"state" json:"state"`
 	PublishedAt *time.Time `db:"published_at" json:"published_at"`
 	UpdatedAt   time.Time  `db:"updated_at" json:"updated_at"`
+	// Base, when set, is the version the editor started from (its
+	// UpdatedAt, or the zero time for a language not written yet): a
+	// save over a version someone saved meanwhile is refused, not applied.
+	Base *time.Time `db:"-" json:"-"`
 }
+
+// ErrEdited is a save over a version someone else saved since.
+var ErrEdited = fmt.Errorf("the article was saved by someone else meanwhile: %w", fault.Conflict)
 
 // Text returns the article's version in lang, or nil.
 func (a *Article) Text(lang string) *Text {

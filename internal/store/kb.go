@@ -204,9 +204,19 @@ func (s *Store) SaveArticle(ctx context.Context, a *kb.Article, t *kb.Text, now 
 			ID          int64      `db:"id"`
 			State       kb.State   `db:"state"`
 			PublishedAt *time.Time `db:"published_at"`
+			UpdatedAt   time.Time  `db:"updated_at"`
 		}
-		if err := tx.sel(ctx, &was, `SELECT id, state, published_at FROM kb_texts WHERE article_id = ? AND lang = ?`, a.ID, t.Lang); err != nil {
+		if err := tx.sel(ctx, &was, `SELECT id, state, published_at, updated_at FROM kb_texts WHERE article_id = ? AND lang = ?`+tx.s.forUpdate(), a.ID, t.Lang); err != nil {
 			return err
+		}
+		if t.Base != nil {
+			var base time.Time
+			if len(was) > 0 {
+				base = was[0].UpdatedAt
+			}
+			if !utc(base).Equal(utc(*t.Base)) {
+				return kb.ErrEdited
+			}
 		}
 		switch {
 		case t.State == kb.Published && (len(was) == 0 || was[0].PublishedAt == nil):

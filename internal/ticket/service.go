@@ -874,9 +874,6 @@ func (s *Service) AddMessage(ctx context.Context, actor Actor, id int64, in NewM
 	if err := checkKey("Idempotency-Key", in.Idem); err != nil {
 		return nil, err
 	}
-	if actor.Type == ActorContact {
-		in.Idem = nil // keys are scoped by agent (the system is agent 0)
-	}
 	stored, err := s.storeFiles(ctx, in.Attachments)
 	if err != nil {
 		return nil, err
@@ -915,7 +912,8 @@ func (s *Service) addMessage(ctx context.Context, actor Actor, id int64, in NewM
 	return s.store.TicketTx(ctx, func(tx Tx) error {
 		*out = Added{}
 		if in.Idem != nil {
-			rec, ok, err := tx.Remembered(ctx, actor.ID, in.Idem.Key)
+			scope, key := keyScope(actor, in.Idem)
+			rec, ok, err := tx.Remembered(ctx, scope, key)
 			if err != nil {
 				return err
 			}
@@ -1025,7 +1023,19 @@ func (s *Service) remember(ctx context.Context, tx Tx, actor Actor, k *Idempoten
 	if k == nil {
 		return nil
 	}
-	return tx.Remember(ctx, actor.ID, k.Key, Remembered{Fingerprint: k.Fingerprint, TicketID: ticketID, MessageID: &messageID}, now)
+	scope, key := keyScope(actor, k)
+	return tx.Remember(ctx, scope, key, Remembered{Fingerprint: k.Fingerprint, TicketID: ticketID, MessageID: &messageID}, now)
+}
+
+// keyScope is where an idempotency key is kept: an agent's keys are
+// theirs, the system's are agent 0's, and a customer's (a portal reply
+// sent again by Back) are kept among the system's under their own
+// prefix, so that contact and agent numbers never meet.
+func keyScope(actor Actor, k *Idempotency) (int64, string) {
+	if actor.Type == ActorContact {
+		return 0, "contact:" + strconv.FormatInt(actor.ID, 10) + ":" + k.Key
+	}
+	return actor.ID, k.Key
 }
 
 // followUp opens a new ticket linked to the closed one t, carrying the

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/sportello/sportello/internal/csat"
 	"github.com/sportello/sportello/internal/fault"
@@ -135,6 +136,30 @@ type kbEditData struct {
 	Preview    string
 	Saved      bool
 	PublicURL  string
+	// Version is the version the form was read at (kb.Text.Base), and
+	// WasCategory / WasInternal the article's fields then: a save applies
+	// what the editor changed and refuses to overwrite a colleague's save.
+	Version     string
+	WasCategory int64
+	WasInternal bool
+	Conflict    string
+}
+
+// versionOf is a text's version as the edit form carries it ("" for a
+// language not written yet).
+func versionOf(t *kb.Text) string {
+	if t == nil || t.ID == 0 {
+		return ""
+	}
+	return t.UpdatedAt.UTC().Format(time.RFC3339Nano)
+}
+
+// baseFields fills the form's starting point from the stored article.
+func (d *kbEditData) baseFields() {
+	d.Version, d.WasInternal = versionOf(d.A.Text(d.Lang)), d.A.Internal
+	if d.A.CategoryID != nil {
+		d.WasCategory = *d.A.CategoryID
+	}
 }
 
 // kbNew: GET /kb/new — a new article (from a reply: ?from_message=N).
@@ -220,6 +245,7 @@ func (h *handler) kbShow(w http.ResponseWriter, r *http.Request) error {
 	if t := art.Text(lang); t != nil {
 		d.T = *t
 	}
+	d.baseFields()
 	return h.kbEditPage(w, r, http.StatusOK, d)
 }
 
@@ -236,6 +262,7 @@ func (h *handler) kbSave(w http.ResponseWriter, r *http.Request) error {
 	pr := h.printer(r, a)
 	v := r.PostForm
 	art := &kb.Article{}
+	var err error
 	if s := r.PathValue("id"); s != "" {
 		id, err := strconv.ParseInt(s, 10, 64)
 		if err != nil {
@@ -247,7 +274,33 @@ func (h *handler) kbSave(w http.ResponseWriter, r *http.Request) error {
 	}
 	t := kb.Text{Lang: v.Get("lang"), Title: v.Get("title"), Slug: v.Get("slug"), Body: strings.ReplaceAll(v.Get("body"), "\r\n", "\n"), State: kb.State(v.Get("state"))}
 	catID, _ := strconv.ParseInt(v.Get("category_id"), 10, 64)
-	d := kbEditData{A: art, T: t, Lang: t.Lang, CategoryID: catID, Internal: v.Get("internal") == "1", Errors: map[string]string{}}
+	d := kbEditData{A: art, T: t, Lang: t.Lang, CategoryID: catID, Internal: v.Get("internal") == "1", Errors: map[string]string{},
+		Version: v.Get("version"), WasInternal: v.Get("was_internal") == "1"}
+	d.WasCategory, _ = strconv.ParseInt(v.Get("was_category"), 10, 64)
+	if art.ID != 0 && v.Has("version") {
+		// The save is over the version the form was read at.
+		base := time.Time{}
+		if d.Version != "" {
+			if base, err = time.Parse(time.RFC3339Nano, d.Version); err != nil {
+				return fault.Field("version", "syntax", "the form's version is not a time")
+			}
+		}
+		t.Base = &base
+	}
+	// Only what the editor changed of the article's own fields is applied:
+	// a colleague's new category stays when this form kept the old one.
+	if art.ID != 0 && v.Has("was_category") {
+		var cur int64
+		if art.CategoryID != nil {
+			cur = *art.CategoryID
+		}
+		if catID == d.WasCategory {
+			catID, d.CategoryID = cur, cur
+		}
+		if d.Internal == d.WasInternal {
+			d.Internal = art.Internal
+		}
+	}
 	was := art.Text(t.Lang)
 	canPublish := httpx.KBPublish.Perm().Allows(a.Role.Rank())
 	if !canPublish && (t.State == kb.Published || (was != nil && was.State == kb.Published)) {
@@ -277,7 +330,11 @@ func (h *handler) kbSave(w http.ResponseWriter, r *http.Request) error {
 	if catID > 0 {
 		art.CategoryID = &catID
 	}
-	err := h.KB.SaveArticle(ctx, art, &t, h.Now())
+	err = h.KB.SaveArticle(ctx, art, &t, h.Now())
+	if errors.Is(err, kb.ErrEdited) {
+		d.Conflict = pr.T("kb.error.edited")
+		return h.kbEditPage(w, r, http.StatusConflict, d)
+	}
 	if ps := problemsOf(err); ps != nil {
 		for _, p := range ps {
 			d.Errors[p.Field] = pr.T("form." + p.Rule)
@@ -417,11 +474,20 @@ func (h *handler) helpSettingsPage(w http.ResponseWriter, r *http.Request, statu
 		return err
 	}
 	delay := strconv.Itoa(cs.DelayHours)
-	if v := r.PostFormValue("delay_hours"); r.Method == http.MethodPost {
-		delay = v
+	// The form's starting point, sent back with it: a save applies only
+	// the fields the admin changed from it.
+	was := map[string]string{"name": b.Name, "accent": b.Accent, "languages": strings.Join(b.Languages, ", "), "delay_hours": delay, "portal_orgs": ""}
+	if b.PortalOrgs {
+		was["portal_orgs"] = "1"
+	}
+	if r.Method == http.MethodPost {
+		delay = r.PostFormValue("delay_hours")
+		for k := range was {
+			was[k] = r.PostFormValue("was_" + k)
+		}
 	}
 	return h.render(w, r, status, "help_settings", page{P: pr, Agent: a, Title: pr.T("helpadmin.title"), Now: h.Now(),
-		Data: map[string]any{"Brand": b, "Langs": strings.Join(b.Languages, ", "), "Errors": errs, "Saved": saved, "Delay": delay}})
+		Data: map[string]any{"Brand": b, "Langs": strings.Join(b.Languages, ", "), "Errors": errs, "Saved": saved, "Delay": delay, "Was": was}})
 }
 
 // helpSettingsSave: POST /admin/help.
@@ -436,9 +502,23 @@ func (h *handler) helpSettingsSave(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	b.Name, b.Accent = r.PostFormValue("name"), strings.TrimSpace(r.PostFormValue("accent"))
-	b.Languages = strings.FieldsFunc(r.PostFormValue("languages"), func(r rune) bool { return r == ',' || r == ' ' })
-	b.PortalOrgs = r.PostFormValue("portal_orgs") == "1"
+	// Only what the admin changed from the form's starting point: a
+	// colleague's change of another field since stays.
+	changed := func(k string) bool {
+		return !r.PostForm.Has("was_"+k) || strings.TrimSpace(r.PostFormValue(k)) != strings.TrimSpace(r.PostFormValue("was_"+k))
+	}
+	if changed("name") {
+		b.Name = r.PostFormValue("name")
+	}
+	if changed("accent") {
+		b.Accent = strings.TrimSpace(r.PostFormValue("accent"))
+	}
+	if changed("languages") {
+		b.Languages = strings.FieldsFunc(r.PostFormValue("languages"), func(r rune) bool { return r == ',' || r == ' ' })
+	}
+	if changed("portal_orgs") {
+		b.PortalOrgs = r.PostFormValue("portal_orgs") == "1"
+	}
 	removeLogo := r.PostFormValue("logo_remove") == "1"
 	if f, hdr, err := r.FormFile("logo"); err == nil {
 		data, err := io.ReadAll(io.LimitReader(f, kb.MaxLogo+1))
@@ -458,10 +538,15 @@ func (h *handler) helpSettingsSave(w http.ResponseWriter, r *http.Request) error
 		}
 	}
 	cs := csat.DefaultSettings()
-	n, perr := strconv.Atoi(strings.TrimSpace(r.PostFormValue("delay_hours")))
-	cs.DelayHours = n
-	if perr != nil || cs.Validate() != nil {
-		errs["delay_hours"] = pr.T("helpadmin.delay_error")
+	if _, err := h.Desk.Setting(ctx, csat.SettingsKey, &cs); err != nil {
+		return err
+	}
+	if changed("delay_hours") {
+		n, perr := strconv.Atoi(strings.TrimSpace(r.PostFormValue("delay_hours")))
+		cs.DelayHours = n
+		if perr != nil || cs.Validate() != nil {
+			errs["delay_hours"] = pr.T("helpadmin.delay_error")
+		}
 	}
 	if len(errs) > 0 {
 		return h.helpSettingsPage(w, r, http.StatusUnprocessableEntity, b, errs, false)

@@ -164,6 +164,15 @@ func (h *handler) portalTicket(r *http.Request, cid, n int64) (*ticket.Ticket, b
 	return nil, false, portalNotFound
 }
 
+// formToken is the one-time token of a form shown again with its text
+// (the posted one, kept), or a new one.
+func formToken(r *http.Request) string {
+	if t := r.PostFormValue("form_token"); t != "" {
+		return t
+	}
+	return auth.RandomSecret(16)
+}
+
 var portalNotFound = &httpx.Error{Status: http.StatusNotFound, Detail: "no such request"}
 
 // portalLink: POST /portal/link — mails a one-time sign-in link to a known
@@ -329,7 +338,8 @@ func (h *handler) portalShowWith(w http.ResponseWriter, r *http.Request, status 
 		items = append(items, it)
 	}
 	return h.portalPage(w, r, status, "portal_ticket", map[string]any{"Lang": t.Language, "Number": t.ID, "Subject": t.Subject,
-		"Word": pr.T("portal.status." + string(t.Status)), "Items": items, "Closed": t.Status == ticket.StatusClosed, "Body": body, "Error": problem})
+		"Word": pr.T("portal.status." + string(t.Status)), "Items": items, "Closed": t.Status == ticket.StatusClosed, "Body": body, "Error": problem,
+		"Token": formToken(r)})
 }
 
 // portalReply: POST /portal/tickets/{number}/messages — the customer's
@@ -358,7 +368,9 @@ func (h *handler) portalReply(w http.ResponseWriter, r *http.Request) error {
 		return h.portalShowWith(w, r, http.StatusUnprocessableEntity, text, pr.T("form.required"))
 	}
 	who := ticket.Actor{Type: ticket.ActorContact, ID: cid}
-	nm := ticket.NewMessage{Kind: ticket.KindCustomer, BodyText: text, Channel: ticket.ChannelWeb, Attachments: atts}
+	// The form's one-time token: the same reply sent again (Back, a
+	// double click) is the first one, not a second message.
+	nm := ticket.NewMessage{Kind: ticket.KindCustomer, BodyText: text, Channel: ticket.ChannelWeb, Attachments: atts, Idem: formIdem(r.PostForm)}
 	if !own {
 		// A colleague of the requester (the organisation's requests):
 		// written by them, on a ticket that is not theirs.

@@ -20,6 +20,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/sportello/sportello/internal/agent"
 	"github.com/sportello/sportello/internal/auth"
@@ -324,6 +325,11 @@ func (h *handler) guard(p httpx.Perm, fn httpx.HandlerFunc) http.Handler {
 			r = r.WithContext(withAgent(r.Context(), a))
 		}
 		err := httpx.CheckQuery(r)
+		if err == nil && (!utf8.ValidString(r.URL.Path) || strings.ContainsRune(r.URL.Path, 0)) {
+			// An address with bytes no name can hold (a slug, a token)
+			// names nothing: not found, before any database sees it.
+			err = &httpx.Error{Status: http.StatusNotFound, Detail: "no such page"}
+		}
 		switch {
 		case err != nil:
 		case p == httpx.Public:

@@ -27,15 +27,6 @@ const (
 	linkLife    = 14 * 24 * time.Hour
 )
 
-// resolutionOf names a ticket's current resolution: the instant it was
-// solved, in Unix seconds.
-func resolutionOf(t *ticket.Ticket) int64 {
-	if t.SolvedAt == nil {
-		return 0
-	}
-	return t.SolvedAt.Unix()
-}
-
 // customerInTx queues, in the transaction that solved a ticket, the
 // closure confirmation and the survey job.
 func (d *Desk) customerInTx(ctx context.Context, st *store.Tx, r ticket.Reaction) error {
@@ -47,7 +38,7 @@ func (d *Desk) customerInTx(ctx context.Context, st *store.Tx, r ticket.Reaction
 	if !solved || t.SolvedAt == nil || t.MergedIntoID != nil {
 		return nil
 	}
-	res := resolutionOf(t)
+	res := t.Resolution()
 	fields := []string{strconv.FormatInt(t.ID, 10), strconv.FormatInt(t.RequesterID, 10), strconv.FormatInt(res, 10)}
 	tok := d.Links.Make(LinkClosure, r.Now.Add(linkLife), fields...)
 	base := d.Cfg.BaseURL + "/closure/" + tok
@@ -77,7 +68,7 @@ func (w *surveyWorker) Work(ctx context.Context, job *river.Job[jobs.Survey]) er
 		if err != nil {
 			return nil // the ticket is gone: no survey
 		}
-		if (t.Status != ticket.StatusSolved && t.Status != ticket.StatusClosed) || resolutionOf(t) != job.Args.Resolution {
+		if (t.Status != ticket.StatusSolved && t.Status != ticket.StatusClosed) || t.Resolution() != job.Args.Resolution {
 			return nil // reopened since: this resolution's survey is cancelled
 		}
 		cs := csat.DefaultSettings()

@@ -56,20 +56,28 @@ func Keys(lang string) ([]string, error) {
 }
 
 // Match picks the best supported language for an Accept-Language header.
-func Match(accept string) string {
+func Match(accept string) string { return MatchAmong(accept, Languages) }
+
+// MatchAmong picks, of langs (two-letter codes, the first the default),
+// the one an Accept-Language header prefers: the help centre's languages
+// may be more than the catalogues'.
+func MatchAmong(accept string, langs []string) string {
+	if len(langs) == 0 {
+		return Languages[0]
+	}
 	tags, _, err := language.ParseAcceptLanguage(accept)
 	if err != nil {
-		return Languages[0]
+		return langs[0]
 	}
 	for _, t := range tags {
 		base, _ := t.Base()
-		for _, l := range Languages {
+		for _, l := range langs {
 			if base.String() == l {
 				return l
 			}
 		}
 	}
-	return Languages[0]
+	return langs[0]
 }
 
 // Supported reports whether lang is one of Languages.

@@ -304,3 +304,13 @@ type Event struct {
 	After     string    `db:"after"`
 	CreatedAt time.Time `db:"created_at"`
 }
+
+// Resolution names the ticket's current resolution (the closure
+// confirmation and the survey are per resolution): the instant it was
+// last solved, in Unix seconds; 0 when it never was.
+func (t *Ticket) Resolution() int64 {
+	if t.SolvedAt == nil {
+		return 0
+	}
+	return t.SolvedAt.Unix()
+}

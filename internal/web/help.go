@@ -141,30 +141,10 @@ func (h *handler) helpRoot(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	lang := b.Languages[0]
-	for _, l := range acceptLanguages(r.Header.Get("Accept-Language")) {
-		if slices.Contains(b.Languages, l) {
-			lang = l
-			break
-		}
-	}
+	lang := i18n.MatchAmong(r.Header.Get("Accept-Language"), b.Languages)
 	w.Header().Set("Vary", "Accept-Language")
 	http.Redirect(w, r, "/help/"+lang, http.StatusFound)
 	return nil
-}
-
-// acceptLanguages lists the primary language codes of an Accept-Language
-// header in the order given (weights aside: browsers send them sorted).
-func acceptLanguages(h string) []string {
-	var out []string
-	for _, part := range strings.Split(h, ",") {
-		tag, _, _ := strings.Cut(strings.TrimSpace(part), ";")
-		primary, _, _ := strings.Cut(strings.ToLower(tag), "-")
-		if len(primary) == 2 {
-			out = append(out, primary)
-		}
-	}
-	return out
 }
 
 type helpCategory struct {

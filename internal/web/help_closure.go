@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -92,15 +93,10 @@ func (h *handler) linkPage(w http.ResponseWriter, r *http.Request, status int, n
 // linkLang is the language of a link's page: the ticket's, when the help
 // centre is written in it, else the visitor's, else the first.
 func linkLang(r *http.Request, b kb.Brand, lang string) string {
-	if lang != "" && contains(b.Languages, lang) {
+	if lang != "" && slices.Contains(b.Languages, lang) {
 		return lang
 	}
-	for _, l := range acceptLanguages(r.Header.Get("Accept-Language")) {
-		if contains(b.Languages, l) {
-			return l
-		}
-	}
-	return b.Languages[0]
+	return i18n.MatchAmong(r.Header.Get("Accept-Language"), b.Languages)
 }
 
 // wordsFor is the printer of a link's page.
@@ -110,22 +106,6 @@ func (h *handler) wordsFor(r *http.Request, lang string) *i18n.Printer {
 		b = kb.DefaultBrand()
 	}
 	return h.helpPrinter(linkLang(r, b, lang))
-}
-
-func contains(xs []string, x string) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
-	}
-	return false
-}
-
-func solvedAt(t *ticket.Ticket) int64 {
-	if t.SolvedAt == nil {
-		return 0
-	}
-	return t.SolvedAt.Unix()
 }
 
 // closureShow: GET /closure/{token} — "is it solved?", two buttons.
@@ -138,7 +118,7 @@ func (h *handler) closureShow(w http.ResponseWriter, r *http.Request) error {
 		return h.linkPage(w, r, http.StatusNotFound, "help_message", "", map[string]any{"Key": why})
 	}
 	d := map[string]any{"Number": l.Ticket.ID, "Subject": l.Ticket.Subject, "Token": l.Token, "Answer": r.URL.Query().Get("answer")}
-	if l.Ticket.Status != ticket.StatusSolved || solvedAt(l.Ticket) != l.Resolution {
+	if l.Ticket.Status != ticket.StatusSolved || l.Ticket.Resolution() != l.Resolution {
 		d["Key"] = "closure.moved"
 		return h.linkPage(w, r, http.StatusOK, "help_message", l.Ticket.Language, d)
 	}
@@ -163,7 +143,7 @@ func (h *handler) closureAnswer(w http.ResponseWriter, r *http.Request) error {
 		return h.linkPage(w, r, http.StatusNotFound, "help_message", "", map[string]any{"Key": why})
 	}
 	lang := l.Ticket.Language
-	if l.Ticket.Status != ticket.StatusSolved || solvedAt(l.Ticket) != l.Resolution {
+	if l.Ticket.Status != ticket.StatusSolved || l.Ticket.Resolution() != l.Resolution {
 		return h.linkPage(w, r, http.StatusOK, "help_message", lang, map[string]any{"Key": "closure.moved", "Number": l.Ticket.ID})
 	}
 	who := ticket.Actor{Type: ticket.ActorContact, ID: l.ContactID}

@@ -1,11 +1,11 @@
 package web
 
 import (
-	"encoding/json"
 	"net/http"
 	"strings"
 
 	"github.com/sportello/sportello/internal/contact"
+	"github.com/sportello/sportello/internal/httpx"
 	"github.com/sportello/sportello/internal/i18n"
 )
 
@@ -28,9 +28,7 @@ func (h *handler) lookupJSON(w http.ResponseWriter, rows []lookupRow) error {
 	if rows == nil {
 		rows = []lookupRow{}
 	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	return json.NewEncoder(w).Encode(rows)
+	return httpx.JSON(w, http.StatusOK, rows)
 }
 
 // lookupContacts: GET /lookup/contacts?q= — contacts by any word of the

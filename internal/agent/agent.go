@@ -5,6 +5,7 @@ package agent
 import (
 	"fmt"
 	"net/mail"
+	"slices"
 	"strings"
 	"time"
 
@@ -70,13 +71,18 @@ type Agent struct {
 	MailNotices string `db:"mail_notices"`
 	// AppNotices lists the in-app notices the agent wants (assigned,
 	// customer, mention), comma-separated.
-	AppNotices   string     `db:"app_notices"`
-	PasswordHash string     `db:"password_hash"`
-	FailedLogins int        `db:"failed_logins"`
-	LockedUntil  *time.Time `db:"locked_until"`
-	CreatedAt    time.Time  `db:"created_at"`
-	UpdatedAt    time.Time  `db:"updated_at"`
-	TeamIDs      []int64    `db:"-"`
+	AppNotices string `db:"app_notices"`
+	// SkillLanguages lists the languages the agent serves customers in
+	// and SkillTopics what they know (comma-separated, lower-case); no
+	// languages means the workspace language. Routing reads them.
+	SkillLanguages string     `db:"skill_languages"`
+	SkillTopics    string     `db:"skill_topics"`
+	PasswordHash   string     `db:"password_hash"`
+	FailedLogins   int        `db:"failed_logins"`
+	LockedUntil    *time.Time `db:"locked_until"`
+	CreatedAt      time.Time  `db:"created_at"`
+	UpdatedAt      time.Time  `db:"updated_at"`
+	TeamIDs        []int64    `db:"-"`
 }
 
 // Patch is a partial change; nil fields stay as they are.
@@ -90,6 +96,9 @@ type Patch struct {
 	Active       *bool
 	MailNotices  *string
 	AppNotices   *string
+	// SkillLanguages and SkillTopics are comma-separated lists.
+	SkillLanguages *string
+	SkillTopics    *string
 }
 
 // NormaliseEmail lower-cases and trims an address.
@@ -112,6 +121,14 @@ func (a *Agent) Validate() error {
 	c.Check(validLanguage(a.Language), "language", "enum", "must be it or en")
 	_, tzErr := time.LoadLocation(a.Timezone)
 	c.Check(a.Timezone != "" && tzErr == nil, "timezone", "iana_zone", "must be an IANA time zone such as Europe/Rome")
+	for _, l := range strings.Split(a.SkillLanguages, ",") {
+		if l != "" && (len(l) < 2 || len(l) > 8) {
+			c.Add("skill_languages", "language_code", fmt.Sprintf("%q is not a language code such as it or en", l))
+			break
+		}
+	}
+	c.Check(len(a.SkillLanguages) <= 200, "skill_languages", "max_length", "must be at most 200 characters")
+	c.Check(len(a.SkillTopics) <= 1000, "skill_topics", "max_length", "must be at most 1,000 characters")
 	switch a.Availability {
 	case Online, Away, Offline:
 	default:
@@ -144,7 +161,7 @@ func (a *Agent) Apply(p Patch) error {
 		a.Active = *p.Active
 	}
 	if p.MailNotices != nil {
-		v, err := noticeList("mail_notices", *p.MailNotices, "assigned", "customer", "sla")
+		v, err := noticeList("mail_notices", *p.MailNotices, "assigned", "customer", "sla", "rule")
 		if err != nil {
 			return err
 		}
@@ -157,7 +174,35 @@ func (a *Agent) Apply(p Patch) error {
 		}
 		a.AppNotices = v
 	}
+	if p.SkillLanguages != nil {
+		a.SkillLanguages = skillList(*p.SkillLanguages)
+	}
+	if p.SkillTopics != nil {
+		a.SkillTopics = skillList(*p.SkillTopics)
+	}
 	return a.Validate()
+}
+
+// skillList normalises a comma-separated list: trimmed, lower-case, no
+// repeats.
+func skillList(s string) string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		p = strings.ToLower(strings.TrimSpace(p))
+		if p != "" && !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	return strings.Join(out, ",")
+}
+
+// Speaks lists the languages the agent serves customers in: their skills,
+// or their workspace language when they listed none.
+func (a *Agent) Speaks() []string {
+	if a.SkillLanguages == "" {
+		return []string{a.Language}
+	}
+	return strings.Split(a.SkillLanguages, ",")
 }
 
 // WantsMail reports whether the agent asked for a kind of notice by mail.

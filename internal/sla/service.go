@@ -155,6 +155,18 @@ func compileConfig(cals []Calendar, pols []Policy) (*config, error) {
 	return c, nil
 }
 
+// Schedule returns the compiled business hours of a calendar (ok false
+// when there is no such calendar), read through tx when the cache is old:
+// rules ask whether a ticket is within hours and how long it waited.
+func (s *Service) Schedule(ctx context.Context, tx Tx, calendarID int64) (*bizhours.Schedule, bool, error) {
+	c, err := s.config(ctx, tx)
+	if err != nil {
+		return nil, false, err
+	}
+	sc, ok := c.scheds[calendarID]
+	return sc, ok, nil
+}
+
 // invalidate drops the cached configuration after a local edit.
 func (s *Service) invalidate() {
 	s.mu.Lock()

@@ -12,20 +12,20 @@ import (
 	"github.com/sportello/sportello/internal/agent"
 )
 
-const agentCols = `id, email, name, role, language, timezone, availability, active, mail_notices, app_notices, password_hash, failed_logins, locked_until, created_at, updated_at`
+const agentCols = `id, email, name, role, language, timezone, availability, active, mail_notices, app_notices, skill_languages, skill_topics, password_hash, failed_logins, locked_until, created_at, updated_at`
 
 // CreateAgent stores a new agent and sets its ID.
 func (s *Store) CreateAgent(ctx context.Context, a *agent.Agent) error {
 	a.CreatedAt, a.UpdatedAt = utc(a.CreatedAt), utc(a.UpdatedAt)
 	if a.MailNotices == "" {
-		a.MailNotices = "assigned,customer,sla"
+		a.MailNotices = "assigned,customer,sla,rule"
 	}
 	if a.AppNotices == "" {
 		a.AppNotices = "assigned,customer,mention"
 	}
 	err := s.w.QueryRowxContext(ctx, s.q(`INSERT INTO agents (email, name, role, language, timezone, availability, active,
-mail_notices, app_notices, password_hash, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id`),
-		a.Email, a.Name, a.Role, a.Language, a.Timezone, a.Availability, a.Active, a.MailNotices, a.AppNotices, a.PasswordHash, a.CreatedAt, a.UpdatedAt).Scan(&a.ID)
+mail_notices, app_notices, skill_languages, skill_topics, password_hash, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?) RETURNING id`),
+		a.Email, a.Name, a.Role, a.Language, a.Timezone, a.Availability, a.Active, a.MailNotices, a.AppNotices, a.SkillLanguages, a.SkillTopics, a.PasswordHash, a.CreatedAt, a.UpdatedAt).Scan(&a.ID)
 	if isUnique(err) {
 		return conflict("email", "another agent has this email")
 	}
@@ -112,6 +112,8 @@ func (s *Store) UpdateAgent(ctx context.Context, a *agent.Agent, p agent.Patch) 
 	add("active", p.Active != nil, a.Active)
 	add("mail_notices", p.MailNotices != nil, a.MailNotices)
 	add("app_notices", p.AppNotices != nil, a.AppNotices)
+	add("skill_languages", p.SkillLanguages != nil, a.SkillLanguages)
+	add("skill_topics", p.SkillTopics != nil, a.SkillTopics)
 	if len(sets) == 0 {
 		return nil
 	}

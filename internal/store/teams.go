@@ -28,8 +28,8 @@ func jsonList(l []string) string {
 func (s *Store) CreateTeam(ctx context.Context, t *team.Team) error {
 	return s.InTx(ctx, func(tx *Tx) error {
 		t.CreatedAt, t.UpdatedAt = utc(t.CreatedAt), utc(t.UpdatedAt)
-		err := tx.tx.QueryRowxContext(ctx, s.q(`INSERT INTO teams (name, tier, languages, topics, created_at, updated_at)
-VALUES (?,?,?,?,?,?) RETURNING id`), t.Name, t.Tier, jsonList(t.Languages), jsonList(t.Topics), t.CreatedAt, t.UpdatedAt).Scan(&t.ID)
+		err := tx.tx.QueryRowxContext(ctx, s.q(`INSERT INTO teams (name, tier, languages, topics, assign_mode, assign_cap, reassign_away, escalate_to_id, created_at, updated_at)
+VALUES (?,?,?,?,?,?,?,?,?,?) RETURNING id`), t.Name, t.Tier, jsonList(t.Languages), jsonList(t.Topics), t.AssignMode, t.AssignCap, t.ReassignAway, t.EscalateToID, t.CreatedAt, t.UpdatedAt).Scan(&t.ID)
 		if isUnique(err) {
 			return conflict("name", "another team has this name")
 		}
@@ -46,8 +46,8 @@ func (s *Store) UpdateTeam(ctx context.Context, t *team.Team, since time.Time) e
 		if err := tx.unchangedSince(ctx, "teams", t.ID, since, team.ErrNotFound); err != nil {
 			return err
 		}
-		res, err := tx.tx.ExecContext(ctx, s.q(`UPDATE teams SET name=?, tier=?, languages=?, topics=?, updated_at=? WHERE id=?`),
-			t.Name, t.Tier, jsonList(t.Languages), jsonList(t.Topics), utc(t.UpdatedAt), t.ID)
+		res, err := tx.tx.ExecContext(ctx, s.q(`UPDATE teams SET name=?, tier=?, languages=?, topics=?, assign_mode=?, assign_cap=?, reassign_away=?, escalate_to_id=?, updated_at=? WHERE id=?`),
+			t.Name, t.Tier, jsonList(t.Languages), jsonList(t.Topics), t.AssignMode, t.AssignCap, t.ReassignAway, t.EscalateToID, utc(t.UpdatedAt), t.ID)
 		if isUnique(err) {
 			return conflict("name", "another team has this name")
 		}
@@ -109,7 +109,7 @@ func (s *Store) Teams(ctx context.Context) ([]team.Team, error) { return s.teams
 
 func (s *Store) teams(ctx context.Context, where string, args ...any) ([]team.Team, error) {
 	var rows []teamRow
-	if err := sqlx.SelectContext(ctx, s.r, &rows, s.q(`SELECT id, name, tier, languages, topics, created_at, updated_at FROM teams `+where+` ORDER BY tier, name`), args...); err != nil {
+	if err := sqlx.SelectContext(ctx, s.r, &rows, s.q(`SELECT id, name, tier, languages, topics, assign_mode, assign_cap, reassign_away, escalate_to_id, created_at, updated_at FROM teams `+where+` ORDER BY tier, name`), args...); err != nil {
 		return nil, fmt.Errorf("listing teams: %w", err)
 	}
 	var mem []struct {

@@ -26,6 +26,9 @@ type Actor struct {
 // System is the actor for changes made by Sportello itself.
 var System = Actor{Type: ActorSystem}
 
+// RuleActor is the actor for changes made by rule id.
+func RuleActor(id int64) Actor { return Actor{Type: ActorRule, ID: id} }
+
 // AgentActor builds the actor for an agent.
 func AgentActor(a *agent.Agent) Actor {
 	return Actor{Type: ActorAgent, ID: a.ID, Role: a.Role, TeamIDs: a.TeamIDs}
@@ -44,7 +47,7 @@ func (a Actor) idPtr() *int64 {
 // team, and tickets assigned to them.
 func (a Actor) CanSee(t *Ticket) bool {
 	switch a.Type {
-	case ActorSystem:
+	case ActorSystem, ActorRule:
 		return true
 	case ActorContact:
 		return t.RequesterID == a.ID || slices.Contains(t.CCIDs, a.ID)

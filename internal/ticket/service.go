@@ -57,6 +57,8 @@ type Tx interface {
 	// Reindex rebuilds the search documents of tickets whose subject
 	// changed (new and moved messages are indexed by the store itself).
 	Reindex(ctx context.Context, ticketIDs ...int64) error
+	// AfterCommit runs fn once the transaction has committed.
+	AfterCommit(fn func())
 }
 
 // Idempotency names a create or a reply so that a retry (the API's
@@ -758,57 +760,79 @@ func (s *Service) Update(ctx context.Context, actor Actor, id int64, p Patch) (*
 	var out *Ticket
 	changed := false
 	err := s.store.TicketTx(ctx, func(tx Tx) error {
-		t, err := tx.TicketForUpdate(ctx, id)
-		if err != nil {
-			return err
-		}
-		if !actor.CanSee(t) {
-			return ErrNotFound
-		}
-		if p.IfVersion != nil && *p.IfVersion != t.Version {
-			return ErrStale
-		}
-		if err := checkBase(t, p); err != nil {
-			return err
-		}
-		if err := s.checkRefs(ctx, tx, p); err != nil {
-			return err
-		}
-		defs, err := tx.TxFieldDefs(ctx)
-		if err != nil {
-			return err
-		}
-		evs, err := Apply(t, p, actor, now, defs)
-		if err != nil {
-			return err
-		}
-		if len(evs) > 0 {
-			if err := tx.UpdateTicket(ctx, t); err != nil {
-				return err
-			}
-			if err := s.saveSets(ctx, tx, t, p); err != nil {
-				return err
-			}
-			if err := tx.InsertEvents(ctx, evs); err != nil {
-				return err
-			}
-			if slices.ContainsFunc(evs, func(e Event) bool { return e.Field == "subject" }) {
-				if err := tx.Reindex(ctx, id); err != nil {
-					return err
-				}
-			}
-			if err := s.react(ctx, tx, Reaction{Ticket: t, Actor: actor, Events: evs, Now: now}); err != nil {
-				return err
-			}
-		}
-		out = t
-		changed = len(evs) > 0
-		return nil
+		var err error
+		out, changed, err = s.update(ctx, tx, actor, id, p, now)
+		return err
 	})
 	if err == nil && changed {
 		s.changed(out, "updated", actor)
 	}
 	return out, err
+}
+
+// UpdateIn applies a patch inside the caller's transaction (rules,
+// escalation, the assignment of a new ticket): validated, recorded and
+// reacted to exactly as Update's, told to live views after commit.
+func (s *Service) UpdateIn(ctx context.Context, tx Tx, actor Actor, id int64, p Patch, now time.Time) (*Ticket, bool, error) {
+	t, changed, err := s.update(ctx, tx, actor, id, p, now)
+	if err == nil && changed {
+		tx.AfterCommit(func() { s.changed(t, "updated", actor) })
+	}
+	return t, changed, err
+}
+
+func (s *Service) update(ctx context.Context, tx Tx, actor Actor, id int64, p Patch, now time.Time) (*Ticket, bool, error) {
+	t, err := tx.TicketForUpdate(ctx, id)
+	if err != nil {
+		return nil, false, err
+	}
+	if !actor.CanSee(t) {
+		return nil, false, ErrNotFound
+	}
+	if p.IfVersion != nil && *p.IfVersion != t.Version {
+		return nil, false, ErrStale
+	}
+	if err := checkBase(t, p); err != nil {
+		return nil, false, err
+	}
+	if err := s.checkRefs(ctx, tx, p); err != nil {
+		return nil, false, err
+	}
+	defs, err := tx.TxFieldDefs(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	evs, err := Apply(t, p, actor, now, defs)
+	if err != nil {
+		return nil, false, err
+	}
+	if len(evs) == 0 {
+		return t, false, nil
+	}
+	if err := tx.UpdateTicket(ctx, t); err != nil {
+		return nil, false, err
+	}
+	if err := s.saveSets(ctx, tx, t, p); err != nil {
+		return nil, false, err
+	}
+	if err := tx.InsertEvents(ctx, evs); err != nil {
+		return nil, false, err
+	}
+	if slices.ContainsFunc(evs, func(e Event) bool { return e.Field == "subject" }) {
+		if err := tx.Reindex(ctx, id); err != nil {
+			return nil, false, err
+		}
+	}
+	if err := s.react(ctx, tx, Reaction{Ticket: t, Actor: actor, Events: evs, Now: now}); err != nil {
+		return nil, false, err
+	}
+	return t, true, nil
+}
+
+// Record writes events about a ticket that no patch describes (a rule
+// that acted, an escalation) inside the caller's transaction.
+func (s *Service) Record(ctx context.Context, tx Tx, evs ...Event) error {
+	return tx.InsertEvents(ctx, evs)
 }
 
 // NewMessage is the input to AddMessage.
@@ -908,8 +932,38 @@ func (s *Service) AddMessage(ctx context.Context, actor Actor, id int64, in NewM
 	return out, nil
 }
 
+// AddMessageIn adds a note or reply (no attachments) inside the caller's
+// transaction: what rules and escalations write. Its effects are those of
+// AddMessage; live views hear of it after commit.
+func (s *Service) AddMessageIn(ctx context.Context, tx Tx, actor Actor, id int64, in NewMessage, now time.Time) (*Added, error) {
+	if in.Kind != KindNote && in.Kind != KindReply {
+		return nil, fault.Field("kind", "enum", "must be reply or note")
+	}
+	if in.Channel == "" {
+		in.Channel = ChannelAPI
+	}
+	text, html, err := s.sanitize.Body("body", in.BodyText, in.BodyHTML)
+	if err != nil {
+		return nil, err
+	}
+	in.Idem, in.Attachments = nil, nil
+	out := &Added{}
+	if err := s.addIn(ctx, tx, actor, id, in, text, html, nil, now, out); err != nil {
+		return nil, err
+	}
+	t, kind := out.Ticket, string(out.Message.Kind)
+	tx.AfterCommit(func() { s.changed(t, kind, actor) })
+	return out, nil
+}
+
 func (s *Service) addMessage(ctx context.Context, actor Actor, id int64, in NewMessage, text, html string, stored []storedFile, now time.Time, out *Added) error {
 	return s.store.TicketTx(ctx, func(tx Tx) error {
+		return s.addIn(ctx, tx, actor, id, in, text, html, stored, now, out)
+	})
+}
+
+func (s *Service) addIn(ctx context.Context, tx Tx, actor Actor, id int64, in NewMessage, text, html string, stored []storedFile, now time.Time, out *Added) error {
+	{
 		*out = Added{}
 		if in.Idem != nil {
 			scope, key := keyScope(actor, in.Idem)
@@ -1015,7 +1069,7 @@ func (s *Service) addMessage(ctx context.Context, actor Actor, id int64, in NewM
 			return err
 		}
 		return s.react(ctx, tx, Reaction{Ticket: t, Message: m, Actor: actor, Events: evs, Now: now})
-	})
+	}
 }
 
 // remember stores what an idempotent message made.

@@ -291,6 +291,9 @@ const (
 	ActorAgent   ActorType = "agent"
 	ActorContact ActorType = "contact"
 	ActorSystem  ActorType = "system"
+	// ActorRule is an automation rule (ID: the rule's): its changes are
+	// recorded under the rule's name.
+	ActorRule ActorType = "rule"
 )
 
 // Event is an immutable record of one change to a ticket.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/sportello/sportello/internal/agent"
 	"github.com/sportello/sportello/internal/auth"
@@ -103,6 +104,10 @@ type updateAgentIn struct {
 	Timezone     *string `json:"timezone"`
 	Availability *string `json:"availability"`
 	Active       *bool   `json:"active"`
+	// SkillLanguages and SkillTopics route tickets to the agent: the
+	// languages they serve customers in and the topics (tags) they know.
+	SkillLanguages *[]string `json:"skill_languages"`
+	SkillTopics    *[]string `json:"skill_topics"`
 }
 
 // updateAgent: PATCH /api/v1/agents/{id} — deactivating ends the agent's
@@ -122,6 +127,14 @@ func (h *handler) updateAgent(w http.ResponseWriter, r *http.Request) error {
 	}
 	wasAdmin := a.Role == agent.RoleAdmin && a.Active
 	p := agent.Patch{Email: in.Email, Name: in.Name, Language: in.Language, Timezone: in.Timezone, Active: in.Active}
+	if in.SkillLanguages != nil {
+		v := strings.Join(*in.SkillLanguages, ",")
+		p.SkillLanguages = &v
+	}
+	if in.SkillTopics != nil {
+		v := strings.Join(*in.SkillTopics, ",")
+		p.SkillTopics = &v
+	}
 	if in.Role != nil {
 		role := agent.Role(*in.Role)
 		p.Role = &role

@@ -120,6 +120,8 @@ type Deps struct {
 	MaxBody, MaxUpload int64
 	// OnTicketCreated is called after each ticket is created (metrics).
 	OnTicketCreated func(channel string)
+	// Auto handles rules, macros, webhooks and escalations.
+	Auto Automation
 }
 
 type handler struct {

@@ -54,6 +54,30 @@ func Routes() []Route {
 		{"GET", "/api/v1/tickets/{number}/mails", httpx.TicketWork, (*handler).listTicketMails},
 		{"POST", "/api/v1/tickets/{number}/mails/{id}/resend", httpx.TicketWork, (*handler).resendMail},
 
+		{"POST", "/api/v1/tickets/{number}/escalate", httpx.TicketWork, (*handler).escalateTicket},
+		{"GET", "/api/v1/tickets/{number}/macros/{id}", httpx.MacroWrite, (*handler).renderMacro},
+		{"POST", "/api/v1/tickets/{number}/macros/{id}/apply", httpx.MacroWrite, (*handler).applyMacro},
+
+		{"GET", "/api/v1/rules", httpx.RuleAdmin, (*handler).listRules},
+		{"POST", "/api/v1/rules", httpx.RuleAdmin, (*handler).saveRule},
+		{"POST", "/api/v1/rules/dry-run", httpx.RuleAdmin, (*handler).dryRun},
+		{"GET", "/api/v1/rules/{id}", httpx.RuleAdmin, (*handler).getRule},
+		{"PUT", "/api/v1/rules/{id}", httpx.RuleAdmin, (*handler).saveRule},
+		{"DELETE", "/api/v1/rules/{id}", httpx.RuleAdmin, (*handler).deleteRule},
+
+		{"GET", "/api/v1/macros", httpx.MacroWrite, (*handler).listMacros},
+		{"POST", "/api/v1/macros", httpx.MacroWrite, (*handler).saveMacro},
+		{"GET", "/api/v1/macros/{id}", httpx.MacroWrite, (*handler).getMacro},
+		{"PUT", "/api/v1/macros/{id}", httpx.MacroWrite, (*handler).saveMacro},
+		{"DELETE", "/api/v1/macros/{id}", httpx.MacroWrite, (*handler).deleteMacro},
+
+		{"GET", "/api/v1/webhooks", httpx.WebhookAdmin, (*handler).listWebhooks},
+		{"POST", "/api/v1/webhooks", httpx.WebhookAdmin, (*handler).saveWebhook},
+		{"GET", "/api/v1/webhooks/{id}", httpx.WebhookAdmin, (*handler).getWebhook},
+		{"PUT", "/api/v1/webhooks/{id}", httpx.WebhookAdmin, (*handler).saveWebhook},
+		{"DELETE", "/api/v1/webhooks/{id}", httpx.WebhookAdmin, (*handler).deleteWebhook},
+		{"GET", "/api/v1/webhooks/{id}/deliveries", httpx.WebhookAdmin, (*handler).listDeliveries},
+
 		{"GET", "/api/v1/calendars", httpx.DirectoryRead, (*handler).listCalendars},
 		{"POST", "/api/v1/calendars", httpx.SLAAdmin, (*handler).createCalendar},
 		{"GET", "/api/v1/calendars/{id}", httpx.DirectoryRead, (*handler).getCalendar},

@@ -29,6 +29,11 @@ type teamIn struct {
 	Languages *[]string `json:"languages"`
 	Topics    *[]string `json:"topics"`
 	MemberIDs *[]int64  `json:"member_ids"`
+	// Assignment and escalation (see TeamJSON); escalate_to_id 0 clears.
+	AssignMode   *string `json:"assign_mode"`
+	AssignCap    *int    `json:"assign_cap"`
+	ReassignAway *bool   `json:"reassign_away"`
+	EscalateToID *int64  `json:"escalate_to_id"`
 }
 
 func (in teamIn) apply(t *team.Team) error {
@@ -46,6 +51,21 @@ func (in teamIn) apply(t *team.Team) error {
 	}
 	if in.MemberIDs != nil {
 		t.MemberIDs = *in.MemberIDs
+	}
+	if in.AssignMode != nil {
+		t.AssignMode = *in.AssignMode
+	}
+	if in.AssignCap != nil {
+		t.AssignCap = *in.AssignCap
+	}
+	if in.ReassignAway != nil {
+		t.ReassignAway = *in.ReassignAway
+	}
+	if in.EscalateToID != nil {
+		t.EscalateToID = in.EscalateToID
+		if *in.EscalateToID == 0 {
+			t.EscalateToID = nil
+		}
 	}
 	return t.Validate()
 }

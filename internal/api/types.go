@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"strings"
 	"time"
 
 	"github.com/sportello/sportello/internal/agent"
@@ -138,17 +139,21 @@ type EventJSON struct {
 
 // AgentJSON is an agent as the API shows it (never the password hash).
 type AgentJSON struct {
-	ID           int64     `json:"id"`
-	Email        string    `json:"email"`
-	Name         string    `json:"name"`
-	Role         string    `json:"role"`
-	Language     string    `json:"language"`
-	Timezone     string    `json:"timezone"`
-	Availability string    `json:"availability"`
-	Active       bool      `json:"active"`
-	TeamIDs      []int64   `json:"team_ids"`
-	CreatedAt    time.Time `json:"created_at"`
-	UpdatedAt    time.Time `json:"updated_at"`
+	ID           int64   `json:"id"`
+	Email        string  `json:"email"`
+	Name         string  `json:"name"`
+	Role         string  `json:"role"`
+	Language     string  `json:"language"`
+	Timezone     string  `json:"timezone"`
+	Availability string  `json:"availability"`
+	Active       bool    `json:"active"`
+	TeamIDs      []int64 `json:"team_ids"`
+	// SkillLanguages are the languages the agent serves customers in;
+	// SkillTopics the topics (tags) they know.
+	SkillLanguages []string  `json:"skill_languages"`
+	SkillTopics    []string  `json:"skill_topics"`
+	CreatedAt      time.Time `json:"created_at"`
+	UpdatedAt      time.Time `json:"updated_at"`
 }
 
 func agentJSON(a *agent.Agent) AgentJSON {
@@ -157,24 +162,40 @@ func agentJSON(a *agent.Agent) AgentJSON {
 		ids = []int64{}
 	}
 	return AgentJSON{ID: a.ID, Email: a.Email, Name: a.Name, Role: string(a.Role), Language: a.Language, Timezone: a.Timezone,
-		Availability: string(a.Availability), Active: a.Active, TeamIDs: ids, CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt}
+		Availability: string(a.Availability), Active: a.Active, TeamIDs: ids, SkillLanguages: a.Speaks(),
+		SkillTopics: orEmpty(splitSkills(a.SkillTopics)), CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt}
+}
+
+func splitSkills(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
 }
 
 // TeamJSON is a team.
 type TeamJSON struct {
-	ID        int64     `json:"id"`
-	Name      string    `json:"name"`
-	Tier      int       `json:"tier"`
-	Languages []string  `json:"languages"`
-	Topics    []string  `json:"topics"`
-	MemberIDs []int64   `json:"member_ids"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	ID        int64    `json:"id"`
+	Name      string   `json:"name"`
+	Tier      int      `json:"tier"`
+	Languages []string `json:"languages"`
+	Topics    []string `json:"topics"`
+	MemberIDs []int64  `json:"member_ids"`
+	// AssignMode is manual, round_robin or least_loaded; AssignCap the
+	// most new and open tickets an agent gets from it (0: no cap);
+	// EscalateToID the next tier (none: the next higher tier).
+	AssignMode   string    `json:"assign_mode"`
+	AssignCap    int       `json:"assign_cap"`
+	ReassignAway bool      `json:"reassign_away"`
+	EscalateToID *int64    `json:"escalate_to_id"`
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
 }
 
 func teamJSON(t *team.Team) TeamJSON {
 	return TeamJSON{ID: t.ID, Name: t.Name, Tier: t.Tier, Languages: orEmpty(t.Languages), Topics: orEmpty(t.Topics),
-		MemberIDs: t.MemberIDs, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt}
+		MemberIDs: t.MemberIDs, AssignMode: t.AssignMode, AssignCap: t.AssignCap, ReassignAway: t.ReassignAway,
+		EscalateToID: t.EscalateToID, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt}
 }
 
 // ContactJSON is a contact.

@@ -30,10 +30,12 @@ import (
 	"github.com/sportello/sportello/internal/live"
 	"github.com/sportello/sportello/internal/metrics"
 	"github.com/sportello/sportello/internal/notice"
+	"github.com/sportello/sportello/internal/routing"
 	"github.com/sportello/sportello/internal/secrets"
 	"github.com/sportello/sportello/internal/sla"
 	"github.com/sportello/sportello/internal/store"
 	"github.com/sportello/sportello/internal/ticket"
+	"github.com/sportello/sportello/internal/webhook"
 )
 
 // Version is set at build time with -ldflags "-X …/app.Version=v1.2.3".
@@ -128,6 +130,10 @@ type Options struct {
 	// SurveyRecheck bounds how long a survey that came due early by the
 	// desk's clock waits before it looks again (default 30 s).
 	SurveyRecheck time.Duration
+	// WebhookTimeout bounds one webhook delivery (default 10 s);
+	// RuleScan is how often time rules run (default 1 min).
+	WebhookTimeout time.Duration
+	RuleScan       time.Duration
 }
 
 // Desk is a built Sportello: its store, services and HTTP handler.
@@ -162,6 +168,10 @@ type Desk struct {
 	Now     func() time.Time
 	handler http.Handler
 	node    string // this process, to ignore its own relayed events
+	rules   ruleCache
+	hooks   *webhook.Client
+	// ruleScan is how often time rules look for tickets (default 1 min).
+	ruleScan time.Duration
 }
 
 // New opens the database, applies migrations and builds every service and
@@ -208,7 +218,8 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Desk, error) {
 	d.SLA.OnFire = d.slaFired
 	d.SLA.AlarmInTx = d.alarmInTx
 	d.Notices = notice.NewService(st, opt.Now)
-	d.Tickets = ticket.NewService(st, files, opt.Now, ticket.Options{OnChange: d.ticketChanged, InTx: d.inTx})
+	d.Tickets = ticket.NewService(st, files, opt.Now, ticket.Options{OnChange: d.ticketChanged, InTx: d.inTx,
+		DetectLanguage: routing.NewDetector(i18n.Languages...).Detect})
 	d.Auth = auth.NewService(st, opt.Now, opt.Auth)
 	key, err := st.Secret(ctx, "mail-token", func() string { return auth.RandomSecret(32) })
 	if err != nil {
@@ -246,6 +257,16 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Desk, error) {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &mailWorker{d: d})
 	river.AddWorker(workers, &surveyWorker{d: d})
+	river.AddWorker(workers, &ruleEventWorker{d: d})
+	river.AddWorker(workers, &webhookWorker{d: d})
+	if opt.WebhookTimeout <= 0 {
+		opt.WebhookTimeout = 10 * time.Second
+	}
+	d.hooks = webhook.NewClient(opt.WebhookTimeout)
+	d.ruleScan = opt.RuleScan
+	if d.ruleScan <= 0 {
+		d.ruleScan = time.Minute
+	}
 	d.surveyRecheck = opt.SurveyRecheck
 	if d.surveyRecheck <= 0 {
 		d.surveyRecheck = 30 * time.Second
@@ -490,6 +511,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdio
 	go d.RelayIn(bg)
 	go d.autoClose(bg)
 	go d.slaScan(bg)
+	go d.timeRules(bg, d.ruleScan)
 	go d.IMAPPoller().Run(bg, 5*time.Second)
 	if err := d.StartJobs(bg); err != nil {
 		return err

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"github.com/sportello/sportello/internal/automation"
 	"strings"
 	"time"
 
@@ -57,7 +58,10 @@ func (d *Desk) inTx(ctx context.Context, tx ticket.Tx, r ticket.Reaction) error 
 	if err := d.customerInTx(ctx, st, r); err != nil {
 		return err
 	}
-	return d.Mailer.React(ctx, mailTx{st, d.Jobs}, r, due)
+	if err := d.Mailer.React(ctx, mailTx{st, d.Jobs}, r, due); err != nil {
+		return err
+	}
+	return d.automationInTx(ctx, st, r)
 }
 
 // noticesInTx notes the in-app notices a change calls for (assigned,
@@ -101,7 +105,22 @@ func (d *Desk) alarmInTx(ctx context.Context, tx sla.Tx, t *ticket.Ticket, f *sl
 	for _, a := range f.Alarms {
 		kinds = append(kinds, string(a.Metric)+":"+a.Kind)
 	}
-	return d.Mailer.Alarm(ctx, mailTx{tx.(*store.Tx), d.Jobs}, t, f.Recipients, kinds, now)
+	st := tx.(*store.Tx)
+	if err := d.Mailer.Alarm(ctx, mailTx{st, d.Jobs}, t, f.Recipients, kinds, now); err != nil {
+		return err
+	}
+	// Rules hear SLA alarms in a transaction of their own, right after
+	// this one: their changes re-derive the clocks being saved here.
+	for _, a := range f.Alarms {
+		ev := string(automation.SLAWarning)
+		if a.Kind == "breach" {
+			ev = string(automation.SLABreach)
+		}
+		if err := d.Jobs.InsertTx(ctx, st.SQL(), RuleEvent{TicketID: t.ID, Event: ev, Metric: string(a.Metric)}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // mailWorker sends one outbox row per job.

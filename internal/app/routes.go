@@ -45,7 +45,7 @@ func (d *Desk) routes() (http.Handler, error) {
 			return email.DefaultTemplate(d.I18n.Printer(lang, "UTC"), name)
 		},
 		MaxBody: int64(d.Cfg.MaxBodyMB) << 20, MaxUpload: int64(d.Cfg.MaxUploadMB) << 20,
-		OnTicketCreated: d.Metrics.TicketCreated,
+		OnTicketCreated: d.Metrics.TicketCreated, Auto: d.Automation(),
 	})
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

@@ -128,6 +128,16 @@ func (m *Macro) Variant(lang string) (string, string) {
 	return "", ""
 }
 
+// Rendered is a macro filled for one ticket: the text in the ticket's
+// language and what sending it changes.
+type Rendered struct {
+	MacroID  int64        `json:"macro_id"`
+	Language string       `json:"language"`
+	Text     string       `json:"text"`
+	Actions  MacroActions `json:"actions"`
+	Article  string       `json:"article_url,omitempty"`
+}
+
 // Values fill a macro's placeholders.
 type Values struct {
 	CustomerName, TicketNumber, Subject, AgentName, TeamName, Deadline, Organisation string

@@ -474,6 +474,18 @@ func (r *Rule) Evaluate(f Facts) (ok bool, checks []Check) {
 	return true, checks
 }
 
+// DryRule is what the dry run says of one rule for a ticket: whether it
+// would fire and, if not, why (the first failing condition, the event it
+// listens for, or that it is off).
+type DryRule struct {
+	ID     int64   `json:"id"`
+	Name   string  `json:"name"`
+	Active bool    `json:"active"`
+	Fires  bool    `json:"fires"`
+	Reason string  `json:"reason"`
+	Checks []Check `json:"checks"`
+}
+
 // FirstFailure names the first failing condition of checks in words, for
 // the dry run ("" when none failed).
 func FirstFailure(checks []Check) string {

@@ -64,6 +64,9 @@ const (
 	KBPublish     Action = "kb.publish"    // publish and delete articles, edit categories
 	HelpAdmin     Action = "help.admin"    // the help centre's brand and languages
 	CSATReport    Action = "csat.report"   // customers' ratings and CSAT
+	RuleAdmin     Action = "rule.admin"    // automation rules and their dry run
+	MacroWrite    Action = "macro.write"   // use macros, write one's own (shared ones: leads, checked by row)
+	WebhookAdmin  Action = "webhook.admin" // outbound webhooks and their delivery log
 	// InlineImage serves a mail's cid: image to the sandboxed frame that
 	// shows the mail (which sends no cookie): the link itself, signed for
 	// an agent who could see the ticket and expiring, is the permission.
@@ -95,6 +98,9 @@ var actions = map[Action]Perm{
 	KBPublish:     Lead,
 	HelpAdmin:     Admin,
 	CSATReport:    Lead,
+	RuleAdmin:     Admin,
+	MacroWrite:    Agent,
+	WebhookAdmin:  Admin,
 	InlineImage:   Public,
 }
 

@@ -54,8 +54,12 @@ func (Survey) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{MaxAttempts: 10, UniqueOpts: river.UniqueOpts{ByArgs: true}}
 }
 
-// Queues.
-const QueueMail = "mail"
+// Queues: mail and webhooks each have their own, so that a slow SMTP
+// server or a receiver that hangs never delays the other, nor the rest.
+const (
+	QueueMail     = "mail"
+	QueueWebhooks = "webhooks"
+)
 
 // Config tunes the queue.
 type Config struct {
@@ -94,7 +98,8 @@ func Open(ctx context.Context, db *sql.DB, pool *pgxpool.Pool, workers *river.Wo
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	rc := &river.Config{
-		Queues:            map[string]river.QueueConfig{QueueMail: {MaxWorkers: cfg.MailWorkers}, river.QueueDefault: {MaxWorkers: 2}},
+		Queues: map[string]river.QueueConfig{QueueMail: {MaxWorkers: cfg.MailWorkers}, QueueWebhooks: {MaxWorkers: 5},
+			river.QueueDefault: {MaxWorkers: 2}},
 		Workers:           workers,
 		FetchPollInterval: cfg.Poll,
 		// River fetches at most the free workers' worth of jobs, then

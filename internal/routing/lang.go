@@ -57,7 +57,7 @@ func (d *Detector) Detect(text string) string {
 		text = text[:4000] // the start says it; trigram counting is linear
 	}
 	info := whatlanggo.DetectWithOptions(text, whatlanggo.Options{Whitelist: d.allow})
-	if !d.allow[info.Lang] || info.Confidence < 0.2 {
+	if !d.allow[info.Lang] || info.Confidence <= 0.02 {
 		return ""
 	}
 	return info.Lang.Iso6391()

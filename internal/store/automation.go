@@ -484,6 +484,20 @@ func (s *Store) DeleteMacro(ctx context.Context, id int64) error {
 	return nil
 }
 
+// SharedMacrosOfKind lists the shared macros of a kind (the escalation
+// script rules and escalations send), oldest first.
+func (tx *Tx) SharedMacrosOfKind(ctx context.Context, kind string) ([]automation.Macro, error) {
+	var rows []macroRow
+	if err := tx.sel(ctx, &rows, `SELECT `+macroCols+` FROM macros WHERE owner_id IS NULL AND kind = ? ORDER BY id`, kind); err != nil {
+		return nil, fmt.Errorf("listing macros: %w", err)
+	}
+	out := make([]automation.Macro, len(rows))
+	for i, r := range rows {
+		out[i] = r.macro()
+	}
+	return out, nil
+}
+
 // MacroUsed counts one use of a macro.
 func (tx *Tx) MacroUsed(ctx context.Context, id int64) error {
 	_, err := tx.exec(ctx, `UPDATE macros SET usage_count = usage_count + 1 WHERE id = ?`, id)

@@ -28,6 +28,9 @@ func jsonList(l []string) string {
 func (s *Store) CreateTeam(ctx context.Context, t *team.Team) error {
 	return s.InTx(ctx, func(tx *Tx) error {
 		t.CreatedAt, t.UpdatedAt = utc(t.CreatedAt), utc(t.UpdatedAt)
+		if err := tx.checkEscalation(ctx, t); err != nil {
+			return err
+		}
 		err := tx.tx.QueryRowxContext(ctx, s.q(`INSERT INTO teams (name, tier, languages, topics, assign_mode, assign_cap, reassign_away, escalate_to_id, created_at, updated_at)
 VALUES (?,?,?,?,?,?,?,?,?,?) RETURNING id`), t.Name, t.Tier, jsonList(t.Languages), jsonList(t.Topics), t.AssignMode, t.AssignCap, t.ReassignAway, t.EscalateToID, t.CreatedAt, t.UpdatedAt).Scan(&t.ID)
 		if isUnique(err) {
@@ -46,6 +49,9 @@ func (s *Store) UpdateTeam(ctx context.Context, t *team.Team, since time.Time) e
 		if err := tx.unchangedSince(ctx, "teams", t.ID, since, team.ErrNotFound); err != nil {
 			return err
 		}
+		if err := tx.checkEscalation(ctx, t); err != nil {
+			return err
+		}
 		res, err := tx.tx.ExecContext(ctx, s.q(`UPDATE teams SET name=?, tier=?, languages=?, topics=?, assign_mode=?, assign_cap=?, reassign_away=?, escalate_to_id=?, updated_at=? WHERE id=?`),
 			t.Name, t.Tier, jsonList(t.Languages), jsonList(t.Topics), t.AssignMode, t.AssignCap, t.ReassignAway, t.EscalateToID, utc(t.UpdatedAt), t.ID)
 		if isUnique(err) {
@@ -59,6 +65,21 @@ func (s *Store) UpdateTeam(ctx context.Context, t *team.Team, since time.Time) e
 		}
 		return tx.setMembers(ctx, t.ID, t.MemberIDs)
 	})
+}
+
+// checkEscalation refuses a next tier that is no team.
+func (tx *Tx) checkEscalation(ctx context.Context, t *team.Team) error {
+	if t.EscalateToID == nil {
+		return nil
+	}
+	ok, err := tx.exists(ctx, `SELECT 1 FROM teams WHERE id = ?`, *t.EscalateToID)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return errField("escalate_to_id", "exists", "no team has this id")
+	}
+	return nil
 }
 
 func (tx *Tx) setMembers(ctx context.Context, teamID int64, ids []int64) error {

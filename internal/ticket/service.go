@@ -205,6 +205,10 @@ type Options struct {
 	// what happened ("created", "updated", "customer", "reply", "note",
 	// "merged"); live updates hang off it. It must not block.
 	OnChange func(c Change)
+	// DetectLanguage, when set, names the language of a new ticket's
+	// subject and first message ("" when unsure); a ticket created
+	// without a language gets it.
+	DetectLanguage func(text string) string
 }
 
 // Service runs the ticket lifecycle.
@@ -382,6 +386,9 @@ func (s *Service) Create(ctx context.Context, actor Actor, in NewTicket) (*Creat
 	stored, err := s.storeFiles(ctx, in.Attachments)
 	if err != nil {
 		return nil, err
+	}
+	if in.Language == "" && s.limits.DetectLanguage != nil {
+		in.Language = s.limits.DetectLanguage(subject + "\n" + text)
 	}
 	idem := in.Idem
 	if actor.Type == ActorContact {

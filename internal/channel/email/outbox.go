@@ -186,10 +186,11 @@ const (
 	NoticeAssigned = "assigned"
 	NoticeCustomer = "customer"
 	NoticeSLA      = "sla"
+	NoticeRule     = "rule"
 )
 
 // NoticeKinds lists them in display order.
-var NoticeKinds = []string{NoticeAssigned, NoticeCustomer, NoticeSLA}
+var NoticeKinds = []string{NoticeAssigned, NoticeCustomer, NoticeSLA, NoticeRule}
 
 // React is called inside every ticket change's transaction. firstReply
 // is the first-reply deadline the SLA derived (nil: none).
@@ -235,6 +236,12 @@ func (ml *Mailer) Alarm(ctx context.Context, tx OutboxTx, t *ticket.Ticket, reci
 		}
 	}
 	return nil
+}
+
+// Notify mails an agent a notice of a rule or an escalation (kind
+// "rule"), when they get those by mail.
+func (ml *Mailer) Notify(ctx context.Context, tx OutboxTx, t *ticket.Ticket, agentID int64, kind string, now time.Time, detail string) error {
+	return ml.notice(ctx, tx, t, agentID, kind, now, detail)
 }
 
 func (ml *Mailer) reply(ctx context.Context, tx OutboxTx, r ticket.Reaction) error {

@@ -1,0 +1,379 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/sportello/sportello/internal/agent"
+	"github.com/sportello/sportello/internal/automation"
+	"github.com/sportello/sportello/internal/fault"
+	"github.com/sportello/sportello/internal/httpx"
+	"github.com/sportello/sportello/internal/ticket"
+	"github.com/sportello/sportello/internal/webhook"
+)
+
+// Automation is what the API does with rules, macros, webhooks and
+// escalations (app.Automation; the workspace uses the same).
+type Automation interface {
+	Rules(ctx context.Context) ([]automation.Rule, map[int64]int64, error)
+	Rule(ctx context.Context, id int64) (*automation.Rule, error)
+	SaveRule(ctx context.Context, r *automation.Rule, since time.Time) error
+	DeleteRule(ctx context.Context, id int64) error
+	DryRun(ctx context.Context, actor ticket.Actor, ticketID int64, event string) ([]automation.DryRule, error)
+	Macros(ctx context.Context, me *agent.Agent) ([]automation.Macro, error)
+	Macro(ctx context.Context, me *agent.Agent, id int64) (*automation.Macro, error)
+	SaveMacro(ctx context.Context, me *agent.Agent, m *automation.Macro, shared bool, since time.Time) error
+	DeleteMacro(ctx context.Context, me *agent.Agent, id int64) error
+	Webhooks(ctx context.Context) ([]webhook.Webhook, error)
+	Webhook(ctx context.Context, id int64) (*webhook.Webhook, error)
+	SaveWebhook(ctx context.Context, w *webhook.Webhook, since time.Time) error
+	DeleteWebhook(ctx context.Context, id int64) error
+	Deliveries(ctx context.Context, id int64) ([]webhook.Delivery, error)
+	Escalate(ctx context.Context, me *agent.Agent, ticketID int64, to *int64, reason string, tell bool) (*ticket.Ticket, error)
+	RenderMacro(ctx context.Context, me *agent.Agent, macroID, ticketID int64) (*automation.Rendered, error)
+	MacroUsed(ctx context.Context, me *agent.Agent, macroID, ticketID int64) error
+}
+
+// RuleJSON is a rule as the API shows and takes it.
+type RuleJSON struct {
+	ID         int64                   `json:"id"`
+	Name       string                  `json:"name"`
+	Position   int                     `json:"position"`
+	Active     bool                    `json:"active"`
+	Events     []automation.Event      `json:"events,omitempty"`
+	Time       *automation.TimeTrigger `json:"time,omitempty"`
+	Match      string                  `json:"match"`
+	Conditions []automation.Condition  `json:"conditions"`
+	Actions    []automation.Action     `json:"actions"`
+	Fired      int64                   `json:"fired"`
+	CreatedAt  time.Time               `json:"created_at"`
+	UpdatedAt  time.Time               `json:"updated_at"`
+}
+
+type ruleIn struct {
+	Name       string                  `json:"name"`
+	Position   int                     `json:"position"`
+	Active     bool                    `json:"active"`
+	Events     []automation.Event      `json:"events"`
+	Time       *automation.TimeTrigger `json:"time"`
+	Match      string                  `json:"match"`
+	Conditions []automation.Condition  `json:"conditions"`
+	Actions    []automation.Action     `json:"actions"`
+	// UpdatedAt, on a change, is the version the caller read: a rule
+	// changed since is refused (409).
+	UpdatedAt *time.Time `json:"updated_at"`
+}
+
+func ruleJSON(r *automation.Rule, fired int64) RuleJSON {
+	out := RuleJSON{ID: r.ID, Name: r.Name, Position: r.Position, Active: r.Active, Events: r.Events, Time: r.Time,
+		Match: r.Match, Conditions: r.Conditions, Actions: r.Actions, Fired: fired, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+	if out.Conditions == nil {
+		out.Conditions = []automation.Condition{}
+	}
+	return out
+}
+
+// listRules: GET /api/v1/rules
+func (h *handler) listRules(w http.ResponseWriter, r *http.Request) error {
+	rs, fired, err := h.Auto.Rules(r.Context())
+	if err != nil {
+		return err
+	}
+	out := make([]RuleJSON, len(rs))
+	for i := range rs {
+		out[i] = ruleJSON(&rs[i], fired[rs[i].ID])
+	}
+	return httpx.JSON(w, http.StatusOK, map[string]any{"rules": out})
+}
+
+// getRule: GET /api/v1/rules/{id}
+func (h *handler) getRule(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	rule, err := h.Auto.Rule(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	return httpx.JSON(w, http.StatusOK, ruleJSON(rule, 0))
+}
+
+// saveRule: POST /api/v1/rules and PUT /api/v1/rules/{id}
+func (h *handler) saveRule(w http.ResponseWriter, r *http.Request) error {
+	var id int64
+	if r.PathValue("id") != "" {
+		var err error
+		if id, err = pathID(r, "id"); err != nil {
+			return err
+		}
+	}
+	var in ruleIn
+	if err := h.decode(w, r, &in); err != nil {
+		return err
+	}
+	rule := &automation.Rule{ID: id, Name: in.Name, Position: in.Position, Active: in.Active, Events: in.Events, Time: in.Time,
+		Match: in.Match, Conditions: in.Conditions, Actions: in.Actions}
+	var since time.Time
+	if in.UpdatedAt != nil {
+		since = *in.UpdatedAt
+	}
+	if err := h.Auto.SaveRule(r.Context(), rule, since); err != nil {
+		return err
+	}
+	return saved(w, id == 0, "/api/v1/rules/"+itoa(rule.ID), ruleJSON(rule, 0))
+}
+
+// deleteRule: DELETE /api/v1/rules/{id}
+func (h *handler) deleteRule(w http.ResponseWriter, r *http.Request) error {
+	return deleteByID(w, r, h.Auto.DeleteRule)
+}
+
+// dryRun: POST /api/v1/rules/dry-run — which rules would fire on a
+// ticket for an event, and for each other rule why not.
+func (h *handler) dryRun(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Ticket int64  `json:"ticket"`
+		Event  string `json:"event"`
+	}
+	if err := h.decode(w, r, &in); err != nil {
+		return err
+	}
+	if in.Ticket <= 0 {
+		return fault.Field("ticket", "required", "give the number of a ticket you can see")
+	}
+	out, err := h.Auto.DryRun(r.Context(), actorOf(r), in.Ticket, in.Event)
+	if err != nil {
+		return err
+	}
+	if out == nil {
+		out = []automation.DryRule{}
+	}
+	return httpx.JSON(w, http.StatusOK, map[string]any{"ticket": in.Ticket, "rules": out})
+}
+
+type macroIn struct {
+	Name        string                  `json:"name"`
+	Kind        string                  `json:"kind"`
+	Shared      bool                    `json:"shared"`
+	Variants    map[string]string       `json:"variants"`
+	Actions     automation.MacroActions `json:"actions"`
+	KBArticleID *int64                  `json:"kb_article_id"`
+	UpdatedAt   *time.Time              `json:"updated_at"`
+}
+
+// MacroJSON is a macro; Shared tells whether every agent may use it.
+type MacroJSON struct {
+	automation.Macro
+	Shared bool `json:"shared"`
+}
+
+func macroJSON(m *automation.Macro) MacroJSON { return MacroJSON{Macro: *m, Shared: m.OwnerID == nil} }
+
+// listMacros: GET /api/v1/macros — the shared macros and the caller's own.
+func (h *handler) listMacros(w http.ResponseWriter, r *http.Request) error {
+	ms, err := h.Auto.Macros(r.Context(), current(r))
+	if err != nil {
+		return err
+	}
+	out := make([]MacroJSON, len(ms))
+	for i := range ms {
+		out[i] = macroJSON(&ms[i])
+	}
+	return httpx.JSON(w, http.StatusOK, map[string]any{"macros": out})
+}
+
+// getMacro: GET /api/v1/macros/{id}
+func (h *handler) getMacro(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	m, err := h.Auto.Macro(r.Context(), current(r), id)
+	if err != nil {
+		return err
+	}
+	return httpx.JSON(w, http.StatusOK, macroJSON(m))
+}
+
+// saveMacro: POST /api/v1/macros and PUT /api/v1/macros/{id}
+func (h *handler) saveMacro(w http.ResponseWriter, r *http.Request) error {
+	var id int64
+	if r.PathValue("id") != "" {
+		var err error
+		if id, err = pathID(r, "id"); err != nil {
+			return err
+		}
+	}
+	var in macroIn
+	if err := h.decode(w, r, &in); err != nil {
+		return err
+	}
+	m := &automation.Macro{ID: id, Name: in.Name, Kind: in.Kind, Variants: in.Variants, Actions: in.Actions, KBArticleID: in.KBArticleID}
+	var since time.Time
+	if in.UpdatedAt != nil {
+		since = *in.UpdatedAt
+	}
+	if err := h.Auto.SaveMacro(r.Context(), current(r), m, in.Shared, since); err != nil {
+		return err
+	}
+	return saved(w, id == 0, "/api/v1/macros/"+itoa(m.ID), macroJSON(m))
+}
+
+// deleteMacro: DELETE /api/v1/macros/{id}
+func (h *handler) deleteMacro(w http.ResponseWriter, r *http.Request) error {
+	return deleteByID(w, r, func(ctx context.Context, id int64) error { return h.Auto.DeleteMacro(ctx, current(r), id) })
+}
+
+// WebhookJSON is a webhook; Secret is shown once, when it is created.
+type WebhookJSON struct {
+	webhook.Webhook
+	Secret string `json:"secret,omitempty"`
+}
+
+type webhookIn struct {
+	Name         string     `json:"name"`
+	URL          string     `json:"url"`
+	Events       []string   `json:"events"`
+	Active       *bool      `json:"active"`
+	AllowPrivate bool       `json:"allow_private"`
+	UpdatedAt    *time.Time `json:"updated_at"`
+}
+
+// listWebhooks: GET /api/v1/webhooks
+func (h *handler) listWebhooks(w http.ResponseWriter, r *http.Request) error {
+	hs, err := h.Auto.Webhooks(r.Context())
+	if err != nil {
+		return err
+	}
+	out := make([]WebhookJSON, len(hs))
+	for i := range hs {
+		out[i] = WebhookJSON{Webhook: hs[i]}
+	}
+	return httpx.JSON(w, http.StatusOK, map[string]any{"webhooks": out})
+}
+
+// getWebhook: GET /api/v1/webhooks/{id}
+func (h *handler) getWebhook(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	wh, err := h.Auto.Webhook(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	return httpx.JSON(w, http.StatusOK, WebhookJSON{Webhook: *wh})
+}
+
+// saveWebhook: POST /api/v1/webhooks and PUT /api/v1/webhooks/{id}
+func (h *handler) saveWebhook(w http.ResponseWriter, r *http.Request) error {
+	var id int64
+	if r.PathValue("id") != "" {
+		var err error
+		if id, err = pathID(r, "id"); err != nil {
+			return err
+		}
+	}
+	var in webhookIn
+	if err := h.decode(w, r, &in); err != nil {
+		return err
+	}
+	wh := &webhook.Webhook{ID: id, Name: in.Name, URL: in.URL, Events: in.Events, Active: in.Active == nil || *in.Active, AllowPrivate: in.AllowPrivate}
+	var since time.Time
+	if in.UpdatedAt != nil {
+		since = *in.UpdatedAt
+	}
+	if err := h.Auto.SaveWebhook(r.Context(), wh, since); err != nil {
+		return err
+	}
+	out := WebhookJSON{Webhook: *wh}
+	if id == 0 {
+		out.Secret = wh.Secret
+	}
+	return saved(w, id == 0, "/api/v1/webhooks/"+itoa(wh.ID), out)
+}
+
+// deleteWebhook: DELETE /api/v1/webhooks/{id}
+func (h *handler) deleteWebhook(w http.ResponseWriter, r *http.Request) error {
+	return deleteByID(w, r, h.Auto.DeleteWebhook)
+}
+
+// listDeliveries: GET /api/v1/webhooks/{id}/deliveries — the latest 100.
+func (h *handler) listDeliveries(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	ds, err := h.Auto.Deliveries(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	if ds == nil {
+		ds = []webhook.Delivery{}
+	}
+	return httpx.JSON(w, http.StatusOK, map[string]any{"deliveries": ds})
+}
+
+// escalateTicket: POST /api/v1/tickets/{number}/escalate — to the next
+// tier's team, or to team_id.
+func (h *handler) escalateTicket(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "number")
+	if err != nil {
+		return err
+	}
+	var in struct {
+		TeamID       *int64 `json:"team_id"`
+		Reason       string `json:"reason"`
+		TellCustomer bool   `json:"tell_customer"`
+	}
+	if err := h.decode(w, r, &in); err != nil {
+		return err
+	}
+	t, err := h.Auto.Escalate(r.Context(), current(r), id, in.TeamID, in.Reason, in.TellCustomer)
+	if err != nil {
+		return err
+	}
+	return httpx.JSON(w, http.StatusOK, ticketJSON(t))
+}
+
+// renderMacro: GET /api/v1/tickets/{number}/macros/{id} — the macro
+// filled for the ticket, in its language: the preview before sending.
+func (h *handler) renderMacro(w http.ResponseWriter, r *http.Request) error {
+	tid, err := pathID(r, "number")
+	if err != nil {
+		return err
+	}
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	out, err := h.Auto.RenderMacro(r.Context(), current(r), id, tid)
+	if err != nil {
+		return err
+	}
+	return httpx.JSON(w, http.StatusOK, out)
+}
+
+// applyMacro: POST /api/v1/tickets/{number}/macros/{id}/apply — counts
+// the macro as used and applies its field changes (after sending its
+// text as a reply).
+func (h *handler) applyMacro(w http.ResponseWriter, r *http.Request) error {
+	tid, err := pathID(r, "number")
+	if err != nil {
+		return err
+	}
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	if err := h.Auto.MacroUsed(r.Context(), current(r), id, tid); err != nil {
+		return err
+	}
+	t, err := h.Tickets.Get(r.Context(), actorOf(r), tid)
+	if err != nil {
+		return err
+	}
+	return httpx.JSON(w, http.StatusOK, ticketJSON(t))
+}

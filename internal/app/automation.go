@@ -204,18 +204,23 @@ func (d *Desk) runRules(ctx context.Context, st *store.Tx, event automation.Even
 	if len(listening) == 0 {
 		return nil
 	}
+	stale := true // the ticket and its facts are read again after a rule acted
 	for _, rule := range listening {
 		if c.fired[rule.ID] {
 			continue
 		}
-		t, err := st.TicketForUpdate(ctx, id)
-		if err != nil {
-			return err
+		if stale {
+			t, err := st.TicketForUpdate(ctx, id)
+			if err != nil {
+				return err
+			}
+			f.Event, f.Ticket = event, t
+			if err := d.facts(ctx, st, &f, now); err != nil {
+				return err
+			}
+			stale = false
 		}
-		f.Event, f.Ticket = event, t
-		if err := d.facts(ctx, st, &f, now); err != nil {
-			return err
-		}
+		t := f.Ticket
 		ok, _ := rule.Evaluate(f)
 		if !ok {
 			continue
@@ -225,6 +230,7 @@ func (d *Desk) runRules(ctx context.Context, st *store.Tx, event automation.Even
 		if err := d.fire(inner, st, rule, t, now); err != nil {
 			return err
 		}
+		stale = true
 	}
 	return nil
 }
@@ -752,9 +758,38 @@ func (d *Desk) queueWebhook(ctx context.Context, st *store.Tx, hookID int64, eve
 type webhookWorker struct {
 	river.WorkerDefaults[WebhookJob]
 	d *Desk
+	// busy counts this node's deliveries in flight per webhook: a
+	// receiver that hangs holds at most perHook workers, and its other
+	// deliveries wait (snoozed, no attempt spent) instead of taking the
+	// workers every other webhook needs. Never held across I/O.
+	mu   sync.Mutex
+	busy map[int64]int
 }
 
+// perHook bounds the deliveries in flight to one webhook on one node.
+const perHook = 2
+
 func (w *webhookWorker) Work(ctx context.Context, job *river.Job[WebhookJob]) error {
+	id := job.Args.WebhookID
+	w.mu.Lock()
+	if w.busy == nil {
+		w.busy = map[int64]int{}
+	}
+	if w.busy[id] >= perHook {
+		w.mu.Unlock()
+		return river.JobSnooze(2 * time.Second)
+	}
+	w.busy[id]++
+	w.mu.Unlock()
+	defer func() {
+		w.mu.Lock()
+		w.busy[id]--
+		w.mu.Unlock()
+	}()
+	return w.deliver(ctx, job)
+}
+
+func (w *webhookWorker) deliver(ctx context.Context, job *river.Job[WebhookJob]) error {
 	d := w.d
 	h, err := d.Store.Webhook(ctx, job.Args.WebhookID)
 	if errors.Is(err, webhook.ErrNotFound) {
@@ -921,6 +956,19 @@ func (d *Desk) DryRun(ctx context.Context, actor ticket.Actor, id int64, event a
 	if err != nil {
 		return nil, err
 	}
+	// The latest customer message, read before the transaction (never a
+	// second connection inside one).
+	msgs, err := d.Store.Messages(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	var last *ticket.Message
+	for i := len(msgs) - 1; i >= 0; i-- {
+		if msgs[i].Kind == ticket.KindCustomer {
+			last = &msgs[i]
+			break
+		}
+	}
 	var out []automation.DryRule
 	errDry := errors.New("dry run")
 	now := d.Now().UTC()
@@ -933,14 +981,7 @@ func (d *Desk) DryRun(ctx context.Context, actor ticket.Actor, id int64, event a
 		if err := d.facts(ctx, st, &f, now); err != nil {
 			return err
 		}
-		if msgs, err := d.Store.Messages(ctx, id); err == nil {
-			for i := len(msgs) - 1; i >= 0; i-- {
-				if msgs[i].Kind == ticket.KindCustomer {
-					f.Message = &msgs[i]
-					break
-				}
-			}
-		}
+		f.Message = last
 		for i := range all {
 			r := &all[i]
 			r.Compile()

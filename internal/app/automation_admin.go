@@ -235,7 +235,9 @@ func (a *Automation) MacroUsed(ctx context.Context, me *agent.Agent, macroID, ti
 }
 
 // Webhooks lists the webhooks.
-func (a *Automation) Webhooks(ctx context.Context) ([]webhook.Webhook, error) { return a.d.Store.Webhooks(ctx) }
+func (a *Automation) Webhooks(ctx context.Context) ([]webhook.Webhook, error) {
+	return a.d.Store.Webhooks(ctx)
+}
 
 // Webhook reads one webhook.
 func (a *Automation) Webhook(ctx context.Context, id int64) (*webhook.Webhook, error) {

@@ -233,11 +233,26 @@ func (tx *Tx) AssignCandidates(ctx context.Context, teamID int64) (mode string, 
 		Mode string `db:"assign_mode"`
 		Cap  int    `db:"assign_cap"`
 	}
-	if err := tx.sel(ctx, &set, `SELECT assign_mode, assign_cap FROM teams WHERE id = ?`+tx.s.forUpdate(), teamID); err != nil {
+	if err := tx.sel(ctx, &set, `SELECT assign_mode, assign_cap FROM teams WHERE id = ?`, teamID); err != nil {
 		return "", 0, nil, fmt.Errorf("reading team assignment: %w", err)
 	}
 	if len(set) == 0 || set[0].Mode == routing.Manual {
 		return routing.Manual, 0, nil, nil
+	}
+	if tx.s.dialect == Postgres {
+		// NO KEY UPDATE: the ticket this transaction inserted holds a KEY
+		// SHARE lock on the team row (its foreign key), which FOR UPDATE
+		// would wait on in every concurrent creator: a deadlock. NO KEY
+		// UPDATE still serialises the assigners among themselves.
+		if _, err := tx.exec(ctx, `SELECT id FROM teams WHERE id = ? FOR NO KEY UPDATE`, teamID); err != nil {
+			return "", 0, nil, fmt.Errorf("locking the team for assignment: %w", err)
+		}
+		if err := tx.sel(ctx, &set, `SELECT assign_mode, assign_cap FROM teams WHERE id = ?`, teamID); err != nil {
+			return "", 0, nil, fmt.Errorf("reading team assignment: %w", err)
+		}
+		if len(set) == 0 || set[0].Mode == routing.Manual {
+			return routing.Manual, 0, nil, nil
+		}
 	}
 	var rows []struct {
 		ID       int64      `db:"id"`

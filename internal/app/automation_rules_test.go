@@ -1,0 +1,336 @@
+package app_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"pgregory.net/rapid"
+
+	"github.com/sportello/sportello/internal/agent"
+	"github.com/sportello/sportello/internal/app"
+	"github.com/sportello/sportello/internal/team"
+	"github.com/sportello/sportello/internal/testdb"
+	"github.com/sportello/sportello/internal/ticket"
+	"github.com/sportello/sportello/internal/webhook"
+)
+
+// Assignment under concurrent ticket creation, on both databases, as a
+// property: whatever the mode, the number of online agents, the cap and
+// the number of tickets created at once, no agent ever holds more than
+// the cap, nobody offline gets one, tickets are assigned while someone
+// is under the cap, and the online agents' counts stay within one of each
+// other.
+func TestAssignmentFairUnderConcurrency(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		k := newDesk(t, db)
+		ctx := context.Background()
+		round := 0
+		rapid.Check(t, func(rt *rapid.T) {
+			round++
+			mode := rapid.SampledFrom([]string{"round_robin", "least_loaded"}).Draw(rt, "mode")
+			online := rapid.IntRange(1, 4).Draw(rt, "online")
+			limit := rapid.IntRange(0, 4).Draw(rt, "cap")
+			n := rapid.IntRange(1, 12).Draw(rt, "tickets")
+			now := time.Now().UTC()
+			var ids []int64
+			for i := 0; i < online+1; i++ {
+				av := agent.Online
+				if i == online {
+					av = agent.Offline // one member who is not there
+				}
+				a := &agent.Agent{Email: fmt.Sprintf("r%d-a%d@example.com", round, i), Name: fmt.Sprintf("Agente %d", i), Role: agent.RoleAgent,
+					Language: "it", Timezone: "Europe/Rome", Availability: av, Active: true, CreatedAt: now, UpdatedAt: now}
+				if err := k.d.Store.CreateAgent(ctx, a); err != nil {
+					rt.Fatal(err)
+				}
+				ids = append(ids, a.ID)
+			}
+			tm := &team.Team{Name: fmt.Sprintf("Turno %d", round), Tier: 1, MemberIDs: ids, AssignMode: mode, AssignCap: limit, CreatedAt: now, UpdatedAt: now}
+			if err := k.d.Store.CreateTeam(ctx, tm); err != nil {
+				rt.Fatal(err)
+			}
+			var wg sync.WaitGroup
+			errs := make(chan error, n)
+			for i := 0; i < n; i++ {
+				wg.Add(1)
+				go func(i int) {
+					defer wg.Done()
+					_, err := k.d.Tickets.Create(ctx, ticket.System, ticket.NewTicket{Subject: fmt.Sprintf("Richiesta %d", i),
+						BodyText: "Buongiorno, ho bisogno di aiuto con il mio ordine.", Requester: ticket.Requester{Email: fmt.Sprintf("c%d-%d@example.it", round, i)},
+						Channel: ticket.ChannelEmail, TeamID: &tm.ID})
+					errs <- err
+				}(i)
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				if err != nil {
+					rt.Fatal(err)
+				}
+			}
+			ts, err := k.d.Tickets.List(ctx, ticket.System, ticket.Filter{TeamID: &tm.ID, Limit: 100})
+			if err != nil {
+				rt.Fatal(err)
+			}
+			count := map[int64]int{}
+			unassigned := 0
+			for _, x := range ts {
+				if x.AssigneeID == nil {
+					unassigned++
+					continue
+				}
+				count[*x.AssigneeID]++
+			}
+			if count[ids[online]] != 0 {
+				rt.Fatalf("the offline agent got %d tickets", count[ids[online]])
+			}
+			lo, hi := n, 0
+			for _, id := range ids[:online] {
+				c := count[id]
+				if limit > 0 && c > limit {
+					rt.Fatalf("agent %d holds %d tickets, above the cap %d", id, c, limit)
+				}
+				lo, hi = min(lo, c), max(hi, c)
+			}
+			if hi-lo > 1 {
+				rt.Fatalf("unfair: counts %v (mode %s)", count, mode)
+			}
+			want := n
+			if limit > 0 {
+				want = min(n, limit*online)
+			}
+			if n-unassigned != want {
+				rt.Fatalf("%d of %d tickets assigned, want %d (cap %d, %d online)", n-unassigned, n, want, limit, online)
+			}
+		})
+	})
+}
+
+// Rules that undo each other stop: each fires at most once per chain,
+// the change that set them off succeeds, and the history names them.
+func TestSelfTriggeringRulesStop(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		k := newDesk(t, db)
+		for _, r := range []map[string]any{
+			{"name": "Alta diventa bassa", "active": true, "events": []string{"field_changed"},
+				"conditions": []map[string]any{{"field": "priority", "op": "is", "value": "high"}},
+				"actions":    []map[string]any{{"type": "set_priority", "value": "low"}, {"type": "add_tags", "values": []string{"giro"}}}},
+			{"name": "Bassa diventa alta", "active": true, "events": []string{"field_changed"},
+				"conditions": []map[string]any{{"field": "priority", "op": "is", "value": "low"}},
+				"actions":    []map[string]any{{"type": "set_priority", "value": "high"}, {"type": "note", "text": "giro {{ticket.number}}"}}},
+			{"name": "Ogni cambio, una nota", "active": true, "events": []string{"field_changed", "note"},
+				"actions": []map[string]any{{"type": "note", "text": "ancora"}}},
+		} {
+			k.must(201, "admin", "POST", "/api/v1/rules", r)
+		}
+		tk := k.must(201, "agent", "POST", "/api/v1/tickets", map[string]any{"subject": "Prova", "body": "Un giro di regole.",
+			"requester": map[string]any{"email": "giro@example.it"}, "team_id": k.teamID})
+		num := tk.num("number")
+		k.must(200, "agent", "PATCH", fmt.Sprintf("/api/v1/tickets/%d", num), map[string]any{"priority": "high"})
+		if n := countEvents(t, k, num, "rule"); n != 3 {
+			t.Errorf("%d rule firings, want 3 (each rule once)", n)
+		}
+		got := k.must(200, "agent", "GET", fmt.Sprintf("/api/v1/tickets/%d", num), nil)
+		if got.JSON["priority"] != "high" {
+			t.Errorf("priority %v: the last rule of the chain set high", got.JSON["priority"])
+		}
+	})
+}
+
+// The dry run names the condition that fails, the event a rule does not
+// listen for, and a rule switched off; it writes nothing.
+func TestDryRunNamesTheFailingCondition(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		k := newDesk(t, db)
+		k.must(201, "admin", "POST", "/api/v1/rules", map[string]any{"name": "Urgente nel soggetto", "active": true, "events": []string{"ticket_created"},
+			"conditions": []map[string]any{{"field": "subject", "op": "contains", "values": []string{"urgente", "urgent"}}, {"field": "channel", "op": "is", "value": "email"}},
+			"actions":    []map[string]any{{"type": "set_priority", "value": "urgent"}}})
+		k.must(201, "admin", "POST", "/api/v1/rules", map[string]any{"name": "Solo su breach", "active": true, "events": []string{"sla_breach"},
+			"actions": []map[string]any{{"type": "notify", "value": "lead"}}})
+		k.must(201, "admin", "POST", "/api/v1/rules", map[string]any{"name": "Spenta", "active": false, "events": []string{"ticket_created"},
+			"actions": []map[string]any{{"type": "add_tags", "values": []string{"x"}}}})
+		tk := k.must(201, "agent", "POST", "/api/v1/tickets", map[string]any{"subject": "URGENTE: sito fermo", "body": "Il sito non risponde.",
+			"requester": map[string]any{"email": "fermo@example.it"}, "team_id": k.teamID, "channel": "phone"})
+		num := tk.num("number")
+		if tk.JSON["priority"] != "normal" {
+			t.Fatalf("the rule fired on a phone ticket: %v", tk.JSON["priority"])
+		}
+		before := len(k.must(200, "agent", "GET", fmt.Sprintf("/api/v1/tickets/%d/history", num), nil).JSON["items"].([]any))
+		dry := k.must(200, "admin", "POST", "/api/v1/rules/dry-run", map[string]any{"ticket": num, "event": "ticket_created"})
+		rs := dry.JSON["rules"].([]any)
+		reason := func(i int) string { return rs[i].(map[string]any)["reason"].(string) }
+		if rs[0].(map[string]any)["fires"] != false || !strings.Contains(reason(0), "condition 2: channel is") || !strings.Contains(reason(0), `"phone"`) {
+			t.Errorf("first rule: %v", rs[0])
+		}
+		if !strings.Contains(reason(1), "listens for sla_breach") {
+			t.Errorf("second rule: %s", reason(1))
+		}
+		if !strings.Contains(reason(2), "off") {
+			t.Errorf("third rule: %s", reason(2))
+		}
+		after := len(k.must(200, "agent", "GET", fmt.Sprintf("/api/v1/tickets/%d/history", num), nil).JSON["items"].([]any))
+		if after != before {
+			t.Errorf("the dry run wrote %d events", after-before)
+		}
+		k.must(403, "lead", "POST", "/api/v1/rules/dry-run", map[string]any{"ticket": num})
+	})
+}
+
+// Bad rules, macros and webhooks are refused with 422 naming the problem.
+func TestAutomationBadInput(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		k := newDesk(t, db)
+		rule := func(cond, act map[string]any) map[string]any {
+			return map[string]any{"name": "R", "events": []string{"ticket_created"}, "conditions": []map[string]any{cond}, "actions": []map[string]any{act}}
+		}
+		ok := map[string]any{"field": "priority", "op": "is", "value": "high"}
+		okAct := map[string]any{"type": "add_tags", "values": []string{"x"}}
+		for _, c := range []struct {
+			role, method, path string
+			body               map[string]any
+			field, says        string
+		}{
+			{"admin", "POST", "/api/v1/rules", rule(map[string]any{"field": "colour", "op": "is", "value": "red"}, okAct), "conditions[0].field", "unknown field"},
+			{"admin", "POST", "/api/v1/rules", rule(map[string]any{"field": "priority", "op": "resembles", "value": "high"}, okAct), "conditions[0].op", "unknown operator"},
+			{"admin", "POST", "/api/v1/rules", rule(ok, map[string]any{"type": "launch_rocket"}), "actions[0].type", "unknown action"},
+			{"admin", "POST", "/api/v1/rules", rule(ok, map[string]any{"type": "set_team", "value": "999"}), "actions[0].value", "no team"},
+			{"admin", "POST", "/api/v1/rules", rule(map[string]any{"field": "subject", "op": "matches", "value": "(["}, okAct), "conditions[0].value", "regular expression"},
+			{"admin", "POST", "/api/v1/rules", map[string]any{"name": "R", "events": []string{"sunrise"}, "actions": []map[string]any{okAct}}, "events[0]", "unknown event"},
+			{"agent", "POST", "/api/v1/macros", map[string]any{"name": "M", "variants": map[string]string{"it": "Ciao {{customer.nickname}}"}}, "variants.it", "unknown placeholder"},
+			{"agent", "POST", "/api/v1/macros", map[string]any{"name": "M", "shared": true, "variants": map[string]string{"it": "Ciao"}}, "shared", "only leads"},
+			{"admin", "POST", "/api/v1/webhooks", map[string]any{"name": "W", "url": "ftp://example.com/x", "events": []string{"ticket_created"}}, "url", "http or https"},
+			{"admin", "POST", "/api/v1/webhooks", map[string]any{"name": "W", "url": "http://127.0.0.1:9/x", "events": []string{"ticket_created"}}, "url", "private network"},
+			{"admin", "POST", "/api/v1/webhooks", map[string]any{"name": "W", "url": "https://10.1.2.3/x", "events": []string{"ticket_created"}}, "url", "private network"},
+			{"admin", "POST", "/api/v1/webhooks", map[string]any{"name": "W", "url": "http://localhost/x", "events": []string{"ticket_created"}}, "url", "private network"},
+			{"admin", "POST", "/api/v1/webhooks", map[string]any{"name": "W", "url": "https://hooks.example.com/x", "events": []string{"ticket_eaten"}}, "events[0]", "unknown event"},
+			{"admin", "PATCH", fmt.Sprintf("/api/v1/teams/%d", k.teamID), map[string]any{"assign_mode": "lottery"}, "assign_mode", "must be one of"},
+			{"admin", "PATCH", fmt.Sprintf("/api/v1/teams/%d", k.teamID), map[string]any{"escalate_to_id": 999}, "escalate_to_id", "no team"},
+		} {
+			r := k.do(c.role, c.method, c.path, c.body)
+			if r.Status != 422 || problemField(r) != c.field || !strings.Contains(r.String(), c.says) {
+				t.Errorf("%s %s %v: %d %s; want 422 naming %s", c.method, c.path, c.body, r.Status, r, c.field)
+			}
+		}
+		if n := len(k.must(200, "admin", "GET", "/api/v1/rules", nil).JSON["rules"].([]any)); n != 0 {
+			t.Errorf("%d rules stored from bad input", n)
+		}
+		tk := k.must(201, "agent", "POST", "/api/v1/tickets", map[string]any{"subject": "In cima", "body": "Nessun livello sopra.",
+			"requester": map[string]any{"email": "top@example.it"}, "team_id": k.teamID})
+		if r := k.do("agent", "POST", fmt.Sprintf("/api/v1/tickets/%d/escalate", tk.num("number")), map[string]any{"reason": "x"}); r.Status != 422 || problemField(r) != "team_id" {
+			t.Errorf("escalating from the top tier: %d %s", r.Status, r)
+		}
+	})
+}
+
+// Webhooks: a receiver that hangs and one that answers 500 never hold up
+// ticket work (tickets are created while the hanging one still holds a
+// delivery); a working receiver gets the payload signed with the secret
+// shown once; the 500 is retried and every attempt is logged.
+func TestWebhooksNeverBlockTickets(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		release := make(chan struct{})
+		hanging := make(chan struct{}, 100)
+		hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			hanging <- struct{}{}
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+		}))
+		defer hang.Close()
+		defer close(release)
+		fail := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(500) }))
+		defer fail.Close()
+		var mu sync.Mutex
+		var got []string
+		var secret string
+		good := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			body, _ := io.ReadAll(r.Body)
+			mu.Lock()
+			defer mu.Unlock()
+			if err := webhook.Verify(secret, r.Header.Get("X-Sportello-Signature"), body, time.Now(), 5*time.Minute); err != nil {
+				got = append(got, "bad signature: "+err.Error())
+				w.WriteHeader(401)
+				return
+			}
+			if webhook.Verify("another-secret", r.Header.Get("X-Sportello-Signature"), body, time.Now(), 5*time.Minute) == nil {
+				got = append(got, "a wrong secret verified")
+			}
+			got = append(got, string(body))
+		}))
+		defer good.Close()
+		k := newDeskWith(t, db, app.Options{JobPoll: 50 * time.Millisecond, WebhookTimeout: 30 * time.Second, MailRetry: 100 * time.Millisecond})
+		if err := k.d.StartJobs(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		for _, u := range []string{hang.URL, fail.URL} {
+			k.must(201, "admin", "POST", "/api/v1/webhooks", map[string]any{"name": "W " + u, "url": u + "/hook", "events": []string{"ticket_created"}, "allow_private": true})
+		}
+		w := k.must(201, "admin", "POST", "/api/v1/webhooks", map[string]any{"name": "Buono", "url": good.URL + "/hook", "events": []string{"ticket_created"}, "allow_private": true})
+		mu.Lock()
+		secret = w.JSON["secret"].(string)
+		mu.Unlock()
+		if len(secret) < 32 {
+			t.Fatalf("secret %q", secret)
+		}
+		if r := k.must(200, "admin", "GET", fmt.Sprintf("/api/v1/webhooks/%d", w.num("id")), nil); r.JSON["secret"] != nil {
+			t.Errorf("the secret is shown again: %s", r)
+		}
+		create := func(i int) {
+			k.must(201, "agent", "POST", "/api/v1/tickets", map[string]any{"subject": fmt.Sprintf("Richiesta %d", i), "body": "Testo della richiesta.",
+				"requester": map[string]any{"email": fmt.Sprintf("w%d@example.it", i)}, "team_id": k.teamID})
+		}
+		create(0)
+		select {
+		case <-hanging:
+		case <-time.After(20 * time.Second):
+			t.Fatal("the hanging receiver was never called")
+		}
+		// The hanging delivery holds a worker; ticket work goes on.
+		for i := 1; i <= 10; i++ {
+			create(i)
+		}
+		waitFor(t, 20*time.Second, "11 signed deliveries to the working receiver", func() bool {
+			mu.Lock()
+			defer mu.Unlock()
+			return len(got) >= 11
+		})
+		mu.Lock()
+		for _, g := range got {
+			var p struct {
+				Event  string
+				Ticket struct{ Subject string }
+			}
+			if err := json.Unmarshal([]byte(g), &p); err != nil || p.Event != "ticket_created" || !strings.HasPrefix(p.Ticket.Subject, "Richiesta") {
+				t.Errorf("delivery: %s (%v)", g, err)
+			}
+		}
+		mu.Unlock()
+		hooks := k.must(200, "admin", "GET", "/api/v1/webhooks", nil).JSON["webhooks"].([]any)
+		var failID int64
+		for _, h := range hooks {
+			if strings.HasPrefix(h.(map[string]any)["url"].(string), fail.URL) {
+				failID = int64(h.(map[string]any)["id"].(float64))
+			}
+		}
+		waitFor(t, 20*time.Second, "a retried failing delivery in the log", func() bool {
+			ds := k.must(200, "admin", "GET", fmt.Sprintf("/api/v1/webhooks/%d/deliveries", failID), nil).JSON["deliveries"].([]any)
+			for _, d := range ds {
+				m := d.(map[string]any)
+				if m["attempt"].(float64) >= 2 && m["status_code"].(float64) == 500 && m["ok"] == false {
+					return true
+				}
+			}
+			return false
+		})
+		k.must(403, "lead", "GET", "/api/v1/webhooks", nil)
+	})
+}

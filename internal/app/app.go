@@ -276,6 +276,11 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Desk, error) {
 		st.Close()
 		return nil, err
 	}
+	if err := d.seedAutomation(ctx); err != nil {
+		d.Jobs.Close()
+		st.Close()
+		return nil, fmt.Errorf("adding the shipped rules and macros: %w", err)
+	}
 	if d.handler, err = d.routes(); err != nil {
 		d.Jobs.Close()
 		st.Close()

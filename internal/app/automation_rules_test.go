@@ -219,8 +219,27 @@ func TestAutomationBadInput(t *testing.T) {
 				t.Errorf("%s %s %v: %d %s; want 422 naming %s", c.method, c.path, c.body, r.Status, r, c.field)
 			}
 		}
-		if n := len(k.must(200, "admin", "GET", "/api/v1/rules", nil).JSON["rules"].([]any)); n != 0 {
-			t.Errorf("%d rules stored from bad input", n)
+		// The desk ships four rules, all off; bad input adds none.
+		rs := k.must(200, "admin", "GET", "/api/v1/rules", nil).JSON["rules"].([]any)
+		if len(rs) != 4 {
+			t.Errorf("%d rules, want the 4 shipped ones", len(rs))
+		}
+		for _, r := range rs {
+			if r.(map[string]any)["active"] != false {
+				t.Errorf("a shipped rule is on: %v", r)
+			}
+		}
+		ms := k.must(200, "agent", "GET", "/api/v1/macros", nil).JSON["macros"].([]any)
+		kinds := map[string]bool{}
+		for _, m := range ms {
+			mm := m.(map[string]any)
+			if v := mm["variants"].(map[string]any); v["it"] == nil || v["en"] == nil {
+				t.Errorf("shipped macro without Italian and English: %v", mm)
+			}
+			kinds[mm["kind"].(string)] = true
+		}
+		if len(kinds) != 4 {
+			t.Errorf("shipped scripts: %v, want the four kinds of DOMAIN §10", kinds)
 		}
 		tk := k.must(201, "agent", "POST", "/api/v1/tickets", map[string]any{"subject": "In cima", "body": "Nessun livello sopra.",
 			"requester": map[string]any{"email": "top@example.it"}, "team_id": k.teamID})

@@ -62,7 +62,7 @@ func (d *Desk) routes() (http.Handler, error) {
 		w.Write([]byte("ready\n"))
 	})
 	mux.Handle("GET /metrics", d.Metrics.Handler())
-	if err := web.Register(mux, web.Deps{Auth: d.Auth, Tickets: d.Tickets, SLA: d.SLA, Notices: d.Notices, Store: accounts, Contacts: d.Store, Orgs: d.Store, MaxUpload: int64(d.Cfg.MaxUploadMB) << 20, Accounts: accounts, Tokens: d.Store, Teams: d.Store, Settings: d.Store, I18n: d.I18n, Hub: d.Hub, Log: d.Log, Now: d.Now,
+	if err := web.Register(mux, web.Deps{Auto: d.Automation(), Auth: d.Auth, Tickets: d.Tickets, SLA: d.SLA, Notices: d.Notices, Store: accounts, Contacts: d.Store, Orgs: d.Store, MaxUpload: int64(d.Cfg.MaxUploadMB) << 20, Accounts: accounts, Tokens: d.Store, Teams: d.Store, Settings: d.Store, I18n: d.I18n, Hub: d.Hub, Log: d.Log, Now: d.Now,
 		SecureCookies: d.Cfg.SecureCookies(), Proxies: d.Cfg.Proxies(),
 		InlineURL: d.inlineURL,
 		KB:        d.Store, Desk: d.Store, BaseURL: d.Cfg.BaseURL, Links: d.Links, CSAT: d.Store, Portal: d.Store, PortalMail: d.portalMail,

@@ -29,6 +29,8 @@ func Routes() []Route {
 		{"POST", "/tickets/{number}", httpx.TicketWork, (*handler).ticketUpdate},
 		{"POST", "/tickets/{number}/messages", httpx.TicketWork, (*handler).ticketReply},
 		{"POST", "/tickets/{number}/take", httpx.TicketWork, (*handler).ticketTake},
+		{"POST", "/tickets/{number}/escalate", httpx.TicketWork, (*handler).ticketEscalate},
+		{"GET", "/tickets/{number}/macros", httpx.MacroWrite, (*handler).lookupMacros},
 		{"POST", "/tickets/{number}/draft", httpx.TicketWork, (*handler).ticketDraft},
 		{"POST", "/tickets/{number}/presence", httpx.TicketWork, (*handler).ticketPresence},
 		{"GET", "/events", httpx.TicketWork, (*handler).events},

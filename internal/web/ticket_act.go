@@ -143,6 +143,14 @@ func (h *handler) ticketReply(w http.ResponseWriter, r *http.Request) error {
 	if err := h.Store.DeleteDraft(r.Context(), a.ID, n); err != nil {
 		return err
 	}
+	if v := r.PostFormValue("macro_id"); v != "" && h.Auto != nil {
+		// A macro was picked: counted, and its field changes applied.
+		if id, err := strconv.ParseInt(v, 10, 64); err == nil {
+			if err := h.Auto.MacroUsed(r.Context(), a, id, n); err != nil && problemsOf(err) == nil {
+				return err
+			}
+		}
+	}
 	to := "/tickets/" + strconv.FormatInt(n, 10) + "#latest"
 	if r.PostFormValue("then") == "next" {
 		if to, err = h.nextInQueue(r, a, n); err != nil {

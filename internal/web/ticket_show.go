@@ -83,6 +83,8 @@ type fieldView struct {
 }
 
 type ticketData struct {
+	// EscalateError says why an escalation was refused.
+	EscalateError string
 	T           *ticket.Ticket
 	StatusLabel string
 	PrioLabel   string
@@ -318,14 +320,34 @@ func (h *handler) ticketPage(w http.ResponseWriter, r *http.Request, n int64, st
 		it.at, it.seq = m.CreatedAt, msgSeq[m.ID]
 		d.Thread = append(d.Thread, it)
 	}
+	d.EscalateError = r.URL.Query().Get("escalate_error")
+	if len(d.EscalateError) > 200 {
+		d.EscalateError = ""
+	}
+	ruleName := map[int64]string{}
+	if h.Auto != nil && slices.ContainsFunc(evs, func(e ticket.Event) bool { return e.ActorType == ticket.ActorRule }) {
+		rs, _, err := h.Auto.Rules(ctx)
+		if err != nil {
+			return err
+		}
+		for _, x := range rs {
+			ruleName[x.ID] = x.Name
+		}
+	}
+	actorName := func(e ticket.Event) string {
+		switch {
+		case e.ActorType == ticket.ActorAgent && e.ActorID != nil:
+			return agentName[*e.ActorID]
+		case e.ActorType == ticket.ActorRule && e.ActorID != nil:
+			return pr.T("actor.rule", "Name", ruleName[*e.ActorID])
+		}
+		return pr.T("actor.system")
+	}
 	// The History tab lists every event, newest first, in words where the
 	// thread has words for it and as field: before → after otherwise.
 	for i := len(evs) - 1; i >= 0; i-- {
 		e := evs[i]
-		row := historyRow{At: pr.Date(e.CreatedAt), Actor: pr.T("actor.system"), What: eventLabel(pr.T, e, agentName, teamName)}
-		if e.ActorType == ticket.ActorAgent && e.ActorID != nil {
-			row.Actor = agentName[*e.ActorID]
-		}
+		row := historyRow{At: pr.Date(e.CreatedAt), Actor: actorName(e), What: eventLabel(pr.T, e, agentName, teamName)}
 		if row.What == "" {
 			row.What = pr.T("history.change", "Field", historyField(pr.T, e.Field), "From", historyValue(pr, e.Field, e.Before), "To", historyValue(pr, e.Field, e.After))
 		}
@@ -338,11 +360,7 @@ func (h *handler) ticketPage(w http.ResponseWriter, r *http.Request, n int64, st
 			continue
 		}
 		it := threadItem{Kind: "event", Event: true, Text: label, At: pr.Date(e.CreatedAt), AtAgo: pr.Ago(e.CreatedAt, now)}
-		if e.ActorType == ticket.ActorAgent && e.ActorID != nil {
-			it.Author = agentName[*e.ActorID]
-		} else {
-			it.Author = pr.T("actor.system")
-		}
+		it.Author = actorName(e)
 		it.at, it.seq = e.CreatedAt, e.ID
 		d.Thread = append(d.Thread, it)
 	}
@@ -461,6 +479,23 @@ func eventLabel(t func(string, ...any) string, e ticket.Event, agents, teams map
 		return t("event.sla_warning", "Metric", t("metric."+e.After))
 	case "sla_breach":
 		return t("event.sla_breach", "Metric", t("metric."+e.After))
+	case "rule":
+		return t("event.rule", "Name", e.After)
+	case "rule_refused":
+		return t("event.rule_refused", "Why", e.After)
+	case "escalated":
+		team := func(v string) string {
+			if id, err := strconv.ParseInt(v, 10, 64); err == nil {
+				if n, ok := teams[id]; ok {
+					return n
+				}
+			}
+			if v == "" {
+				return "—"
+			}
+			return "#" + v
+		}
+		return t("event.escalated", "From", team(e.Before), "To", team(e.After))
 	}
 	return ""
 }

@@ -70,6 +70,8 @@ type TokenStore interface {
 
 // Deps are what the workspace is built from.
 type Deps struct {
+	// Auto handles macros, escalations and rules' names.
+	Auto          Automation
 	Auth          *auth.Service
 	Tickets       *ticket.Service
 	SLA           *sla.Service

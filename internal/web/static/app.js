@@ -263,8 +263,23 @@ async function lookup(url, q) {
 document.querySelectorAll("[data-lookup]").forEach((input) => {
   const into = input.dataset.lookupInto ? document.getElementById(input.dataset.lookupInto) : null;
   const insert = input.dataset.lookupInsert ? document.getElementById(input.dataset.lookupInsert) : null;
+  const macroInto = input.dataset.lookupMacro ? document.getElementById(input.dataset.lookupMacro) : null;
   const s = suggestions(input, (q) => lookup(input.dataset.lookup, q), (row) => {
     if (into) { input.value = row.label; into.value = row.id; }
+    if (macroInto) {
+      // A macro's text, filled for this ticket, goes in at the caret; the
+      // agent reads and edits it before sending. Sending applies its
+      // field changes and counts it.
+      const at = macroInto.selectionStart ?? macroInto.value.length;
+      const before = macroInto.value.slice(0, at), after = macroInto.value.slice(at);
+      macroInto.value = before + row.name + after;
+      const id = document.getElementById("macro-id");
+      if (id) id.value = row.id;
+      input.value = "";
+      macroInto.focus();
+      macroInto.selectionStart = macroInto.selectionEnd = before.length + row.name.length;
+      macroInto.dispatchEvent(new Event("input"));
+    }
     if (insert) {
       // An article's title and link go into the text at the caret.
       const at = insert.selectionStart ?? insert.value.length;
@@ -278,6 +293,7 @@ document.querySelectorAll("[data-lookup]").forEach((input) => {
     input.dataset.picked = input.value;
     input.dispatchEvent(new CustomEvent("lookup-pick", { detail: row, bubbles: true }));
   });
+  if (macroInto) input.addEventListener("focus", () => s.ask(input.value.trim()));
   input.addEventListener("input", () => {
     if (into && input.value !== input.dataset.picked) into.value = "";
     const q = input.value.trim();
@@ -328,6 +344,20 @@ if (noteBody) {
 const help = document.getElementById("help");
 document.querySelectorAll("[data-help-open]").forEach((b) => b.addEventListener("click", () => help.showModal()));
 
+// Typing "/" at the start of a line of the composer opens the macros.
+const composerBody = document.getElementById("body");
+const macroField = document.getElementById("macro-q");
+if (composerBody && macroField) {
+  composerBody.addEventListener("keydown", (e) => {
+    if (e.key !== "/" || e.ctrlKey || e.metaKey || e.altKey) return;
+    const at = composerBody.selectionStart ?? 0;
+    if (at === 0 || composerBody.value[at - 1] === "\n") {
+      e.preventDefault();
+      macroField.focus();
+    }
+  });
+}
+
 let lastKey = "", lastAt = 0;
 document.addEventListener("keydown", (e) => {
   if (e.ctrlKey || e.metaKey || e.altKey) return;
@@ -362,6 +392,16 @@ document.addEventListener("keydown", (e) => {
     }
     case "r": handled = focusComposer("reply"); break;
     case "n": handled = focusComposer("note"); break;
+    case "e": {
+      const box = document.getElementById("escalate-box");
+      if (box) { box.open = true; document.getElementById("escalate-reason").focus(); } else handled = false;
+      break;
+    }
+    case "m": {
+      const f = document.getElementById("macro-q");
+      if (f) f.focus(); else handled = false;
+      break;
+    }
     case "a": {
       const f = document.getElementById("take");
       if (f) f.requestSubmit(); else handled = false;

@@ -1,0 +1,92 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/sportello/sportello/internal/agent"
+	"github.com/sportello/sportello/internal/automation"
+	"github.com/sportello/sportello/internal/ticket"
+)
+
+// Automation is what the workspace does with macros, escalations and
+// rules (app.Automation; the API uses the same).
+type Automation interface {
+	Rules(ctx context.Context) ([]automation.Rule, map[int64]int64, error)
+	Macros(ctx context.Context, me *agent.Agent) ([]automation.Macro, error)
+	RenderMacro(ctx context.Context, me *agent.Agent, macroID, ticketID int64) (*automation.Rendered, error)
+	MacroUsed(ctx context.Context, me *agent.Agent, macroID, ticketID int64) error
+	Escalate(ctx context.Context, me *agent.Agent, ticketID int64, to *int64, reason string, tell bool) (*ticket.Ticket, error)
+}
+
+// lookupMacros: GET /tickets/{number}/macros?q= — the macros whose name
+// holds q, each filled for this ticket in its language: the composer
+// shows the text as a preview and inserts it when picked.
+func (h *handler) lookupMacros(w http.ResponseWriter, r *http.Request) error {
+	n, err := ticketNumber(r)
+	if err != nil {
+		return err
+	}
+	a := current(r)
+	if _, err := h.Tickets.Get(r.Context(), ticket.AgentActor(a), n); err != nil {
+		return err
+	}
+	ms, err := h.Auto.Macros(r.Context(), a)
+	if err != nil {
+		return err
+	}
+	q := strings.ToLower(strings.TrimSpace(r.URL.Query().Get("q")))
+	var rows []lookupRow
+	for _, m := range ms {
+		if q != "" && !strings.Contains(strings.ToLower(m.Name), q) {
+			continue
+		}
+		out, err := h.Auto.RenderMacro(r.Context(), a, m.ID, n)
+		if err != nil {
+			return err
+		}
+		text := out.Text
+		if out.Article != "" {
+			text += "\n\n" + out.Article
+		}
+		preview := []rune(strings.ReplaceAll(out.Text, "\n", " "))
+		if len(preview) > 90 {
+			preview = append(preview[:90], '…')
+		}
+		rows = append(rows, lookupRow{ID: m.ID, Label: m.Name, Detail: strings.ToUpper(out.Language) + " · " + string(preview), Name: text})
+		if len(rows) == lookupLimit {
+			break
+		}
+	}
+	return h.lookupJSON(w, rows)
+}
+
+// ticketEscalate: POST /tickets/{number}/escalate — to the next tier's
+// team (or the team picked), the reason kept as an internal note.
+func (h *handler) ticketEscalate(w http.ResponseWriter, r *http.Request) error {
+	t, a, err := h.visibleTicketForm(w, r, 64<<10)
+	if err != nil {
+		return err
+	}
+	var to *int64
+	if v := r.PostFormValue("team_id"); v != "" {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return err
+		}
+		to = &id
+	}
+	if _, err := h.Auto.Escalate(r.Context(), a, t.ID, to, r.PostFormValue("reason"), r.PostFormValue("tell") == "1"); err != nil {
+		if ps := problemsOf(err); ps != nil {
+			pr := h.printer(r, a)
+			http.Redirect(w, r, "/tickets/"+strconv.FormatInt(t.ID, 10)+"?escalate_error="+url.QueryEscape(pr.T("escalate.error."+ps[0].Rule)), http.StatusSeeOther)
+			return nil
+		}
+		return err
+	}
+	http.Redirect(w, r, "/tickets/"+strconv.FormatInt(t.ID, 10)+"#latest", http.StatusSeeOther)
+	return nil
+}

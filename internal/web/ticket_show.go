@@ -85,28 +85,28 @@ type fieldView struct {
 type ticketData struct {
 	// EscalateError says why an escalation was refused.
 	EscalateError string
-	T           *ticket.Ticket
-	StatusLabel string
-	PrioLabel   string
-	Thread      []threadItem
-	Requester   *contact.Contact
-	Org         *contact.Organisation
-	Others      []ticket.Ticket
-	Ratings     []ratingView // the customer's ratings of this ticket's resolutions
-	Teams       []team.Team
-	Agents      []agent.Agent
-	Statuses    []ticket.Status
-	Priorities  []string
-	Composer    composer
-	Props       props
-	Was         props // the ticket's values now, sent back as was_* fields
-	Presence    []live.Presence
-	Me          int64
-	Fields      []fieldView
-	History     []historyRow
-	SLA         slaBadge
-	Clocks      []clockView
-	Policy      string // the SLA policy the clocks follow
+	T             *ticket.Ticket
+	StatusLabel   string
+	PrioLabel     string
+	Thread        []threadItem
+	Requester     *contact.Contact
+	Org           *contact.Organisation
+	Others        []ticket.Ticket
+	Ratings       []ratingView // the customer's ratings of this ticket's resolutions
+	Teams         []team.Team
+	Agents        []agent.Agent
+	Statuses      []ticket.Status
+	Priorities    []string
+	Composer      composer
+	Props         props
+	Was           props // the ticket's values now, sent back as was_* fields
+	Presence      []live.Presence
+	Me            int64
+	Fields        []fieldView
+	History       []historyRow
+	SLA           slaBadge
+	Clocks        []clockView
+	Policy        string // the SLA policy the clocks follow
 }
 
 // ratingView is one customer rating as the workspace shows it.

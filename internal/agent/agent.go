@@ -205,6 +205,14 @@ func (a *Agent) Speaks() []string {
 	return strings.Split(a.SkillLanguages, ",")
 }
 
+// Topics lists the topics the agent knows (none: every topic).
+func (a *Agent) Topics() []string {
+	if a.SkillTopics == "" {
+		return []string{}
+	}
+	return strings.Split(a.SkillTopics, ",")
+}
+
 // WantsMail reports whether the agent asked for a kind of notice by mail.
 func (a *Agent) WantsMail(kind string) bool {
 	for _, k := range strings.Split(a.MailNotices, ",") {

@@ -30,7 +30,7 @@ type Automation interface {
 	SaveWebhook(ctx context.Context, w *webhook.Webhook, since time.Time) error
 	DeleteWebhook(ctx context.Context, id int64) error
 	Deliveries(ctx context.Context, id int64) ([]webhook.Delivery, error)
-	Escalate(ctx context.Context, me *agent.Agent, ticketID int64, to *int64, reason string, tell bool) (*ticket.Ticket, error)
+	Escalate(ctx context.Context, me *agent.Agent, ticketID int64, from, to *int64, reason string, tell bool) (*ticket.Ticket, error)
 	RenderMacro(ctx context.Context, me *agent.Agent, macroID, ticketID int64) (*automation.Rendered, error)
 	MacroUsed(ctx context.Context, me *agent.Agent, macroID, ticketID int64) error
 }
@@ -51,18 +51,55 @@ type RuleJSON struct {
 	UpdatedAt  time.Time               `json:"updated_at"`
 }
 
+// ruleIn is a create (every field it needs) or a change: on PUT, the
+// fields left out keep their stored values, so a client that changes the
+// name never switches the rule off by leaving "active" out.
 type ruleIn struct {
-	Name       string                  `json:"name"`
-	Position   int                     `json:"position"`
-	Active     bool                    `json:"active"`
-	Events     []automation.Event      `json:"events"`
-	Time       *automation.TimeTrigger `json:"time"`
-	Match      string                  `json:"match"`
-	Conditions []automation.Condition  `json:"conditions"`
-	Actions    []automation.Action     `json:"actions"`
+	Name       *string                  `json:"name"`
+	Position   *int                     `json:"position"`
+	Active     *bool                    `json:"active"`
+	Events     *[]automation.Event      `json:"events"`
+	Time       **automation.TimeTrigger `json:"time"`
+	Match      *string                  `json:"match"`
+	Conditions *[]automation.Condition  `json:"conditions"`
+	Actions    *[]automation.Action     `json:"actions"`
 	// UpdatedAt, on a change, is the version the caller read: a rule
 	// changed since is refused (409).
 	UpdatedAt *time.Time `json:"updated_at"`
+}
+
+func (in ruleIn) apply(r *automation.Rule) {
+	set(&r.Name, in.Name)
+	set(&r.Position, in.Position)
+	set(&r.Active, in.Active)
+	set(&r.Events, in.Events)
+	set(&r.Time, in.Time)
+	set(&r.Match, in.Match)
+	set(&r.Conditions, in.Conditions)
+	set(&r.Actions, in.Actions)
+}
+
+// set copies v into dst when the request gave it.
+func set[T any](dst *T, v *T) {
+	if v != nil {
+		*dst = *v
+	}
+}
+
+// idOrNew is the path's id on a PUT, 0 on the collection's POST.
+func idOrNew(r *http.Request) (int64, error) {
+	if r.PathValue("id") == "" {
+		return 0, nil
+	}
+	return pathID(r, "id")
+}
+
+// readAt is the version a change was based on (zero: not checked).
+func readAt(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return *t
 }
 
 func ruleJSON(r *automation.Rule, fired int64) RuleJSON {
@@ -100,26 +137,25 @@ func (h *handler) getRule(w http.ResponseWriter, r *http.Request) error {
 	return httpx.JSON(w, http.StatusOK, ruleJSON(rule, 0))
 }
 
-// saveRule: POST /api/v1/rules and PUT /api/v1/rules/{id}
+// saveRule: POST /api/v1/rules and PUT /api/v1/rules/{id} (the fields
+// given; the others keep their stored values)
 func (h *handler) saveRule(w http.ResponseWriter, r *http.Request) error {
-	var id int64
-	if r.PathValue("id") != "" {
-		var err error
-		if id, err = pathID(r, "id"); err != nil {
-			return err
-		}
+	id, err := idOrNew(r)
+	if err != nil {
+		return err
 	}
 	var in ruleIn
 	if err := h.decode(w, r, &in); err != nil {
 		return err
 	}
-	rule := &automation.Rule{ID: id, Name: in.Name, Position: in.Position, Active: in.Active, Events: in.Events, Time: in.Time,
-		Match: in.Match, Conditions: in.Conditions, Actions: in.Actions}
-	var since time.Time
-	if in.UpdatedAt != nil {
-		since = *in.UpdatedAt
+	rule := &automation.Rule{}
+	if id != 0 {
+		if rule, err = h.Auto.Rule(r.Context(), id); err != nil {
+			return err
+		}
 	}
-	if err := h.Auto.SaveRule(r.Context(), rule, since); err != nil {
+	in.apply(rule)
+	if err := h.Auto.SaveRule(r.Context(), rule, readAt(in.UpdatedAt)); err != nil {
 		return err
 	}
 	return saved(w, id == 0, "/api/v1/rules/"+itoa(rule.ID), ruleJSON(rule, 0))
@@ -153,14 +189,15 @@ func (h *handler) dryRun(w http.ResponseWriter, r *http.Request) error {
 	return httpx.JSON(w, http.StatusOK, map[string]any{"ticket": in.Ticket, "rules": out})
 }
 
+// macroIn is a create or, on PUT, the fields to change.
 type macroIn struct {
-	Name        string                  `json:"name"`
-	Kind        string                  `json:"kind"`
-	Shared      bool                    `json:"shared"`
-	Variants    map[string]string       `json:"variants"`
-	Actions     automation.MacroActions `json:"actions"`
-	KBArticleID *int64                  `json:"kb_article_id"`
-	UpdatedAt   *time.Time              `json:"updated_at"`
+	Name        *string                  `json:"name"`
+	Kind        *string                  `json:"kind"`
+	Shared      *bool                    `json:"shared"`
+	Variants    *map[string]string       `json:"variants"`
+	Actions     *automation.MacroActions `json:"actions"`
+	KBArticleID **int64                  `json:"kb_article_id"`
+	UpdatedAt   *time.Time               `json:"updated_at"`
 }
 
 // MacroJSON is a macro; Shared tells whether every agent may use it.
@@ -197,25 +234,31 @@ func (h *handler) getMacro(w http.ResponseWriter, r *http.Request) error {
 	return httpx.JSON(w, http.StatusOK, macroJSON(m))
 }
 
-// saveMacro: POST /api/v1/macros and PUT /api/v1/macros/{id}
+// saveMacro: POST /api/v1/macros and PUT /api/v1/macros/{id} (the fields
+// given; the others keep their stored values)
 func (h *handler) saveMacro(w http.ResponseWriter, r *http.Request) error {
-	var id int64
-	if r.PathValue("id") != "" {
-		var err error
-		if id, err = pathID(r, "id"); err != nil {
-			return err
-		}
+	id, err := idOrNew(r)
+	if err != nil {
+		return err
 	}
 	var in macroIn
 	if err := h.decode(w, r, &in); err != nil {
 		return err
 	}
-	m := &automation.Macro{ID: id, Name: in.Name, Kind: in.Kind, Variants: in.Variants, Actions: in.Actions, KBArticleID: in.KBArticleID}
-	var since time.Time
-	if in.UpdatedAt != nil {
-		since = *in.UpdatedAt
+	m := &automation.Macro{}
+	if id != 0 {
+		if m, err = h.Auto.Macro(r.Context(), current(r), id); err != nil {
+			return err
+		}
 	}
-	if err := h.Auto.SaveMacro(r.Context(), current(r), m, in.Shared, since); err != nil {
+	shared := m.ID != 0 && m.OwnerID == nil
+	set(&shared, in.Shared)
+	set(&m.Name, in.Name)
+	set(&m.Kind, in.Kind)
+	set(&m.Variants, in.Variants)
+	set(&m.Actions, in.Actions)
+	set(&m.KBArticleID, in.KBArticleID)
+	if err := h.Auto.SaveMacro(r.Context(), current(r), m, shared, readAt(in.UpdatedAt)); err != nil {
 		return err
 	}
 	return saved(w, id == 0, "/api/v1/macros/"+itoa(m.ID), macroJSON(m))
@@ -232,12 +275,13 @@ type WebhookJSON struct {
 	Secret string `json:"secret,omitempty"`
 }
 
+// webhookIn is a create or, on PUT, the fields to change.
 type webhookIn struct {
-	Name         string     `json:"name"`
-	URL          string     `json:"url"`
-	Events       []string   `json:"events"`
+	Name         *string    `json:"name"`
+	URL          *string    `json:"url"`
+	Events       *[]string  `json:"events"`
 	Active       *bool      `json:"active"`
-	AllowPrivate bool       `json:"allow_private"`
+	AllowPrivate *bool      `json:"allow_private"`
 	UpdatedAt    *time.Time `json:"updated_at"`
 }
 
@@ -267,25 +311,29 @@ func (h *handler) getWebhook(w http.ResponseWriter, r *http.Request) error {
 	return httpx.JSON(w, http.StatusOK, WebhookJSON{Webhook: *wh})
 }
 
-// saveWebhook: POST /api/v1/webhooks and PUT /api/v1/webhooks/{id}
+// saveWebhook: POST /api/v1/webhooks (active unless said otherwise) and
+// PUT /api/v1/webhooks/{id} (the fields given)
 func (h *handler) saveWebhook(w http.ResponseWriter, r *http.Request) error {
-	var id int64
-	if r.PathValue("id") != "" {
-		var err error
-		if id, err = pathID(r, "id"); err != nil {
-			return err
-		}
+	id, err := idOrNew(r)
+	if err != nil {
+		return err
 	}
 	var in webhookIn
 	if err := h.decode(w, r, &in); err != nil {
 		return err
 	}
-	wh := &webhook.Webhook{ID: id, Name: in.Name, URL: in.URL, Events: in.Events, Active: in.Active == nil || *in.Active, AllowPrivate: in.AllowPrivate}
-	var since time.Time
-	if in.UpdatedAt != nil {
-		since = *in.UpdatedAt
+	wh := &webhook.Webhook{Active: true}
+	if id != 0 {
+		if wh, err = h.Auto.Webhook(r.Context(), id); err != nil {
+			return err
+		}
 	}
-	if err := h.Auto.SaveWebhook(r.Context(), wh, since); err != nil {
+	set(&wh.Name, in.Name)
+	set(&wh.URL, in.URL)
+	set(&wh.Events, in.Events)
+	set(&wh.Active, in.Active)
+	set(&wh.AllowPrivate, in.AllowPrivate)
+	if err := h.Auto.SaveWebhook(r.Context(), wh, readAt(in.UpdatedAt)); err != nil {
 		return err
 	}
 	out := WebhookJSON{Webhook: *wh}
@@ -327,11 +375,15 @@ func (h *handler) escalateTicket(w http.ResponseWriter, r *http.Request) error {
 		TeamID       *int64 `json:"team_id"`
 		Reason       string `json:"reason"`
 		TellCustomer bool   `json:"tell_customer"`
+		// FromTeamID, when given, is the team the caller saw: a ticket
+		// escalated meanwhile (a retry, a colleague) is refused (409),
+		// never escalated twice.
+		FromTeamID *int64 `json:"from_team_id"`
 	}
 	if err := h.decode(w, r, &in); err != nil {
 		return err
 	}
-	t, err := h.Auto.Escalate(r.Context(), current(r), id, in.TeamID, in.Reason, in.TellCustomer)
+	t, err := h.Auto.Escalate(r.Context(), current(r), id, in.FromTeamID, in.TeamID, in.Reason, in.TellCustomer)
 	if err != nil {
 		return err
 	}

@@ -2,7 +2,6 @@ package api
 
 import (
 	"encoding/json"
-	"strings"
 	"time"
 
 	"github.com/sportello/sportello/internal/agent"
@@ -163,14 +162,7 @@ func agentJSON(a *agent.Agent) AgentJSON {
 	}
 	return AgentJSON{ID: a.ID, Email: a.Email, Name: a.Name, Role: string(a.Role), Language: a.Language, Timezone: a.Timezone,
 		Availability: string(a.Availability), Active: a.Active, TeamIDs: ids, SkillLanguages: a.Speaks(),
-		SkillTopics: orEmpty(splitSkills(a.SkillTopics)), CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt}
-}
-
-func splitSkills(s string) []string {
-	if s == "" {
-		return nil
-	}
-	return strings.Split(s, ",")
+		SkillTopics: a.Topics(), CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt}
 }
 
 // TeamJSON is a team.

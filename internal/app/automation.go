@@ -495,6 +495,10 @@ func (d *Desk) notify(ctx context.Context, st *store.Tx, t *ticket.Ticket, to []
 	return nil
 }
 
+// ErrEscalatedMeanwhile refuses an escalation of a ticket that left the
+// team its sender saw (sent twice, or a colleague was quicker).
+var ErrEscalatedMeanwhile = fmt.Errorf("%w: %w", fault.Conflict, fault.Field("from_team_id", "changed", "the ticket is no longer with this team: it was escalated or moved meanwhile"))
+
 // ErrTopTier refuses an escalation from the highest tier.
 var ErrTopTier = fault.Field("team_id", "tier", "there is no higher tier to escalate to; choose a team")
 
@@ -614,8 +618,7 @@ func (d *Desk) tellEscalated(ctx context.Context, st *store.Tx, actor ticket.Act
 		if !i18n.Supported(pl) {
 			pl = i18n.Languages[0]
 		}
-		first, _, _ := strings.Cut(strings.TrimSpace(v.CustomerName), " ")
-		text = d.I18n.Printer(pl, d.Mailer.Zone).T("escalate.customer", "Name", first, "Number", v.TicketNumber, "Team", v.TeamName)
+		text = d.I18n.Printer(pl, d.Mailer.Zone).T("escalate.customer", "Name", automation.FirstName(v.CustomerName), "Number", v.TicketNumber, "Team", v.TeamName)
 	}
 	_, err = d.Tickets.AddMessageIn(ctx, st, actor, id, ticket.NewMessage{Kind: ticket.KindReply, BodyText: automation.Render(text, v), Automatic: true}, now)
 	return err
@@ -631,10 +634,26 @@ func agentOf(a ticket.Actor) *int64 {
 
 // Escalate is the workspace's and the API's escalation of a ticket by an
 // agent: to the next tier, or to a chosen team.
-func (d *Desk) Escalate(ctx context.Context, actor ticket.Actor, id int64, to *int64, reason string, tell bool) (*ticket.Ticket, error) {
+func (d *Desk) Escalate(ctx context.Context, actor ticket.Actor, id int64, from, to *int64, reason string, tell bool) (*ticket.Ticket, error) {
 	var out *ticket.Ticket
 	now := d.Now().UTC().Truncate(time.Microsecond)
 	err := d.Store.InTx(ctx, func(st *store.Tx) error {
+		if from != nil {
+			t, err := st.TicketForUpdate(ctx, id)
+			if err != nil {
+				return err
+			}
+			if !actor.CanSee(t) {
+				return ticket.ErrNotFound
+			}
+			want := strconv.FormatInt(*from, 10)
+			if *from == 0 {
+				want = "" // the page showed no team
+			}
+			if t.FieldValue("team") != want {
+				return ErrEscalatedMeanwhile
+			}
+		}
 		var err error
 		out, err = d.escalateIn(ctx, st, actor, id, to, reason, tell, now)
 		return err

@@ -282,9 +282,12 @@ func (a *Automation) Deliveries(ctx context.Context, id int64) ([]webhook.Delive
 }
 
 // Escalate moves a ticket the agent may see to the next tier (or to).
-func (a *Automation) Escalate(ctx context.Context, me *agent.Agent, ticketID int64, to *int64, reason string, tell bool) (*ticket.Ticket, error) {
+// from, when set, is the team the agent saw the ticket in: a ticket that
+// left it meanwhile (escalated by a colleague, or by this same request
+// sent twice) is refused instead of escalated again.
+func (a *Automation) Escalate(ctx context.Context, me *agent.Agent, ticketID int64, from, to *int64, reason string, tell bool) (*ticket.Ticket, error) {
 	if len(reason) > 5000 {
 		return nil, fault.Field("reason", "max_length", "must be at most 5,000 characters")
 	}
-	return a.d.Escalate(ctx, ticket.AgentActor(me), ticketID, to, reason, tell)
+	return a.d.Escalate(ctx, ticket.AgentActor(me), ticketID, from, to, reason, tell)
 }

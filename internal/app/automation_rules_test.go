@@ -238,8 +238,8 @@ func TestAutomationBadInput(t *testing.T) {
 			}
 			kinds[mm["kind"].(string)] = true
 		}
-		if len(kinds) != 4 {
-			t.Errorf("shipped scripts: %v, want the four kinds of DOMAIN §10", kinds)
+		if len(kinds) != 5 {
+			t.Errorf("shipped scripts: %v, want the four kinds of DOMAIN §10 and the reminder", kinds)
 		}
 		tk := k.must(201, "agent", "POST", "/api/v1/tickets", map[string]any{"subject": "In cima", "body": "Nessun livello sopra.",
 			"requester": map[string]any{"email": "top@example.it"}, "team_id": k.teamID})
@@ -351,5 +351,46 @@ func TestWebhooksNeverBlockTickets(t *testing.T) {
 			return false
 		})
 		k.must(403, "lead", "GET", "/api/v1/webhooks", nil)
+	})
+}
+
+// A change applies what it names: a PUT that leaves a field out keeps the
+// stored value (a rule or webhook switched off stays off). An escalation
+// sent twice (a retry, Back) escalates once: the second names the team
+// the ticket has left and is refused.
+func TestAutomationChangesApplyWhatTheyName(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		k := newDesk(t, db)
+		r := k.must(201, "admin", "POST", "/api/v1/rules", map[string]any{"name": "Spenta", "active": false, "events": []string{"note"},
+			"actions": []map[string]any{{"type": "add_tags", "values": []string{"x"}}}})
+		got := k.must(200, "admin", "PUT", fmt.Sprintf("/api/v1/rules/%d", r.num("id")), map[string]any{"name": "Rinominata"})
+		if got.JSON["active"] != false || got.JSON["name"] != "Rinominata" || len(got.JSON["actions"].([]any)) != 1 {
+			t.Errorf("rule after a rename: %s", got)
+		}
+		w := k.must(201, "admin", "POST", "/api/v1/webhooks", map[string]any{"name": "CRM", "url": "https://crm.example.com/hook", "events": []string{"note"}, "active": false})
+		got = k.must(200, "admin", "PUT", fmt.Sprintf("/api/v1/webhooks/%d", w.num("id")), map[string]any{"name": "CRM nuovo"})
+		if got.JSON["active"] != false || got.JSON["url"] != "https://crm.example.com/hook" {
+			t.Errorf("webhook after a rename: %s", got)
+		}
+		m := k.must(201, "lead", "POST", "/api/v1/macros", map[string]any{"name": "Condivisa", "shared": true, "variants": map[string]string{"it": "Ciao"}})
+		got = k.must(200, "lead", "PUT", fmt.Sprintf("/api/v1/macros/%d", m.num("id")), map[string]any{"name": "Condivisa 2"})
+		if got.JSON["shared"] != true {
+			t.Errorf("macro after a rename: %s", got)
+		}
+
+		l2 := k.must(201, "admin", "POST", "/api/v1/teams", map[string]any{"name": "L2", "tier": 2, "member_ids": []int64{k.agents["agent"].ID}})
+		tk := k.must(201, "agent", "POST", "/api/v1/tickets", map[string]any{"subject": "Da inoltrare", "body": "Serve il secondo livello.",
+			"requester": map[string]any{"email": "l2@example.it"}, "team_id": k.teamID})
+		path := fmt.Sprintf("/api/v1/tickets/%d/escalate", tk.num("number"))
+		body := map[string]any{"reason": "serve L2", "from_team_id": k.teamID}
+		if got := k.must(200, "agent", "POST", path, body); int64(got.JSON["team_id"].(float64)) != l2.num("id") {
+			t.Fatalf("escalated to %v, want L2", got.JSON["team_id"])
+		}
+		if again := k.do("agent", "POST", path, body); again.Status != 409 || problemField(again) != "from_team_id" {
+			t.Errorf("the same escalation again: %d %s, want 409 naming from_team_id", again.Status, again)
+		}
+		if n := countEvents(t, k, tk.num("number"), "escalated"); n != 1 {
+			t.Errorf("%d escalations, want 1", n)
+		}
 	})
 }

@@ -33,6 +33,9 @@ func (d *Desk) seedAutomation(ctx context.Context) error {
 		{Name: "Chiusura: può confermare?", Kind: "closure", Actions: automation.MacroActions{Status: "solved"}, Variants: map[string]string{
 			"it": "Gentile {{customer.first_name}},\n\nil problema della richiesta {{ticket.number}} risulta risolto. Può confermarci che ora è tutto a posto? Grazie per la pazienza.\n\n{{agent.name}}",
 			"en": "Dear {{customer.first_name}},\n\nthe problem of request {{ticket.number}} is solved. Could you confirm that everything is fine now? Thank you for your patience.\n\n{{agent.name}}"}},
+		{Name: "Sollecito al cliente", Kind: "other", Variants: map[string]string{
+			"it": "Gentile {{customer.first_name}},\n\nle scriviamo per la richiesta {{ticket.number}}: per proseguire ci serve ancora una sua risposta. Se nel frattempo il problema è risolto, ce lo faccia sapere.\n\nIl team {{team.name}}",
+			"en": "Dear {{customer.first_name}},\n\nabout your request {{ticket.number}}: we still need your answer to go on. If the problem is solved meanwhile, please let us know.\n\nThe {{team.name}} team"}},
 	}
 	for i := range macros {
 		m := &macros[i]
@@ -47,7 +50,7 @@ func (d *Desk) seedAutomation(ctx context.Context) error {
 	rules := []automation.Rule{
 		{Name: "Sollecito dopo 3 giorni in attesa", Time: &automation.TimeTrigger{Since: "updated", Minutes: 3 * 24 * 60},
 			Conditions: []automation.Condition{{Field: "status", Op: automation.OpIs, Value: "pending"}, {Field: "tags", Op: automation.OpNotContains, Values: []string{"sollecitato"}}},
-			Actions: []automation.Action{{Type: automation.ActReply, Text: "Gentile {{customer.first_name}}, le scriviamo per la richiesta {{ticket.number}}: ci serve ancora una sua risposta per proseguire. / Dear {{customer.first_name}}, about request {{ticket.number}}: we still need your answer to go on."},
+			Actions: []automation.Action{{Type: automation.ActReply, MacroID: &macros[4].ID},
 				{Type: automation.ActAddTags, Values: []string{"sollecitato"}}}},
 		{Name: "Risolvi dopo 7 giorni in attesa", Time: &automation.TimeTrigger{Since: "updated", Minutes: 4 * 24 * 60},
 			Conditions: []automation.Condition{{Field: "status", Op: automation.OpIs, Value: "pending"}, {Field: "tags", Op: automation.OpContains, Values: []string{"sollecitato"}}},
@@ -58,7 +61,8 @@ func (d *Desk) seedAutomation(ctx context.Context) error {
 			Conditions: []automation.Condition{{Field: "subject", Op: automation.OpMatches, Value: `\burgent[ei]?\b`}},
 			Actions:    []automation.Action{{Type: automation.ActSetPriority, Value: "urgent"}}},
 	}
-	k := automation.Known{}
+	// The reminder's text is the macro above, in the ticket's language.
+	k := automation.Known{Macros: map[int64]bool{macros[4].ID: true}}
 	for i := range rules {
 		r := &rules[i]
 		r.Position, r.CreatedAt, r.UpdatedAt = i+1, now, now

@@ -144,7 +144,9 @@ type Values struct {
 	Fields                                                                           map[string]string
 }
 
-func firstName(s string) string {
+// FirstName is the first word of a name (the customer's, the agent's),
+// as scripts greet people.
+func FirstName(s string) string {
 	s = strings.TrimSpace(s)
 	if i := strings.IndexByte(s, ' '); i > 0 {
 		return s[:i]
@@ -159,7 +161,7 @@ func Render(text string, v Values) string {
 		name := placeholder.FindStringSubmatch(m)[1]
 		switch name {
 		case "customer.first_name":
-			return firstName(v.CustomerName)
+			return FirstName(v.CustomerName)
 		case "customer.name":
 			return v.CustomerName
 		case "ticket.number":
@@ -169,7 +171,7 @@ func Render(text string, v Values) string {
 		case "agent.name":
 			return v.AgentName
 		case "agent.first_name":
-			return firstName(v.AgentName)
+			return FirstName(v.AgentName)
 		case "team.name":
 			return v.TeamName
 		case "sla.deadline":

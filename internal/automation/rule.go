@@ -497,13 +497,6 @@ func FirstFailure(checks []Check) string {
 	return ""
 }
 
-func idString(id *int64) string {
-	if id == nil {
-		return ""
-	}
-	return strconv.FormatInt(*id, 10)
-}
-
 // test evaluates condition i and returns the value it looked at.
 func (r *Rule) test(i int, c Condition, f Facts) (string, bool) {
 	t := f.Ticket
@@ -523,9 +516,9 @@ func (r *Rule) test(i int, c Condition, f Facts) (string, bool) {
 	case "channel":
 		return string(t.Channel), compare(c, string(t.Channel))
 	case "team":
-		return idString(t.TeamID), compare(c, idString(t.TeamID))
+		return t.FieldValue("team"), compare(c, t.FieldValue("team"))
 	case "assignee":
-		return idString(t.AssigneeID), compare(c, idString(t.AssigneeID))
+		return t.FieldValue("assignee"), compare(c, t.FieldValue("assignee"))
 	case "language":
 		return t.Language, compare(c, t.Language)
 	case "subject":
@@ -545,7 +538,11 @@ func (r *Rule) test(i int, c Condition, f Facts) (string, bool) {
 			return got, !slices.ContainsFunc(c.values(), func(v string) bool { return slices.Contains(t.Tags, strings.ToLower(v)) })
 		}
 	case "organisation":
-		return idString(f.OrgID), compare(c, idString(f.OrgID))
+		org := ""
+		if f.OrgID != nil {
+			org = strconv.FormatInt(*f.OrgID, 10)
+		}
+		return org, compare(c, org)
 	case "requester_email":
 		return f.RequesterEmail, r.text(i, c, f.RequesterEmail)
 	case "within_hours":

@@ -9,6 +9,7 @@ import (
 
 	"github.com/sportello/sportello/internal/agent"
 	"github.com/sportello/sportello/internal/httpx"
+	"github.com/sportello/sportello/internal/routing"
 	"github.com/sportello/sportello/internal/team"
 )
 
@@ -26,6 +27,7 @@ type teamsData struct {
 	Editable map[int64]bool
 	Errors   map[int64]map[string]string // by team id; 0 is the new-team form
 	NewName  string
+	Modes    []string // assignment modes
 }
 
 func (h *handler) teamsPage(w http.ResponseWriter, r *http.Request, status int, d teamsData) error {
@@ -38,6 +40,7 @@ func (h *handler) teamsPage(w http.ResponseWriter, r *http.Request, status int, 
 	if d.Agents, err = h.Store.Agents(r.Context(), 1000, 0); err != nil {
 		return err
 	}
+	d.Modes = routing.Modes
 	d.CanAdd = httpx.TeamCreate.Perm().Allows(a.Role.Rank())
 	d.Editable = map[int64]bool{}
 	for _, t := range d.Teams {
@@ -97,6 +100,22 @@ func (h *handler) teamUpdate(w http.ResponseWriter, r *http.Request) error {
 	t.Name = v.Get("name")
 	t.Tier, _ = strconv.Atoi(v.Get("tier"))
 	t.Languages, t.Topics = splitSkills(v.Get("languages")), splitSkills(v.Get("topics"))
+	// Assignment and escalation: a form of an earlier version without
+	// these fields leaves them as they are.
+	if m, ok := v["assign_mode"]; ok {
+		t.AssignMode = m[0]
+	}
+	if c, ok := v["assign_cap"]; ok {
+		if t.AssignCap, err = strconv.Atoi(strings.TrimSpace(c[0])); err != nil {
+			t.AssignCap = -1 // refused by Validate, naming the field
+		}
+	}
+	if e, ok := v["escalate_to_id"]; ok {
+		t.EscalateToID = nil
+		if id, err := strconv.ParseInt(e[0], 10, 64); err == nil && id > 0 {
+			t.EscalateToID = &id
+		}
+	}
 	t.MemberIDs = nil
 	for _, s := range v["members"] {
 		if m, err := strconv.ParseInt(s, 10, 64); err == nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/sportello/sportello/internal/agent"
 	"github.com/sportello/sportello/internal/automation"
+	"github.com/sportello/sportello/internal/fault"
 	"github.com/sportello/sportello/internal/ticket"
 )
 
@@ -19,7 +20,7 @@ type Automation interface {
 	Macros(ctx context.Context, me *agent.Agent) ([]automation.Macro, error)
 	RenderMacro(ctx context.Context, me *agent.Agent, macroID, ticketID int64) (*automation.Rendered, error)
 	MacroUsed(ctx context.Context, me *agent.Agent, macroID, ticketID int64) error
-	Escalate(ctx context.Context, me *agent.Agent, ticketID int64, to *int64, reason string, tell bool) (*ticket.Ticket, error)
+	Escalate(ctx context.Context, me *agent.Agent, ticketID int64, from, to *int64, reason string, tell bool) (*ticket.Ticket, error)
 }
 
 // lookupMacros: GET /tickets/{number}/macros?q= — the macros whose name
@@ -71,15 +72,21 @@ func (h *handler) ticketEscalate(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var to *int64
-	if v := r.PostFormValue("team_id"); v != "" {
-		id, err := strconv.ParseInt(v, 10, 64)
-		if err != nil {
-			return err
-		}
-		to = &id
+	// The team the page showed: Back, a double click or a colleague who
+	// escalated first never makes a second escalation.
+	from, err := formTeam(r.PostFormValue("from_team_id"), "from_team_id")
+	if err == nil && from == nil {
+		zero := int64(0)
+		from = &zero
 	}
-	if _, err := h.Auto.Escalate(r.Context(), a, t.ID, to, r.PostFormValue("reason"), r.PostFormValue("tell") == "1"); err != nil {
+	var to *int64
+	if err == nil {
+		to, err = formTeam(r.PostFormValue("team_id"), "team_id")
+	}
+	if err == nil {
+		_, err = h.Auto.Escalate(r.Context(), a, t.ID, from, to, r.PostFormValue("reason"), r.PostFormValue("tell") == "1")
+	}
+	if err != nil {
 		if ps := problemsOf(err); ps != nil {
 			pr := h.printer(r, a)
 			http.Redirect(w, r, "/tickets/"+strconv.FormatInt(t.ID, 10)+"?escalate_error="+url.QueryEscape(pr.T("escalate.error."+ps[0].Rule)), http.StatusSeeOther)
@@ -89,4 +96,16 @@ func (h *handler) ticketEscalate(w http.ResponseWriter, r *http.Request) error {
 	}
 	http.Redirect(w, r, "/tickets/"+strconv.FormatInt(t.ID, 10)+"#latest", http.StatusSeeOther)
 	return nil
+}
+
+// formTeam reads an optional team id of a form (nil when empty).
+func formTeam(v, field string) (*int64, error) {
+	if v == "" {
+		return nil, nil
+	}
+	id, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || id < 0 {
+		return nil, fault.Field(field, "exists", "no team has this id")
+	}
+	return &id, nil
 }

@@ -455,18 +455,7 @@ func eventLabel(t func(string, ...any) string, e ticket.Event, agents, teams map
 		}
 		return t("event.assigned", "Name", name(e.After))
 	case "team":
-		team := func(v string) string {
-			if id, err := strconv.ParseInt(v, 10, 64); err == nil {
-				if n, ok := teams[id]; ok {
-					return n
-				}
-			}
-			if v == "" {
-				return "—"
-			}
-			return "#" + v
-		}
-		return t("event.team_change", "From", team(e.Before), "To", team(e.After))
+		return t("event.team_change", "From", teamLabel(teams, e.Before), "To", teamLabel(teams, e.After))
 	case "tags":
 		return t("event.tags", "Tags", strings.ReplaceAll(e.After, ",", ", "))
 	case "merged_into":
@@ -484,20 +473,22 @@ func eventLabel(t func(string, ...any) string, e ticket.Event, agents, teams map
 	case "rule_refused":
 		return t("event.rule_refused", "Why", e.After)
 	case "escalated":
-		team := func(v string) string {
-			if id, err := strconv.ParseInt(v, 10, 64); err == nil {
-				if n, ok := teams[id]; ok {
-					return n
-				}
-			}
-			if v == "" {
-				return "—"
-			}
-			return "#" + v
-		}
-		return t("event.escalated", "From", team(e.Before), "To", team(e.After))
+		return t("event.escalated", "From", teamLabel(teams, e.Before), "To", teamLabel(teams, e.After))
 	}
 	return ""
+}
+
+// teamLabel names a team recorded by id in an event ("—" for none).
+func teamLabel(teams map[int64]string, v string) string {
+	if id, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if n, ok := teams[id]; ok {
+			return n
+		}
+	}
+	if v == "" {
+		return "—"
+	}
+	return "#" + v
 }
 
 // historyField names a changed field in the viewer's language; a custom

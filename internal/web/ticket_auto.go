@@ -39,7 +39,8 @@ func (h *handler) lookupMacros(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	q := strings.ToLower(strings.TrimSpace(r.URL.Query().Get("q")))
+	// The "/" that opened the list may arrive with the query.
+	q := strings.ToLower(strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(r.URL.Query().Get("q")), "/")))
 	var rows []lookupRow
 	for _, m := range ms {
 		if q != "" && !strings.Contains(strings.ToLower(m.Name), q) {

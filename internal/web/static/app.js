@@ -297,7 +297,8 @@ document.querySelectorAll("[data-lookup]").forEach((input) => {
   input.addEventListener("input", () => {
     if (into && input.value !== input.dataset.picked) into.value = "";
     const q = input.value.trim();
-    s.ask(q.length >= (Number(input.dataset.lookupMin) || 2) ? q : null);
+    const least = input.dataset.lookupMin === undefined ? 2 : Number(input.dataset.lookupMin);
+    s.ask(q.length >= least ? q : null);
   });
 });
 

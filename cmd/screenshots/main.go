@@ -27,6 +27,7 @@ import (
 	"github.com/sportello/sportello/internal/config"
 	"github.com/sportello/sportello/internal/contact"
 	"github.com/sportello/sportello/internal/ticket"
+	"github.com/sportello/sportello/internal/webhook"
 )
 
 func main() {
@@ -99,6 +100,28 @@ func run(out, chromium string) error {
 	if err := d.StartJobs(ctx); err != nil {
 		return err
 	}
+	// A webhook (to a receiver here, allowed as private) hears that
+	// reply: the webhook's page has a delivery to show.
+	recv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }), ReadHeaderTimeout: 5 * time.Second}
+	rln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	go recv.Serve(rln)
+	defer recv.Close()
+	hook := &webhook.Webhook{Name: "CRM", URL: "http://" + rln.Addr().String() + "/sportello", Events: []string{"agent_reply", "ticket_created"}, Active: true, AllowPrivate: true}
+	if err := d.Automation().SaveWebhook(ctx, hook, time.Time{}); err != nil {
+		return err
+	}
+	rules, _, err := d.Automation().Rules(ctx)
+	if err != nil || len(rules) == 0 {
+		return errors.Join(errors.New("no shipped rules"), err)
+	}
+	macros, err := d.Automation().Macros(ctx, lead)
+	if err != nil || len(macros) == 0 {
+		return errors.Join(errors.New("no shipped macros"), err)
+	}
+	firstNumber := ts[0].ID
 	if _, err := d.Tickets.AddMessage(ctx, ticket.AgentActor(lead), best, ticket.NewMessage{Kind: ticket.KindReply,
 		BodyText: "Buongiorno, abbiamo verificato: il rimborso parte oggi."}); err != nil {
 		return err
@@ -272,6 +295,13 @@ func run(out, chromium string) error {
 			shot("mailboxes-"+lang, chromedp.Navigate(base+"/admin/mailboxes"), chromedp.WaitVisible(chromedp.CSS("table.tickets"))),
 			shot("mailbox-"+lang, chromedp.Navigate(fmt.Sprintf("%s/admin/mailboxes/%d", base, mbs[0].ID)), chromedp.WaitVisible(chromedp.ID("m-address"))),
 			shot("help-admin-"+lang, chromedp.Navigate(base+"/admin/help"), chromedp.WaitVisible(chromedp.ID("h-name"))),
+			shot("rules-"+lang, chromedp.Navigate(base+"/admin/rules?ticket="+fmt.Sprint(firstNumber)+"&event=ticket_created#dry-run"), chromedp.WaitVisible(chromedp.CSS("table.dry"))),
+			shot("rule-edit-"+lang, chromedp.Navigate(fmt.Sprintf("%s/admin/rules/%d", base, rules[len(rules)-1].ID)), chromedp.WaitVisible(chromedp.ID("r-name"))),
+			shot("rule-edit-narrow-"+lang, chromedp.EmulateViewport(800, 900),
+				chromedp.Navigate(fmt.Sprintf("%s/admin/rules/%d", base, rules[0].ID)), chromedp.WaitVisible(chromedp.ID("r-name"))),
+			chromedp.Do(bctx, chromedp.EmulateViewport(1280, 800)),
+			shot("macro-edit-"+lang, chromedp.Navigate(fmt.Sprintf("%s/macros/%d", base, macros[0].ID)), chromedp.WaitVisible(chromedp.ID("m-name"))),
+			shot("webhook-"+lang, chromedp.Navigate(fmt.Sprintf("%s/admin/webhooks/%d", base, hook.ID)), chromedp.WaitVisible(chromedp.ID("w-name"))),
 			shot("mailbox-narrow-"+lang, chromedp.EmulateViewport(800, 900),
 				chromedp.Navigate(fmt.Sprintf("%s/admin/mailboxes/%d", base, mbs[0].ID)), chromedp.WaitVisible(chromedp.ID("m-address"))),
 			chromedp.Do(bctx, chromedp.EmulateViewport(1280, 800)),

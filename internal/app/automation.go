@@ -1004,9 +1004,9 @@ func (d *Desk) DryRun(ctx context.Context, actor ticket.Actor, id int64, event a
 		for i := range all {
 			r := &all[i]
 			r.Compile()
-			dr := automation.DryRule{ID: r.ID, Name: r.Name, Active: r.Active}
+			dr := automation.DryRule{ID: r.ID, Name: r.Name, Active: r.Active, Listens: r.Listens(event)}
 			ok, checks := r.Evaluate(f)
-			dr.Checks = checks
+			dr.Checks, dr.Matches, dr.Match = checks, ok, r.Match
 			switch {
 			case !r.Listens(event):
 				dr.Reason = fmt.Sprintf("listens for %s, not %s", listensFor(r), event)

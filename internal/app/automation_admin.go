@@ -3,13 +3,13 @@ package app
 import (
 	"context"
 	"errors"
-	"strconv"
 	"time"
 
 	"github.com/sportello/sportello/internal/agent"
 	"github.com/sportello/sportello/internal/auth"
 	"github.com/sportello/sportello/internal/automation"
 	"github.com/sportello/sportello/internal/fault"
+	"github.com/sportello/sportello/internal/kb"
 	"github.com/sportello/sportello/internal/store"
 	"github.com/sportello/sportello/internal/ticket"
 	"github.com/sportello/sportello/internal/webhook"
@@ -59,6 +59,11 @@ func (a *Automation) SaveRule(ctx context.Context, r *automation.Rule, since tim
 // SetRuleActive switches a rule on or off.
 func (a *Automation) SetRuleActive(ctx context.Context, id int64, on bool) error {
 	return a.d.Store.SetRuleActive(ctx, id, on, a.d.Now())
+}
+
+// MoveRule moves a rule one place up (or down) the order.
+func (a *Automation) MoveRule(ctx context.Context, id int64, up bool) error {
+	return a.d.Store.MoveRule(ctx, id, up, a.d.Now())
 }
 
 // DeleteRule removes a rule.
@@ -198,10 +203,38 @@ func (a *Automation) RenderMacro(ctx context.Context, me *agent.Agent, macroID, 
 	if !errors.Is(err, errRead) {
 		return nil, err
 	}
-	if m.KBArticleID != nil {
-		out.Article = a.d.Cfg.BaseURL + "/help/" + out.Language + "/articles/" + strconv.FormatInt(*m.KBArticleID, 10)
+	if m.KBArticleID == nil {
+		return out, nil
 	}
-	return out, nil
+	out.Article, err = a.articleLink(ctx, *m.KBArticleID, out.Language)
+	return out, err
+}
+
+// articleLink is the public address of an article in lang (else in any
+// language it is published in), "" when it is internal, unpublished or
+// gone: a customer is never sent a link that does not open.
+func (a *Automation) articleLink(ctx context.Context, id int64, lang string) (string, error) {
+	art, err := a.d.Store.Article(ctx, id)
+	if errors.Is(err, fault.NotFound) {
+		return "", nil
+	}
+	if err != nil || art.Internal {
+		return "", err
+	}
+	var link string
+	for _, t := range art.Texts {
+		if t.State != kb.Published {
+			continue
+		}
+		u := a.d.Cfg.BaseURL + "/help/" + t.Lang + "/a/" + t.Slug
+		if t.Lang == lang {
+			return u, nil
+		}
+		if link == "" {
+			link = u
+		}
+	}
+	return link, nil
 }
 
 // MacroUsed counts a macro sent and applies its field changes to the

@@ -63,7 +63,7 @@ func TestAutomationEndToEnd(t *testing.T) {
 			},
 		})
 		macro := m.must(201, "lead", "POST", "/api/v1/macros", map[string]any{
-			"name": "Presa in carico", "kind": "acknowledgement", "shared": true,
+			"name": "Presa in carico con scadenza", "kind": "acknowledgement", "shared": true,
 			"variants": map[string]string{
 				"it": "Ciao {{customer.first_name}}, abbiamo registrato la richiesta {{ticket.number}}: ti aggiorneremo entro {{sla.deadline}}.",
 				"en": "Hi {{customer.first_name}}, we logged your request {{ticket.number}}: we will update you by {{sla.deadline}}.",

@@ -478,12 +478,17 @@ func (r *Rule) Evaluate(f Facts) (ok bool, checks []Check) {
 // would fire and, if not, why (the first failing condition, the event it
 // listens for, or that it is off).
 type DryRule struct {
-	ID     int64   `json:"id"`
-	Name   string  `json:"name"`
-	Active bool    `json:"active"`
-	Fires  bool    `json:"fires"`
-	Reason string  `json:"reason"`
-	Checks []Check `json:"checks"`
+	ID     int64  `json:"id"`
+	Name   string `json:"name"`
+	Active bool   `json:"active"`
+	Fires  bool   `json:"fires"`
+	// Listens reports whether the rule listens for the event asked;
+	// Matches whether its conditions hold (combined by Match).
+	Listens bool    `json:"listens"`
+	Matches bool    `json:"matches"`
+	Match   string  `json:"match"`
+	Reason  string  `json:"reason"`
+	Checks  []Check `json:"checks"`
 }
 
 // FirstFailure names the first failing condition of checks in words, for

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -110,7 +111,7 @@ ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.up
 // read before since's updated_at is refused (ErrChanged).
 func (s *Store) SaveRule(ctx context.Context, r *automation.Rule, since time.Time) error {
 	def := mustJSON(r.Def())
-	return s.InTx(ctx, func(tx *Tx) error {
+	return named(s.InTx(ctx, func(tx *Tx) error {
 		r.UpdatedAt = utc(r.UpdatedAt)
 		if r.ID == 0 {
 			r.CreatedAt = utc(r.CreatedAt)
@@ -132,6 +133,39 @@ VALUES (?,?,?,?,?,?) RETURNING id`, r.Name, r.Position, r.Active, def, r.Created
 			}
 		}
 		return tx.bumpRules(ctx, r.UpdatedAt)
+	}), "another rule has this name")
+}
+
+// MoveRule moves a rule one place up or down the order and numbers the
+// positions 10, 20, … again. The rules' version is bumped first: on
+// PostgreSQL that row lock makes two moves at once take turns, each
+// reading the order the other left.
+func (s *Store) MoveRule(ctx context.Context, id int64, up bool, now time.Time) error {
+	return s.InTx(ctx, func(tx *Tx) error {
+		if err := tx.bumpRules(ctx, now); err != nil {
+			return err
+		}
+		var ids []int64
+		if err := tx.sel(ctx, &ids, `SELECT id FROM rules ORDER BY position, id`); err != nil {
+			return fmt.Errorf("reading the rules' order: %w", err)
+		}
+		i := slices.Index(ids, id)
+		if i < 0 {
+			return automation.ErrNotFound
+		}
+		j := i + 1
+		if up {
+			j = i - 1
+		}
+		if j >= 0 && j < len(ids) {
+			ids[i], ids[j] = ids[j], ids[i]
+		}
+		for k, rid := range ids {
+			if _, err := tx.exec(ctx, `UPDATE rules SET position = ? WHERE id = ?`, (k+1)*10, rid); err != nil {
+				return fmt.Errorf("ordering rules: %w", err)
+			}
+		}
+		return nil
 	})
 }
 
@@ -465,7 +499,7 @@ func (tx *Tx) TxMacro(ctx context.Context, id int64) (*automation.Macro, error) 
 // before since is refused (ErrChanged).
 func (s *Store) SaveMacro(ctx context.Context, m *automation.Macro, since time.Time) error {
 	vars, acts := mustJSON(m.Variants), mustJSON(m.Actions)
-	return s.InTx(ctx, func(tx *Tx) error {
+	return named(s.InTx(ctx, func(tx *Tx) error {
 		m.UpdatedAt = utc(m.UpdatedAt)
 		if m.ID == 0 {
 			m.CreatedAt = utc(m.CreatedAt)
@@ -484,7 +518,7 @@ VALUES (?,?,?,?,?,?,?,?) RETURNING id`, m.Name, m.OwnerID, m.Kind, vars, acts, m
 			return automation.ErrMacroNotFound
 		}
 		return nil
-	})
+	}), "another macro of yours, or a shared one, has this name")
 }
 
 // DeleteMacro removes a macro.
@@ -591,7 +625,7 @@ func (tx *Tx) SubscribedWebhooks(ctx context.Context, event string) ([]int64, er
 // SaveWebhook creates (ID 0) or updates a webhook.
 func (s *Store) SaveWebhook(ctx context.Context, w *webhook.Webhook, since time.Time) error {
 	evs := mustJSON(w.Events)
-	return s.InTx(ctx, func(tx *Tx) error {
+	return named(s.InTx(ctx, func(tx *Tx) error {
 		w.UpdatedAt = utc(w.UpdatedAt)
 		if w.ID == 0 {
 			w.CreatedAt = utc(w.CreatedAt)
@@ -610,7 +644,15 @@ VALUES (?,?,?,?,?,?,?,?) RETURNING id`, w.Name, w.URL, w.Secret, evs, w.Active, 
 			return webhook.ErrNotFound
 		}
 		return nil
-	})
+	}), "another webhook has this name")
+}
+
+// named turns a unique-name violation into a conflict naming the field.
+func named(err error, detail string) error {
+	if isUnique(err) {
+		return conflict("name", detail)
+	}
+	return err
 }
 
 // DeleteWebhook removes a webhook and its delivery log.

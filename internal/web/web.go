@@ -22,8 +22,12 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"golang.org/x/text/language"
+	"golang.org/x/text/language/display"
+
 	"github.com/sportello/sportello/internal/agent"
 	"github.com/sportello/sportello/internal/auth"
+	"github.com/sportello/sportello/internal/automation"
 	"github.com/sportello/sportello/internal/contact"
 	"github.com/sportello/sportello/internal/fault"
 	"github.com/sportello/sportello/internal/httpx"
@@ -184,6 +188,17 @@ func newHandler(d Deps) (*handler, error) {
 		"safeHTML": func(s string) template.HTML { return template.HTML(s) },
 		"list2":    func(a, b any) []any { return []any{a, b} },
 		"seconds":  func(n int64) time.Duration { return time.Duration(n) * time.Second },
+		"trigger":  ruleTrigger,
+		// langName is a language's name in the page's language.
+		"langName": func(in, code string) string {
+			if n := display.Tags(language.Make(in)).Name(language.Make(code)); n != "" {
+				return n
+			}
+			return code
+		},
+		"fieldName": fieldName,
+		"inc":       func(i int) int { return i + 1 },
+		"hasEvent":  func(es []automation.Event, e automation.Event) bool { return slices.Contains(es, e) },
 		"deref": func(p *int64) int64 {
 			if p == nil {
 				return 0
@@ -206,7 +221,7 @@ func newHandler(d Deps) (*handler, error) {
 		}
 		h.pages[page] = t
 	}
-	for _, page := range []string{"login", "inbox", "ticket", "ticket_new", "contacts", "contact", "profile", "search", "organisations", "organisation", "agents", "tokens", "teams", "fields", "error", "admin_sla", "notices", "mailboxes", "mailbox", "confirm", "kb", "kb_edit", "help_settings", "csat"} {
+	for _, page := range []string{"login", "inbox", "ticket", "ticket_new", "contacts", "contact", "profile", "search", "organisations", "organisation", "agents", "tokens", "teams", "fields", "error", "admin_sla", "notices", "mailboxes", "mailbox", "confirm", "kb", "kb_edit", "help_settings", "csat", "rules", "rule_edit", "macros", "macro_edit", "webhooks", "webhook_edit"} {
 		t, err := template.Must(layout.Clone()).ParseFS(templateFS, "templates/"+page+".html")
 		if err != nil {
 			return nil, fmt.Errorf("parsing %s: %w", page, err)
@@ -259,7 +274,11 @@ func (h *handler) renderPart(w http.ResponseWriter, r *http.Request, status int,
 	if c, err := r.Cookie(DensityCookie); err == nil && c.Value == "compact" {
 		pg.Density = "compact"
 	}
-	if err := h.pages[name].ExecuteTemplate(&buf, part, pg); err != nil {
+	t, ok := h.pages[name]
+	if !ok {
+		return fmt.Errorf("rendering %s: no such page template", name)
+	}
+	if err := t.ExecuteTemplate(&buf, part, pg); err != nil {
 		return fmt.Errorf("rendering %s: %w", name, err)
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")

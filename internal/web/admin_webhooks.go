@@ -1,0 +1,175 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/sportello/sportello/internal/automation"
+	"github.com/sportello/sportello/internal/fault"
+	"github.com/sportello/sportello/internal/webhook"
+)
+
+// The webhooks pages (admins): the list, a form per webhook with the
+// events it hears, and its delivery log. The signing secret is shown
+// once, on the page that answers the creation.
+
+type webhooksData struct {
+	Hooks []webhook.Webhook
+	Last  map[int64]*webhook.Delivery
+}
+
+type webhookForm struct {
+	W          *webhook.Webhook
+	New        bool
+	Secret     string // just created: shown once
+	Events     []automation.Event
+	Errors     map[string]string
+	Deliveries []webhook.Delivery
+	When       map[int64]string
+}
+
+// webhooksShow: GET /admin/webhooks — each with its latest delivery.
+func (h *handler) webhooksShow(w http.ResponseWriter, r *http.Request) error {
+	a := current(r)
+	pr := h.printer(r, a)
+	hooks, err := h.Auto.Webhooks(r.Context())
+	if err != nil {
+		return err
+	}
+	d := webhooksData{Hooks: hooks, Last: map[int64]*webhook.Delivery{}}
+	for _, x := range hooks {
+		ds, err := h.Auto.Deliveries(r.Context(), x.ID)
+		if err != nil {
+			return err
+		}
+		if len(ds) > 0 {
+			d.Last[x.ID] = &ds[0]
+		}
+	}
+	return h.render(w, r, http.StatusOK, "webhooks", page{P: pr, Agent: a, Title: pr.T("webhooks.title"), Now: h.Now(), Data: d})
+}
+
+// webhookNew: GET /admin/webhooks/new
+func (h *handler) webhookNew(w http.ResponseWriter, r *http.Request) error {
+	return h.webhookEditor(w, r, http.StatusOK, &webhookForm{W: &webhook.Webhook{Active: true}, New: true})
+}
+
+// webhookShow: GET /admin/webhooks/{id} — the form and the delivery log.
+func (h *handler) webhookShow(w http.ResponseWriter, r *http.Request) error {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		return webhook.ErrNotFound
+	}
+	x, err := h.Auto.Webhook(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	return h.webhookEditor(w, r, http.StatusOK, &webhookForm{W: x})
+}
+
+func (h *handler) webhookEditor(w http.ResponseWriter, r *http.Request, status int, f *webhookForm) error {
+	a := current(r)
+	pr := h.printer(r, a)
+	f.Events = automation.Events
+	if f.Errors == nil {
+		f.Errors = map[string]string{}
+	}
+	if !f.New {
+		var err error
+		if f.Deliveries, err = h.Auto.Deliveries(r.Context(), f.W.ID); err != nil {
+			return err
+		}
+		f.When = map[int64]string{}
+		now := h.Now()
+		for _, d := range f.Deliveries {
+			f.When[d.ID] = pr.Ago(d.CreatedAt, now)
+		}
+	}
+	title := pr.T("webhooks.new")
+	if !f.New {
+		title = f.W.Name
+	}
+	return h.render(w, r, status, "webhook_edit", page{P: pr, Agent: a, Title: title, Now: h.Now(), Data: f})
+}
+
+// webhookSave: POST /admin/webhooks (new) and POST /admin/webhooks/{id}.
+// A new webhook's page shows its secret once; a second post of the same
+// form (Back, reload) is refused by the name, which must be unique.
+func (h *handler) webhookSave(w http.ResponseWriter, r *http.Request) error {
+	if err := h.parseForm(w, r, 16<<10); err != nil {
+		return err
+	}
+	a := current(r)
+	pr := h.printer(r, a)
+	v := r.PostForm
+	x := &webhook.Webhook{}
+	isNew := r.PathValue("id") == ""
+	if !isNew {
+		id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+		if err != nil {
+			return webhook.ErrNotFound
+		}
+		if x, err = h.Auto.Webhook(r.Context(), id); err != nil {
+			return err
+		}
+	}
+	x.Name, x.URL = v.Get("name"), strings.TrimSpace(v.Get("url"))
+	x.Events = v["events"]
+	x.Active, x.AllowPrivate = v.Get("active") == "1", v.Get("allow_private") == "1"
+	err := h.Auto.SaveWebhook(r.Context(), x, wasUpdated(r))
+	if ps := problemsOf(err); ps != nil {
+		f := &webhookForm{W: x, New: isNew, Errors: map[string]string{}}
+		for _, p := range ps {
+			key := p.Field
+			if strings.HasPrefix(key, "events[") {
+				key = "events"
+			}
+			if _, seen := f.Errors[key]; seen {
+				continue
+			}
+			msg := pr.T("form." + p.Rule)
+			if p.Rule == "url" || p.Rule == "enum" {
+				msg += " " + p.Detail
+			}
+			f.Errors[key] = msg
+		}
+		return h.webhookEditor(w, r, http.StatusUnprocessableEntity, f)
+	}
+	if err != nil {
+		return err
+	}
+	if isNew {
+		// The only time the secret is shown: the page says so, and the
+		// form now changes the webhook just made.
+		return h.webhookEditor(w, r, http.StatusOK, &webhookForm{W: x, Secret: x.Secret})
+	}
+	http.Redirect(w, r, "/admin/webhooks", http.StatusSeeOther)
+	return nil
+}
+
+// webhookDelete: POST /admin/webhooks/{id}/delete — asks first.
+func (h *handler) webhookDelete(w http.ResponseWriter, r *http.Request) error {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		return webhook.ErrNotFound
+	}
+	if err := h.parseForm(w, r, 4<<10); err != nil {
+		return err
+	}
+	x, err := h.Auto.Webhook(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	if !confirmed(r) {
+		pr := h.printer(r, current(r))
+		return h.askFirst(w, r, confirmData{Title: pr.T("confirm.webhook.title", "Name", x.Name),
+			Message: pr.T("confirm.webhook.message"), Button: pr.T("confirm.webhook.yes"), Back: "/admin/webhooks"})
+	}
+	if err := h.Auto.DeleteWebhook(r.Context(), id); err != nil && !errors.Is(err, fault.NotFound) {
+		return err
+	}
+	http.Redirect(w, r, "/admin/webhooks", http.StatusSeeOther)
+	return nil
+}

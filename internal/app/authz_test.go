@@ -220,7 +220,14 @@ func TestEveryPageEveryRole(t *testing.T) {
 		num := k.must(201, "admin", "POST", "/api/v1/tickets", map[string]any{"subject": "s", "body": "b", "requester": map[string]any{"id": contact}, "team_id": k.teamID}).num("number")
 		victim := k.must(201, "admin", "POST", "/api/v1/agents", map[string]any{"email": "vittima@example.com", "name": "Vittima", "role": "agent"}).num("id")
 		spare := k.must(201, "admin", "POST", "/api/v1/teams", map[string]any{"name": "Di scorta", "tier": 1, "member_ids": []int64{k.agents["lead"].ID}}).num("id")
+		// Automation: a rule and a webhook (admins'), and the agent's own
+		// macro (theirs to change; another's personal macro is a 404).
+		rule := k.must(201, "admin", "POST", "/api/v1/rules", map[string]any{"name": "Percorso", "events": []string{"ticket_created"},
+			"actions": []map[string]any{{"type": "set_priority", "value": "high"}}}).num("id")
+		hook := k.must(201, "admin", "POST", "/api/v1/webhooks", map[string]any{"name": "Percorso", "url": "https://example.com/hook", "events": []string{"ticket_created"}}).num("id")
+		macro := k.must(201, "agent", "POST", "/api/v1/macros", map[string]any{"name": "Percorso", "variants": map[string]string{"it": "Ciao"}}).num("id")
 		ids := []struct{ prefix, id string }{
+			{"/admin/rules/{id}", fmt.Sprint(rule)}, {"/admin/webhooks/{id}", fmt.Sprint(hook)}, {"/macros/{id}", fmt.Sprint(macro)},
 			{"/tickets/{number}", fmt.Sprint(num)}, {"/contacts/{id}", fmt.Sprint(contact)}, {"/organisations/{id}", fmt.Sprint(org)},
 			{"/admin/fields/{id}", fmt.Sprint(field)}, {"/admin/agents/{id}", fmt.Sprint(victim)}, {"/admin/teams/{id}", fmt.Sprint(spare)},
 		}

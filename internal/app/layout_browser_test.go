@@ -33,7 +33,8 @@ func TestBrowserLayoutFits(t *testing.T) {
 		step(t, a, "admin signs in", signIn(base, "admin@example.com", "password-admin"), chromedp.EmulateViewport(1280, 800))
 		pages := []string{"/?view=teams", "/?view=open", fmt.Sprintf("/tickets/%d", n), "/search?q=stampante", "/tickets/new", "/contacts",
 			"/organisations", "/notices", "/profile", "/admin/teams", "/admin/agents", "/admin/fields", "/admin/sla", "/admin/mailboxes",
-			fmt.Sprintf("/admin/mailboxes/%d", mb.num("id")), "/kb", "/kb/new", "/admin/help", "/reports/csat"}
+			fmt.Sprintf("/admin/mailboxes/%d", mb.num("id")), "/kb", "/kb/new", "/admin/help", "/reports/csat",
+			"/admin/rules", "/admin/rules/new", "/macros", "/macros/new", "/admin/webhooks", "/admin/webhooks/new"}
 		for _, p := range pages {
 			step(t, a, "open "+p, chromedp.Navigate(base+p), chromedp.WaitReady(chromedp.CSS("main")))
 			if w := value[int](t, a, `document.documentElement.scrollWidth`); w > 1280 {
@@ -63,7 +64,7 @@ func TestBrowserLayoutFits(t *testing.T) {
 			chromedp.KeyEvent(kb.Enter, chromedp.KeyModifiers(chromedp.ModifierCtrl)),
 			chromedp.WaitVisible(chromedp.Search(`//div[contains(@class,"msg-body")][contains(., "Risolto con il driver nuovo.")]`)))
 		step(t, a, "800 px", chromedp.EmulateViewport(800, 1200))
-		for _, p := range []string{"/admin/agents", "/admin/sla", "/admin/help", "/kb"} {
+		for _, p := range []string{"/admin/agents", "/admin/sla", "/admin/help", "/kb", "/admin/rules", "/admin/rules/new", "/macros/new", "/admin/webhooks/new"} {
 			step(t, a, "open "+p, chromedp.Navigate(base+p), chromedp.WaitReady(chromedp.CSS("main")))
 			hidden := value[[]string](t, a, `[...document.querySelectorAll("main input:not([type=hidden]), main select, main button")].filter(e => !e.getClientRects().length).map(e => e.name || e.id || e.textContent.trim())`)
 			if len(hidden) > 0 {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/sportello/sportello/internal/agent"
 	"github.com/sportello/sportello/internal/automation"
 	"github.com/sportello/sportello/internal/fault"
 	"github.com/sportello/sportello/internal/i18n"
@@ -1088,4 +1089,59 @@ func (d *Desk) Known(ctx context.Context) (automation.Known, error) {
 		k.Fields[f.Key] = true
 	}
 	return k, nil
+}
+
+// handBackLimit bounds the tickets one availability change moves.
+const handBackLimit = 200
+
+// AvailabilityChanged acts on an agent's availability as it now is. Away
+// or offline: their new and open tickets in teams that ask for it
+// (reassign_away) go back to the team's assignment, to an online
+// colleague or, when none can take them, to the team's unassigned queue.
+// Online: the tickets waiting unassigned in their teams are offered to the
+// assignment again (to them or a colleague, under the cap, by the team's
+// mode). Each ticket moves in its own transaction, checked again inside
+// it: a ticket someone took meanwhile, or an agent back online, is left
+// alone.
+func (d *Desk) AvailabilityChanged(ctx context.Context, agentID int64) error {
+	a, err := d.Store.Agent(ctx, agentID)
+	if err != nil {
+		return err
+	}
+	now := d.Now().UTC().Truncate(time.Microsecond)
+	if a.Availability == agent.Online {
+		ids, err := d.Store.WaitingForAgent(ctx, agentID, handBackLimit)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if err := d.Store.InTx(ctx, func(st *store.Tx) error { return d.assignAgain(ctx, st, id, now) }); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	ids, err := d.Store.TicketsToHandBack(ctx, agentID, handBackLimit)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		err := d.Store.InTx(ctx, func(st *store.Tx) error {
+			t, err := st.TicketForUpdate(ctx, id)
+			if err != nil || t.AssigneeID == nil || *t.AssigneeID != agentID {
+				return err
+			}
+			if av, err := st.AgentAvailability(ctx, agentID); err != nil || av == string(agent.Online) {
+				return err
+			}
+			if _, _, err := d.Tickets.UpdateIn(ctx, st, ticket.System, id, ticket.Patch{AssigneeID: ticket.Ref{Set: true}}, now); err != nil {
+				return err
+			}
+			return d.assignAgain(ctx, st, id, now)
+		})
+		if err != nil && !errors.Is(err, fault.NotFound) {
+			return err
+		}
+	}
+	return nil
 }

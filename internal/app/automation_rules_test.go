@@ -394,3 +394,75 @@ func TestAutomationChangesApplyWhatTheyName(t *testing.T) {
 		}
 	})
 }
+
+// An agent who goes away hands their new and open tickets back to the
+// team's assignment when the team asks for it: to an online colleague, or
+// to the unassigned queue when nobody is online; a pending ticket stays
+// theirs. An agent coming online is offered the tickets waiting
+// unassigned. A team that does not ask keeps its tickets where they are.
+func TestAwayAgentHandsTicketsBack(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		k := newDesk(t, db)
+		lead, ag := k.agents["lead"].ID, k.agents["agent"].ID
+		k.must(200, "admin", "PATCH", fmt.Sprintf("/api/v1/teams/%d", k.teamID), map[string]any{"assign_mode": "round_robin", "reassign_away": true})
+		for _, id := range []int64{lead, ag} {
+			k.must(200, "admin", "PATCH", fmt.Sprintf("/api/v1/agents/%d", id), map[string]any{"availability": "online", "skill_languages": []string{"it"}})
+		}
+		var nums []int64
+		for i := range 4 {
+			nums = append(nums, k.must(201, "admin", "POST", "/api/v1/tickets", map[string]any{"subject": fmt.Sprintf("Ordine %d in ritardo", i),
+				"body": "Buongiorno, il mio ordine non è ancora arrivato e vorrei sapere quando arriva.", "requester": map[string]any{"email": fmt.Sprintf("c%d@example.com", i)},
+				"team_id": k.teamID}).num("number"))
+		}
+		owner := func(n int64) int64 {
+			r := k.must(200, "admin", "GET", fmt.Sprintf("/api/v1/tickets/%d", n), nil)
+			if v, ok := r.JSON["assignee_id"].(float64); ok {
+				return int64(v)
+			}
+			return 0
+		}
+		mine := func(id int64) (out []int64) {
+			for _, n := range nums {
+				if owner(n) == id {
+					out = append(out, n)
+				}
+			}
+			return out
+		}
+		agentHas := mine(ag)
+		if len(agentHas) != 2 || len(mine(lead)) != 2 {
+			t.Fatalf("round-robin over two online agents: agent %v, lead %v", agentHas, mine(lead))
+		}
+		// One of the agent's tickets waits on the customer: it stays theirs.
+		k.must(200, "agent", "PATCH", fmt.Sprintf("/api/v1/tickets/%d", agentHas[0]), map[string]any{"status": "pending"})
+		k.must(200, "agent", "PATCH", "/api/v1/me", map[string]any{"availability": "away"})
+		if got := mine(ag); len(got) != 1 || got[0] != agentHas[0] {
+			t.Fatalf("after going away the agent holds %v, want only the pending %d", got, agentHas[0])
+		}
+		if got := mine(lead); len(got) != 3 {
+			t.Fatalf("the online lead took the open ticket: holds %v", got)
+		}
+		// Nobody online: the lead's tickets go to the unassigned queue …
+		k.must(200, "lead", "PATCH", "/api/v1/me", map[string]any{"availability": "offline"})
+		if got := mine(0); len(got) != 3 {
+			t.Fatalf("with nobody online the tickets wait unassigned: %v", got)
+		}
+		// … and the agent back online is offered them.
+		k.must(200, "agent", "PATCH", "/api/v1/me", map[string]any{"availability": "online"})
+		if got := mine(ag); len(got) != 4 {
+			t.Fatalf("back online, the agent holds %v, want all four", got)
+		}
+		h := k.must(200, "admin", "GET", fmt.Sprintf("/api/v1/tickets/%d/history", nums[len(nums)-1]), nil)
+		if !strings.Contains(h.String(), `"assignee`) {
+			t.Fatalf("the moves are in the history: %s", h)
+		}
+		// A team that does not ask keeps its tickets with the away agent.
+		k.must(200, "admin", "PATCH", fmt.Sprintf("/api/v1/teams/%d", k.teamID), map[string]any{"reassign_away": false})
+		k.must(200, "lead", "PATCH", "/api/v1/me", map[string]any{"availability": "online"})
+		before := len(mine(ag))
+		k.must(200, "agent", "PATCH", "/api/v1/me", map[string]any{"availability": "away"})
+		if got := mine(ag); len(got) != before {
+			t.Fatalf("without reassign_away the away agent's tickets moved: %d → %d", before, len(got))
+		}
+	})
+}

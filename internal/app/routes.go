@@ -35,7 +35,7 @@ func (d *Desk) routes() (http.Handler, error) {
 	mux := http.NewServeMux()
 	// Both surfaces write agents through accounts, which also ends the live
 	// streams of an agent who is deactivated.
-	accounts := revokingStore{d.Store, d.Hub}
+	accounts := revokingStore{d.Store, d.Hub, d}
 	api.Register(mux, api.Deps{SLA: d.SLA,
 		Store: accounts, Tickets: d.Tickets, Auth: d.Auth, Files: d.Files, Log: d.Log, Now: d.Now,
 		SecureCookies: d.Cfg.SecureCookies(), Proxies: d.Cfg.Proxies(), Seal: d.Secrets.Seal,
@@ -82,10 +82,13 @@ func (d *Desk) routes() (http.Handler, error) {
 
 // revokingStore is the store as the web and API handlers see it: an agent
 // update that deactivates someone also ends their open live streams, on
-// every node (the store has already deleted their sessions and tokens).
+// every node (the store has already deleted their sessions and tokens);
+// one that changes an agent's availability hands their tickets on or
+// offers them the waiting ones (Desk.AvailabilityChanged).
 type revokingStore struct {
 	*store.Store
-	hub *live.Hub
+	hub  *live.Hub
+	desk *Desk
 }
 
 func (s revokingStore) UpdateAgent(ctx context.Context, a *agent.Agent, p agent.Patch) error {
@@ -94,6 +97,13 @@ func (s revokingStore) UpdateAgent(ctx context.Context, a *agent.Agent, p agent.
 	}
 	if p.Active != nil && !a.Active {
 		s.hub.Revoke(a.ID)
+	}
+	if p.Availability != nil {
+		// The change is saved whatever follows: a ticket that could not
+		// be handed on is logged, and the next change tries again.
+		if err := s.desk.AvailabilityChanged(ctx, a.ID); err != nil {
+			s.desk.Log.Error("assignment after an availability change", "agent", a.ID, "err", err)
+		}
 	}
 	return nil
 }

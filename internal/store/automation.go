@@ -683,3 +683,32 @@ FROM webhook_deliveries WHERE webhook_id = ? ORDER BY id DESC LIMIT ?`, webhookI
 	}
 	return out, nil
 }
+
+// TicketsToHandBack lists the new and open tickets assigned to an agent in
+// teams that give an away agent's tickets back (reassign_away, with an
+// assignment mode), oldest first, at most limit.
+func (s *Store) TicketsToHandBack(ctx context.Context, agentID int64, limit int) ([]int64, error) {
+	var ids []int64
+	err := s.r.SelectContext(ctx, &ids, s.q(`SELECT t.id FROM tickets t JOIN teams tm ON tm.id = t.team_id
+WHERE t.assignee_id = ? AND t.status IN ('new','open') AND tm.reassign_away = TRUE AND tm.assign_mode <> 'manual'
+ORDER BY t.created_at, t.id LIMIT ?`), agentID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("listing an away agent's tickets: %w", err)
+	}
+	return ids, nil
+}
+
+// WaitingForAgent lists the unassigned new and open tickets of the teams
+// an agent belongs to that assign by themselves, oldest first, at most
+// limit: what an agent coming online may take.
+func (s *Store) WaitingForAgent(ctx context.Context, agentID int64, limit int) ([]int64, error) {
+	var ids []int64
+	err := s.r.SelectContext(ctx, &ids, s.q(`SELECT t.id FROM tickets t JOIN teams tm ON tm.id = t.team_id
+JOIN team_members m ON m.team_id = t.team_id AND m.agent_id = ?
+WHERE t.assignee_id IS NULL AND t.status IN ('new','open') AND tm.assign_mode <> 'manual'
+ORDER BY t.created_at, t.id LIMIT ?`), agentID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("listing tickets waiting for an agent: %w", err)
+	}
+	return ids, nil
+}

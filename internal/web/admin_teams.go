@@ -116,6 +116,9 @@ func (h *handler) teamUpdate(w http.ResponseWriter, r *http.Request) error {
 			t.EscalateToID = &id
 		}
 	}
+	if v.Has("reassign_away_shown") { // an unticked box sends nothing
+		t.ReassignAway = v.Get("reassign_away") == "1"
+	}
 	t.MemberIDs = nil
 	for _, s := range v["members"] {
 		if m, err := strconv.ParseInt(s, 10, 64); err == nil {

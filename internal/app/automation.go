@@ -15,6 +15,7 @@ import (
 
 	"github.com/sportello/sportello/internal/agent"
 	"github.com/sportello/sportello/internal/automation"
+	"github.com/sportello/sportello/internal/csat"
 	"github.com/sportello/sportello/internal/fault"
 	"github.com/sportello/sportello/internal/i18n"
 	"github.com/sportello/sportello/internal/jobs"
@@ -671,6 +672,7 @@ type RuleEvent struct {
 	TicketID int64  `json:"ticket_id"`
 	Event    string `json:"event"`
 	Metric   string `json:"metric,omitempty"`
+	Rating   int    `json:"rating,omitempty"`
 }
 
 // Kind names the job.
@@ -702,7 +704,7 @@ func (d *Desk) RunEvent(ctx context.Context, e RuleEvent) error {
 		if err := d.queueWebhooks(ctx, st, e.Event, t, now); err != nil {
 			return err
 		}
-		return d.runRules(ctx, st, automation.Event(e.Event), e.TicketID, automation.Facts{SLAMetric: e.Metric}, now)
+		return d.runRules(ctx, st, automation.Event(e.Event), e.TicketID, automation.Facts{SLAMetric: e.Metric, CSATRating: e.Rating}, now)
 	})
 }
 
@@ -1144,4 +1146,31 @@ func (d *Desk) AvailabilityChanged(ctx context.Context, agentID int64) error {
 		}
 	}
 	return nil
+}
+
+// RateTicket records a customer's rating and, with it, the csat_received
+// event that rules and webhooks hear (run by the job queue right after,
+// with the score): one transaction, so a rating is never recorded without
+// its event, nor an event sent for a rating that was not kept.
+func (d *Desk) RateTicket(ctx context.Context, r *csat.Rating) (bool, error) {
+	var first bool
+	err := d.Store.InTx(ctx, func(st *store.Tx) error {
+		var err error
+		if first, err = st.RateTicket(ctx, r); err != nil || !first {
+			return err
+		}
+		return d.Jobs.InsertTx(ctx, st.SQL(), RuleEvent{TicketID: r.TicketID, Event: string(automation.CSATReceived), Rating: r.Rating})
+	})
+	return first, err
+}
+
+// ratingStore is the store as the survey page sees it: a rating goes
+// through Desk.RateTicket.
+type ratingStore struct {
+	*store.Store
+	d *Desk
+}
+
+func (s ratingStore) RateTicket(ctx context.Context, r *csat.Rating) (bool, error) {
+	return s.d.RateTicket(ctx, r)
 }

@@ -41,6 +41,20 @@ func TestClosureAndSurvey(t *testing.T) {
 		clk.Set("2026-03-02 09:00")
 		m, s := sendingDesk(t, db, app.Options{Now: clk.Now, JobPoll: 100 * time.Millisecond, SurveyRecheck: 200 * time.Millisecond})
 		ctx := context.Background()
+		// Rules hear the rating (csat_received) with its score: the
+		// happy rating tells the lead (the ticket is closed by then: a
+		// rule can tell people, not change it), the unhappy rule stays
+		// still.
+		for _, r := range []map[string]any{
+			{"name": "Cliente contento", "events": []string{"csat_received"}, "active": true,
+				"conditions": []map[string]any{{"field": "csat_rating", "op": "gt", "value": "3"}}, "actions": []map[string]any{{"type": "notify", "value": "lead", "text": "{{ticket.number}}: cliente contento"}}},
+			{"name": "Cliente scontento", "events": []string{"csat_received"}, "active": true,
+				"conditions": []map[string]any{{"field": "csat_rating", "op": "lt", "value": "3"}}, "actions": []map[string]any{{"type": "notify", "value": "lead", "text": "{{ticket.number}}: cliente scontento"}}},
+		} {
+			m.must(201, "admin", "POST", "/api/v1/rules", r)
+		}
+		m.must(422, "admin", "POST", "/api/v1/rules", map[string]any{"name": "Voto impossibile", "events": []string{"csat_received"},
+			"conditions": []map[string]any{{"field": "csat_rating", "op": "is", "value": "9"}}, "actions": []map[string]any{{"type": "add_tags", "values": []string{"x"}}}})
 		open := func(email, subject string) int64 {
 			return m.must(201, "agent", "POST", "/api/v1/tickets", map[string]any{"subject": subject, "body": "Buongiorno, " + subject,
 				"requester": map[string]any{"email": email, "name": "Sara Neri"}, "team_id": m.teamID}).num("number")
@@ -132,6 +146,24 @@ func TestClosureAndSurvey(t *testing.T) {
 			if st, _, page := visitor.req("POST", rp, url.Values{"rating": {fmt.Sprint(4 + i)}, "comment": {"Gentili e veloci."}}, ""); st != 200 || !strings.Contains(page, want) {
 				t.Errorf("rating post %d: %d, want %q", i, st, want)
 			}
+		}
+		told := func(what string) bool {
+			ns, err := m.d.Notices.List(ctx, m.agents["lead"].ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, n := range ns {
+				if n.Kind == "rule" && strings.Contains(n.Detail, fmt.Sprintf("#%d: cliente %s", a, what)) {
+					return true
+				}
+			}
+			return false
+		}
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline) && !told("contento"); {
+			time.Sleep(100 * time.Millisecond)
+		}
+		if !told("contento") || told("scontento") {
+			t.Errorf("the rating of 4 reached the rules: happy %v, unhappy %v", told("contento"), told("scontento"))
 		}
 		rs, err := m.d.Store.Ratings(ctx, csat.Filter{})
 		if err != nil || len(rs) != 1 || rs[0].Rating != 4 || rs[0].Comment != "Gentili e veloci." || rs[0].TicketID != a {

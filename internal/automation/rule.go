@@ -148,6 +148,7 @@ var fieldOps = map[string][]string{
 	"reopen_count":          {OpIs, OpGt, OpLt},
 	"changed":               {OpContains, OpNotContains},
 	"sla_metric":            {OpIs, OpIsNot},
+	"csat_rating":           {OpIs, OpGt, OpLt},
 }
 
 // ConditionFields lists the fields a condition may test, custom fields
@@ -320,6 +321,10 @@ func checkValue(c Condition, k Known) string {
 			if n, err := strconv.Atoi(v); err != nil || n < 0 {
 				return "must be a whole number"
 			}
+		case "csat_rating":
+			if n, err := strconv.Atoi(v); err != nil || n < 1 || n > 5 {
+				return "must be a rating from 1 to 5"
+			}
 		case "sla_metric":
 			if !slices.Contains([]string{"first_reply", "next_reply", "resolution", "periodic_update"}, v) {
 				return "must be first_reply, next_reply, resolution or periodic_update"
@@ -407,8 +412,10 @@ type Facts struct {
 	// Changed names the fields the event changed (status, priority, team,
 	// assignee, tags, custom_fields.<key> …).
 	Changed []string
-	// SLAMetric is the metric of an SLA warning or breach.
+	// SLAMetric is the metric of an SLA warning or breach; CSATRating
+	// the score (1–5) of a rating received.
 	SLAMetric            string
+	CSATRating           int
 	OrgID                *int64
 	RequesterEmail       string
 	AssigneeAvailability string
@@ -561,15 +568,14 @@ func (r *Rule) test(i int, c Condition, f Facts) (string, bool) {
 	case "assignee_availability":
 		return f.AssigneeAvailability, compare(c, f.AssigneeAvailability)
 	case "reopen_count":
-		n, _ := strconv.Atoi(c.Value)
-		got := strconv.Itoa(t.ReopenCount)
-		switch c.Op {
-		case OpGt:
-			return got, t.ReopenCount > n
-		case OpLt:
-			return got, t.ReopenCount < n
+		return strconv.Itoa(t.ReopenCount), compareInt(c, t.ReopenCount)
+	case "csat_rating":
+		// Only a rating event has a rating: at any other, the
+		// condition does not hold.
+		if f.CSATRating == 0 {
+			return "", false
 		}
-		return got, t.ReopenCount == n
+		return strconv.Itoa(f.CSATRating), compareInt(c, f.CSATRating)
 	case "changed":
 		got := strings.Join(f.Changed, ", ")
 		in := slices.ContainsFunc(c.values(), func(v string) bool { return slices.Contains(f.Changed, v) })
@@ -671,3 +677,15 @@ func short(s string) string {
 }
 
 func utf8Start(b byte) bool { return b&0xC0 != 0x80 }
+
+// compareInt compares a number with a condition's value (is, gt, lt).
+func compareInt(c Condition, got int) bool {
+	n, _ := strconv.Atoi(c.Value)
+	switch c.Op {
+	case OpGt:
+		return got > n
+	case OpLt:
+		return got < n
+	}
+	return got == n
+}

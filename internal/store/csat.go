@@ -34,14 +34,22 @@ func (s *Store) Survey(ctx context.Context, ticketID, resolution int64) (bool, e
 // written) when it was rated already. The ticket's team and assignee at
 // the time are kept with it for the reports.
 func (s *Store) RateTicket(ctx context.Context, r *csat.Rating) (bool, error) {
+	var first bool
+	err := s.InTx(ctx, func(tx *Tx) error {
+		var err error
+		first, err = tx.RateTicket(ctx, r)
+		return err
+	})
+	return first, err
+}
+
+// RateTicket records a rating inside tx (see Store.RateTicket).
+func (tx *Tx) RateTicket(ctx context.Context, r *csat.Rating) (bool, error) {
 	r.CreatedAt = utc(r.CreatedAt)
 	var id []int64
-	err := s.InTx(ctx, func(tx *Tx) error {
-		return tx.sel(ctx, &id, `INSERT INTO csat_ratings (ticket_id, resolution, contact_id, agent_id, team_id, rating, comment, created_at)
+	if err := tx.sel(ctx, &id, `INSERT INTO csat_ratings (ticket_id, resolution, contact_id, agent_id, team_id, rating, comment, created_at)
 SELECT ?, ?, ?, assignee_id, team_id, ?, ?, ? FROM tickets WHERE id = ? ON CONFLICT (ticket_id, resolution) DO NOTHING RETURNING id`,
-			r.TicketID, r.Resolution, r.ContactID, r.Rating, r.Comment, r.CreatedAt, r.TicketID)
-	})
-	if err != nil {
+		r.TicketID, r.Resolution, r.ContactID, r.Rating, r.Comment, r.CreatedAt, r.TicketID); err != nil {
 		return false, fmt.Errorf("recording a rating: %w", err)
 	}
 	if len(id) == 0 {

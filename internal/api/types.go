@@ -101,16 +101,18 @@ type AttachmentJSON struct {
 
 // MessageJSON is one thread entry.
 type MessageJSON struct {
-	ID              int64            `json:"id"`
-	Kind            string           `json:"kind"`
-	AuthorAgentID   *int64           `json:"author_agent_id"`
-	AuthorContactID *int64           `json:"author_contact_id"`
-	BodyText        string           `json:"body"`
-	BodyHTML        string           `json:"body_html"`
-	Channel         string           `json:"channel"`
-	Automatic       bool             `json:"automatic"`
-	CreatedAt       time.Time        `json:"created_at"`
-	Attachments     []AttachmentJSON `json:"attachments"`
+	ID              int64  `json:"id"`
+	Kind            string `json:"kind"`
+	AuthorAgentID   *int64 `json:"author_agent_id"`
+	AuthorContactID *int64 `json:"author_contact_id"`
+	BodyText        string `json:"body"`
+	BodyHTML        string `json:"body_html"`
+	Channel         string `json:"channel"`
+	Automatic       bool   `json:"automatic"`
+	// Language is the detected language of a customer's message.
+	Language    string           `json:"language,omitempty"`
+	CreatedAt   time.Time        `json:"created_at"`
+	Attachments []AttachmentJSON `json:"attachments"`
 }
 
 func messageJSON(m *ticket.Message) MessageJSON {
@@ -121,7 +123,7 @@ func messageJSON(m *ticket.Message) MessageJSON {
 	}
 	return MessageJSON{ID: m.ID, Kind: string(m.Kind), AuthorAgentID: m.AuthorAgentID, AuthorContactID: m.AuthorContactID,
 		BodyText: m.BodyText, BodyHTML: m.BodyHTML, Channel: string(m.Channel), Automatic: m.Automatic(),
-		CreatedAt: m.CreatedAt, Attachments: atts}
+		Language: m.Language(), CreatedAt: m.CreatedAt, Attachments: atts}
 }
 
 // EventJSON is one entry of a ticket's history.

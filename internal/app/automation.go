@@ -134,7 +134,7 @@ func occurred(r ticket.Reaction) ([]automation.Event, []string) {
 func (d *Desk) automationInTx(ctx context.Context, st *store.Tx, r ticket.Reaction) error {
 	t := r.Ticket
 	evs, changed := occurred(r)
-	if r.Created && t.Language != "" {
+	if t.Language != "" && (r.Created || slices.Contains(changed, "language")) {
 		if err := st.SetContactLanguage(ctx, t.RequesterID, t.Language); err != nil {
 			return err
 		}

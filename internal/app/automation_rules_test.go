@@ -466,3 +466,47 @@ func TestAwayAgentHandsTicketsBack(t *testing.T) {
 		}
 	})
 }
+
+// Every customer message keeps the language it was written in; a ticket
+// without a language takes the first one detected (recorded in its
+// history), and one that has a language keeps it when the customer
+// writes a line in another.
+func TestEachMessageLanguage(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		k := newDesk(t, db)
+		msgLang := func(r resp, i int) string {
+			ms := r.JSON["messages"].([]any)
+			l, _ := ms[i].(map[string]any)["language"].(string)
+			return l
+		}
+		blank := k.must(201, "admin", "POST", "/api/v1/tickets", map[string]any{"subject": "#4471", "body": "12345 / 678",
+			"requester": map[string]any{"email": "x@example.com"}, "team_id": k.teamID})
+		n := blank.num("number")
+		if l, _ := blank.JSON["language"].(string); l != "" {
+			t.Fatalf("a message of numbers got the language %q", l)
+		}
+		k.must(201, "agent", "POST", fmt.Sprintf("/api/v1/tickets/%d/messages", n), map[string]any{"kind": "customer",
+			"body": "Hello, I still have not received my order and I would like to know when it will arrive."})
+		got := k.must(200, "agent", "GET", fmt.Sprintf("/api/v1/tickets/%d", n), nil)
+		if got.JSON["language"] != "en" || msgLang(got, 1) != "en" {
+			t.Fatalf("the English reply set the ticket's language: ticket %v, message %q", got.JSON["language"], msgLang(got, 1))
+		}
+		if h := k.must(200, "agent", "GET", fmt.Sprintf("/api/v1/tickets/%d/history", n), nil); !strings.Contains(h.String(), `"field":"language"`) {
+			t.Errorf("the language is not in the history: %s", h)
+		}
+		if c := k.must(200, "admin", "GET", fmt.Sprintf("/api/v1/contacts/%d", got.num("requester_id")), nil); c.JSON["language"] != "en" {
+			t.Errorf("the customer's unknown language was not learnt: %v", c.JSON["language"])
+		}
+		it := k.must(201, "admin", "POST", "/api/v1/tickets", map[string]any{"subject": "Ordine in ritardo",
+			"body": "Buongiorno, il mio ordine non è ancora arrivato e vorrei sapere quando arriverà.", "requester": map[string]any{"email": "y@example.com"}, "team_id": k.teamID})
+		if it.JSON["language"] != "it" || msgLang(it, 0) != "it" {
+			t.Fatalf("the Italian mail: ticket %v, message %q", it.JSON["language"], msgLang(it, 0))
+		}
+		k.must(201, "agent", "POST", fmt.Sprintf("/api/v1/tickets/%d/messages", it.num("number")), map[string]any{"kind": "customer",
+			"body": "Sorry, I am writing in English because my colleague will read this: please send the tracking number."})
+		got = k.must(200, "agent", "GET", fmt.Sprintf("/api/v1/tickets/%d", it.num("number")), nil)
+		if got.JSON["language"] != "it" || msgLang(got, 1) != "en" {
+			t.Fatalf("an English line on an Italian case: ticket %v (want it), message %q (want en)", got.JSON["language"], msgLang(got, 1))
+		}
+	})
+}

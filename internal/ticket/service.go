@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -387,8 +388,19 @@ func (s *Service) Create(ctx context.Context, actor Actor, in NewTicket) (*Creat
 	if err != nil {
 		return nil, err
 	}
-	if in.Language == "" && s.limits.DetectLanguage != nil {
-		in.Language = s.limits.DetectLanguage(subject + "\n" + text)
+	var detected string // the first message's language, as detected
+	if s.limits.DetectLanguage != nil {
+		detected = s.limits.DetectLanguage(subject + "\n" + text)
+	}
+	if in.Language == "" {
+		in.Language = detected
+	}
+	if detected != "" {
+		in.Meta = maps.Clone(in.Meta) // the caller's map stays theirs
+		if in.Meta == nil {
+			in.Meta = map[string]any{}
+		}
+		in.Meta["language"] = detected
 	}
 	idem := in.Idem
 	if actor.Type == ActorContact {
@@ -1023,6 +1035,15 @@ func (s *Service) addIn(ctx context.Context, tx Tx, actor Actor, id int64, in Ne
 			if actor.Type == ActorAgent {
 				m.Meta["logged_by_agent_id"] = actor.ID
 			}
+			// Each customer message keeps the language it was written
+			// in; a ticket without a language takes it (one set, by
+			// detection or by an agent, stays: a customer who writes
+			// one line in English does not move an Italian case).
+			if s.limits.DetectLanguage != nil {
+				if lang := s.limits.DetectLanguage(text); lang != "" {
+					m.Meta["language"] = lang
+				}
+			}
 		case actor.Type == ActorAgent:
 			m.AuthorAgentID = actor.idPtr()
 		}
@@ -1051,6 +1072,10 @@ func (s *Service) addIn(ctx context.Context, tx Tx, actor Actor, id int64, in Ne
 				if err := c.setStatus(StatusOpen); err != nil {
 					return err
 				}
+			}
+			if lang, _ := m.Meta["language"].(string); t.Language == "" && lang != "" {
+				c.record("language", "", lang)
+				t.Language = lang
 			}
 		}
 		if in.Status != nil {

@@ -266,6 +266,13 @@ type Message struct {
 }
 
 // Automatic reports whether the message was sent by a rule or a bot; such
+// Language is the language a customer's message was detected in ("" when
+// unknown).
+func (m *Message) Language() string {
+	l, _ := m.Meta["language"].(string)
+	return l
+}
+
 // replies never count as a human reply (DOMAIN.md §3).
 func (m *Message) Automatic() bool {
 	b, _ := m.Meta["automatic"].(bool)

@@ -15,6 +15,14 @@
 //  3. check: every acknowledged ticket and reply is in the database
 //     exactly once.
 //
+// Automation runs all along, as on a real desk: the tickets go to a team
+// of four online agents assigned in turn (round-robin), two rules act on
+// every ticket and every reply, a third is switched on and off every few
+// seconds (every node reloads the rules each time), and a webhook to a
+// receiver here hears every new ticket. The check adds: every ticket
+// assigned, the turn fair (counts within one), each rule fired once per
+// ticket, and every webhook delivery signed.
+//
 //     go run ./cmd/soak --clients 64 --duration 2m --kills 3
 //     go run ./cmd/soak --database postgres://postgres@127.0.0.1:5432/soak?sslmode=disable
 //
@@ -151,6 +159,12 @@ func run(clients int, duration time.Duration, kills int, round time.Duration, da
 	}
 	ld := &load{base: "http://" + addr, token: token, http: &http.Client{Timeout: 10 * time.Second,
 		Transport: &http.Transport{MaxIdleConnsPerHost: clients}}}
+	auto, err := ld.automate()
+	if err != nil {
+		s.stop()
+		return fmt.Errorf("setting up automation: %w", err)
+	}
+	defer auto.close()
 
 	fmt.Printf("== %s: %d clients, soak %s\n", engine, clients, duration)
 	soak := ld.phase(clients, duration, nil)
@@ -184,13 +198,17 @@ func run(clients int, duration time.Duration, kills int, round time.Duration, da
 			st.print(fmt.Sprintf("mail round %d", k+1))
 		}
 	}
+	auto.waitDeliveries(ld.ticketCount(), time.Minute)
 	s.stop()
 
 	fmt.Printf("== %s: every acknowledged write exactly once\n", engine)
 	if err := ld.check(s, engine); err != nil {
 		return err
 	}
-	return ld.checkMail(s, engine)
+	if err := ld.checkMail(s, engine); err != nil {
+		return err
+	}
+	return ld.checkAutomation(s, engine, auto)
 }
 
 // post sends a JSON body with the token and wants 201.
@@ -304,6 +322,20 @@ type load struct {
 	mu          sync.Mutex
 	acked       map[string]int64 // idempotency key → ticket number or message id
 	mails       []string         // ids of the mails the SMTP listener acknowledged
+	teamID      int64            // the team the tickets go to (automation)
+}
+
+// ticketCount is how many tickets were acknowledged.
+func (ld *load) ticketCount() int {
+	ld.mu.Lock()
+	defer ld.mu.Unlock()
+	n := 0
+	for k := range ld.acked {
+		if strings.HasSuffix(k, "-t") {
+			n++
+		}
+	}
+	return n
 }
 
 type stats struct {
@@ -363,7 +395,7 @@ func (ld *load) phase(clients int, d time.Duration, kill func()) stats {
 				n := ld.seq.Add(1)
 				key := fmt.Sprintf("soak-%d-%d", c, n)
 				num, ok := ld.send(&st, kill != nil, &down, "/api/v1/tickets", key+"-t",
-					fmt.Sprintf(`{"subject":"Ordine %s","body":"Il pacco %s non è arrivato","requester":{"email":"cliente%d@example.it"},"channel":"email"}`, key, key, c))
+					fmt.Sprintf(`{"subject":"Ordine %s","body":"Il pacco %s non è arrivato","requester":{"email":"cliente%d@example.it"},"channel":"email","team_id":%d}`, key, key, c, ld.teamID))
 				if !ok {
 					continue
 				}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -507,6 +508,22 @@ func TestEachMessageLanguage(t *testing.T) {
 		got = k.must(200, "agent", "GET", fmt.Sprintf("/api/v1/tickets/%d", it.num("number")), nil)
 		if got.JSON["language"] != "it" || msgLang(got, 1) != "en" {
 			t.Fatalf("an English line on an Italian case: ticket %v (want it), message %q (want en)", got.JSON["language"], msgLang(got, 1))
+		}
+		// The agent corrects it on the ticket's page; a bad code is named.
+		b := signedIn(t, k, "agent")
+		page := fmt.Sprintf("/tickets/%d", it.num("number"))
+		if st, _, body := b.req("POST", page, url.Values{"language": {"en!"}, "was_language": {"it"}}, ""); st != 422 || !strings.Contains(body, `id="language-error"`) {
+			t.Fatalf("a bad language code: %d %.1500s", st, body)
+		}
+		if st, _, _ := b.req("POST", page, url.Values{"language": {"en"}, "was_language": {"it"}}, ""); st != 303 {
+			t.Fatalf("correcting the language: %d", st)
+		}
+		if got := k.must(200, "agent", "GET", fmt.Sprintf("/api/v1/tickets/%d", it.num("number")), nil); got.JSON["language"] != "en" {
+			t.Fatalf("the corrected language: %v", got.JSON["language"])
+		}
+		// A page read before that correction does not undo it.
+		if st, _, _ := b.req("POST", page, url.Values{"language": {"de"}, "was_language": {"it"}}, ""); st != 409 {
+			t.Fatalf("a stale language change: %d, want 409", st)
 		}
 	})
 }

@@ -120,6 +120,8 @@ func (t *Ticket) FieldValue(field string) string {
 		return refString(t.TeamID)
 	case "assignee":
 		return refString(t.AssigneeID)
+	case "language":
+		return t.Language
 	}
 	if k, ok := strings.CutPrefix(field, "custom_fields."); ok {
 		return FieldString(t.CustomFields[k])
@@ -171,6 +173,11 @@ func checkBase(t *Ticket, p Patch) error {
 				continue
 			}
 			want = refString(p.AssigneeID.ID)
+		case "language":
+			if p.Language == nil {
+				continue
+			}
+			want = *p.Language
 		default:
 			k, ok := strings.CutPrefix(f, "custom_fields.")
 			v, set := p.CustomFields[k]
@@ -222,8 +229,12 @@ func checkSubject(s string) (string, error) {
 	return s, nil
 }
 
+// languageCode is a language tag as tickets keep it: "it", "en",
+// "pt-br" (2 or 3 letters, optional subtags).
+var languageCode = regexp.MustCompile(`(?i)^[a-z]{2,3}(-[a-z0-9]{2,8})*$`)
+
 func checkLanguage(l string) error {
-	if l != "" && (len(l) < 2 || len(l) > 8) {
+	if l != "" && (len(l) > 16 || !languageCode.MatchString(l)) {
 		return fault.Field("language", "language_code", "must be a language code such as it or en")
 	}
 	return nil

@@ -178,7 +178,7 @@ func (h *handler) ticketUpdate(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	f := r.PostForm
-	pp := props{Status: f.Get("status"), Priority: f.Get("priority"), Tags: f.Get("tags"), Errors: map[string]string{}}
+	pp := props{Status: f.Get("status"), Priority: f.Get("priority"), Tags: f.Get("tags"), Language: strings.TrimSpace(f.Get("language")), Errors: map[string]string{}}
 	pp.TeamID, _ = strconv.ParseInt(f.Get("team_id"), 10, 64)
 	pp.AssigneeID, _ = strconv.ParseInt(f.Get("assignee_id"), 10, 64)
 	// The form sends every field and, as was_<field>, the value it showed.
@@ -203,6 +203,10 @@ func (h *handler) ticketUpdate(w http.ResponseWriter, r *http.Request) error {
 			pp.Errors["priority"] = "enum"
 		}
 		p.Priority, p.Base["priority"] = &prio, was
+	}
+	if was := base("language", t.Language); f.Has("language") && pp.Language != was {
+		lang := strings.ToLower(pp.Language)
+		p.Language, p.Base["language"] = &lang, was
 	}
 	if was := base("team_id", strconv.FormatInt(deref(t.TeamID), 10)); strconv.FormatInt(pp.TeamID, 10) != was {
 		p.TeamID, p.Base["team"] = ticket.Ref{Set: true, ID: idOrNil(pp.TeamID)}, idBase(was)

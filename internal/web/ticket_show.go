@@ -66,6 +66,7 @@ type composer struct {
 // props is the properties form's state and its errors by field.
 type props struct {
 	Status, Priority, Tags string
+	Language               string
 	TeamID, AssigneeID     int64
 	Errors                 map[string]string
 	Custom                 map[string]string // custom field values as typed
@@ -97,6 +98,7 @@ type ticketData struct {
 	Agents        []agent.Agent
 	Statuses      []ticket.Status
 	Priorities    []string
+	Languages     []string // offered for the ticket's language
 	Composer      composer
 	Props         props
 	Was           props // the ticket's values now, sent back as was_* fields
@@ -183,7 +185,7 @@ func (h *handler) ticketPage(w http.ResponseWriter, r *http.Request, n int64, st
 		return err
 	}
 	d := ticketData{T: t, StatusLabel: pr.T("status." + string(t.Status)), PrioLabel: pr.T("priority." + t.Priority.String()),
-		Statuses: ticket.Statuses, Priorities: []string{"low", "normal", "high", "urgent"}, Me: a.ID}
+		Statuses: ticket.Statuses, Priorities: []string{"low", "normal", "high", "urgent"}, Languages: i18n.Languages, Me: a.ID}
 	if d.Teams, err = h.Store.Teams(ctx); err != nil {
 		return err
 	}
@@ -392,7 +394,7 @@ func (h *handler) ticketPage(w http.ResponseWriter, r *http.Request, n int64, st
 	}
 	// Was is what the form is based on: the ticket as it is now. The
 	// server applies only the fields the agent moved away from it.
-	d.Was = props{Status: string(t.Status), Priority: t.Priority.String(), Tags: strings.Join(t.Tags, ", ")}
+	d.Was = props{Status: string(t.Status), Priority: t.Priority.String(), Tags: strings.Join(t.Tags, ", "), Language: t.Language}
 	d.Was.TeamID, d.Was.AssigneeID = deref(t.TeamID), deref(t.AssigneeID)
 	d.Props = d.Was
 	if pp != nil && pp.Conflict == "" {

@@ -23,8 +23,8 @@
 // assigned, the turn fair (counts within one), each rule fired once per
 // ticket, and every webhook delivery signed.
 //
-//     go run ./cmd/soak --clients 64 --duration 2m --kills 3
-//     go run ./cmd/soak --database postgres://postgres@127.0.0.1:5432/soak?sslmode=disable
+//	go run ./cmd/soak --clients 64 --duration 2m --kills 3
+//	go run ./cmd/soak --database postgres://postgres@127.0.0.1:5432/soak?sslmode=disable
 //
 // The PostgreSQL database must exist and be empty.
 package main

@@ -169,7 +169,10 @@ type Desk struct {
 	handler http.Handler
 	node    string // this process, to ignore its own relayed events
 	rules   ruleCache
-	hooks   *webhook.Client
+	// lang detects customers' languages among the help centre's
+	// (refreshLanguages keeps it current).
+	lang  *routing.Detector
+	hooks *webhook.Client
 	// ruleScan is how often time rules look for tickets (default 1 min).
 	ruleScan time.Duration
 }
@@ -218,8 +221,9 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Desk, error) {
 	d.SLA.OnFire = d.slaFired
 	d.SLA.AlarmInTx = d.alarmInTx
 	d.Notices = notice.NewService(st, opt.Now)
+	d.lang = routing.NewDetector(i18n.Languages...)
 	d.Tickets = ticket.NewService(st, files, opt.Now, ticket.Options{OnChange: d.ticketChanged, InTx: d.inTx,
-		DetectLanguage: routing.NewDetector(i18n.Languages...).Detect})
+		DetectLanguage: d.lang.Detect})
 	d.Auth = auth.NewService(st, opt.Now, opt.Auth)
 	key, err := st.Secret(ctx, "mail-token", func() string { return auth.RandomSecret(32) })
 	if err != nil {
@@ -280,6 +284,11 @@ func New(ctx context.Context, cfg config.Config, opt Options) (*Desk, error) {
 		d.Jobs.Close()
 		st.Close()
 		return nil, fmt.Errorf("adding the shipped rules and macros: %w", err)
+	}
+	if err := d.refreshLanguages(ctx); err != nil {
+		d.Jobs.Close()
+		st.Close()
+		return nil, fmt.Errorf("reading the help centre's languages: %w", err)
 	}
 	if d.handler, err = d.routes(); err != nil {
 		d.Jobs.Close()

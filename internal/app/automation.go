@@ -19,10 +19,12 @@ import (
 	"github.com/sportello/sportello/internal/fault"
 	"github.com/sportello/sportello/internal/i18n"
 	"github.com/sportello/sportello/internal/jobs"
+	"github.com/sportello/sportello/internal/kb"
 	"github.com/sportello/sportello/internal/live"
 	"github.com/sportello/sportello/internal/routing"
 	"github.com/sportello/sportello/internal/store"
 	"github.com/sportello/sportello/internal/ticket"
+	"github.com/sportello/sportello/internal/web"
 	"github.com/sportello/sportello/internal/webhook"
 )
 
@@ -870,6 +872,10 @@ func (d *Desk) timeRules(ctx context.Context, every time.Duration) {
 		if _, err := d.ScanTimeRules(ctx); err != nil && ctx.Err() == nil {
 			d.Log.Warn("time rules", "err", err)
 		}
+		// Languages another node's admin enabled reach this one here.
+		if err := d.refreshLanguages(ctx); err != nil && ctx.Err() == nil {
+			d.Log.Warn("languages", "err", err)
+		}
 		select {
 		case <-ctx.Done():
 			return
@@ -1173,4 +1179,35 @@ type ratingStore struct {
 
 func (s ratingStore) RateTicket(ctx context.Context, r *csat.Rating) (bool, error) {
 	return s.d.RateTicket(ctx, r)
+}
+
+// refreshLanguages points language detection at the languages the help
+// centre serves (Italian and English always): a language an admin adds
+// there is detected in customers' mail from then on, on this node at once
+// and on the others within a scan.
+func (d *Desk) refreshLanguages(ctx context.Context) error {
+	var b kb.Brand
+	ok, err := d.Store.Setting(ctx, web.BrandKey, &b)
+	if err != nil || !ok {
+		return err
+	}
+	d.lang.SetLanguages(b.Languages...)
+	return nil
+}
+
+// settingsStore is the store as the settings pages see it: saving the help
+// centre's brand also updates the languages detected.
+type settingsStore struct {
+	*store.Store
+	d *Desk
+}
+
+func (s settingsStore) SetSetting(ctx context.Context, key string, value any, now time.Time) error {
+	if err := s.Store.SetSetting(ctx, key, value, now); err != nil {
+		return err
+	}
+	if key == web.BrandKey {
+		return s.d.refreshLanguages(ctx)
+	}
+	return nil
 }

@@ -521,6 +521,27 @@ func TestEachMessageLanguage(t *testing.T) {
 		if got := k.must(200, "agent", "GET", fmt.Sprintf("/api/v1/tickets/%d", it.num("number")), nil); got.JSON["language"] != "en" {
 			t.Fatalf("the corrected language: %v", got.JSON["language"])
 		}
+		// A language an admin adds to the help centre is detected from
+		// then on.
+		de := "Guten Tag, meine Bestellung ist noch nicht angekommen und ich möchte wissen, wann sie kommt."
+		before := k.must(201, "admin", "POST", "/api/v1/tickets", map[string]any{"subject": "Bestellung", "body": de,
+			"requester": map[string]any{"email": "z@example.com"}, "team_id": k.teamID})
+		if before.JSON["language"] == "de" {
+			t.Fatalf("German detected before the desk serves it")
+		}
+		admin := signedIn(t, k, "admin")
+		form := url.Values{"languages": {"it, en, de"}, "was_languages": {"it, en"}}
+		for f, v := range map[string]string{"name": "Sportello", "accent": "#0b5cad", "portal_orgs": "", "delay_hours": "24"} {
+			form[f], form["was_"+f] = []string{v}, []string{v}
+		}
+		if st, _, body := admin.req("POST", "/admin/help", form, ""); st != 303 {
+			t.Fatalf("adding German to the help centre: %d %.1500s", st, body)
+		}
+		ger := k.must(201, "admin", "POST", "/api/v1/tickets", map[string]any{"subject": "Bestellung", "body": de,
+			"requester": map[string]any{"email": "z@example.com"}, "team_id": k.teamID})
+		if ger.JSON["language"] != "de" {
+			t.Fatalf("a German mail once German is served: %v", ger.JSON["language"])
+		}
 		// A page read before that correction does not undo it.
 		if st, _, _ := b.req("POST", page, url.Values{"language": {"de"}, "was_language": {"it"}}, ""); st != 409 {
 			t.Fatalf("a stale language change: %d, want 409", st)

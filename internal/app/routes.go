@@ -65,7 +65,7 @@ func (d *Desk) routes() (http.Handler, error) {
 	if err := web.Register(mux, web.Deps{Auto: d.Automation(), Auth: d.Auth, Tickets: d.Tickets, SLA: d.SLA, Notices: d.Notices, Store: accounts, Contacts: d.Store, Orgs: d.Store, MaxUpload: int64(d.Cfg.MaxUploadMB) << 20, Accounts: accounts, Tokens: d.Store, Teams: d.Store, Settings: d.Store, I18n: d.I18n, Hub: d.Hub, Log: d.Log, Now: d.Now,
 		SecureCookies: d.Cfg.SecureCookies(), Proxies: d.Cfg.Proxies(),
 		InlineURL: d.inlineURL,
-		KB:        d.Store, Desk: d.Store, BaseURL: d.Cfg.BaseURL, Links: d.Links, CSAT: ratingStore{d.Store, d}, Portal: d.Store, PortalMail: d.portalMail,
+		KB:        d.Store, Desk: settingsStore{d.Store, d}, BaseURL: d.Cfg.BaseURL, Links: d.Links, CSAT: ratingStore{d.Store, d}, Portal: d.Store, PortalMail: d.portalMail,
 		Mail: web.MailDeps{Store: d.Store, Seal: d.Secrets.Seal, CheckSMTP: d.Sender.CheckSMTP, Resend: d.Resend,
 			CheckIMAP: func(ctx context.Context, mb *email.Mailbox) email.Check { return d.IMAPPoller().CheckIMAP(ctx, mb) },
 			Template: func(name, lang string) (string, string) {

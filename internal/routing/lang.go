@@ -10,6 +10,7 @@ package routing
 
 import (
 	"strings"
+	"sync/atomic"
 	"unicode"
 
 	"github.com/abadojack/whatlanggo"
@@ -31,20 +32,29 @@ var byCode = func() map[string]whatlanggo.Lang {
 func Supported(code string) bool { _, ok := byCode[code]; return ok }
 
 // Detector guesses the language of customers' words among the ones a
-// desk serves.
+// desk serves. The languages can change while it is used (an admin adds
+// one to the help centre): SetLanguages swaps the set atomically.
 type Detector struct {
-	allow map[whatlanggo.Lang]bool
+	allow atomic.Pointer[map[whatlanggo.Lang]bool]
 }
 
 // NewDetector detects among codes (Italian and English always).
 func NewDetector(codes ...string) *Detector {
-	d := &Detector{allow: map[whatlanggo.Lang]bool{whatlanggo.Ita: true, whatlanggo.Eng: true}}
+	d := &Detector{}
+	d.SetLanguages(codes...)
+	return d
+}
+
+// SetLanguages makes the detector choose among codes (Italian and English
+// always); codes whatlanggo does not know are ignored.
+func (d *Detector) SetLanguages(codes ...string) {
+	allow := map[whatlanggo.Lang]bool{whatlanggo.Ita: true, whatlanggo.Eng: true}
 	for _, c := range codes {
 		if l, ok := byCode[strings.ToLower(c)]; ok {
-			d.allow[l] = true
+			allow[l] = true
 		}
 	}
-	return d
+	d.allow.Store(&allow)
 }
 
 // Detect returns the ISO 639-1 code of text's language, or "" when the
@@ -64,8 +74,9 @@ func (d *Detector) Detect(text string) string {
 	if l := byFunctionWords(text); l != "" {
 		return l
 	}
-	info := whatlanggo.DetectWithOptions(text, whatlanggo.Options{Whitelist: d.allow})
-	if !d.allow[info.Lang] || info.Confidence <= 0.02 {
+	allow := *d.allow.Load()
+	info := whatlanggo.DetectWithOptions(text, whatlanggo.Options{Whitelist: allow})
+	if !allow[info.Lang] || info.Confidence <= 0.02 {
 		return ""
 	}
 	return info.Lang.Iso6391()

@@ -147,9 +147,12 @@ func (a *automation) heard() int {
 // deliveries: the queue drains after the load.
 func (a *automation) waitDeliveries(n int, d time.Duration) {
 	close(a.stopChurn)
+	start, from := time.Now(), a.heard()
 	for end := time.Now().Add(d); time.Now().Before(end) && a.heard() < n; {
 		time.Sleep(200 * time.Millisecond)
 	}
+	got := a.heard() - from
+	fmt.Printf("  webhook queue after the load: %d deliveries in %s (%.0f/s)\n", got, time.Since(start).Round(time.Second), float64(got)/time.Since(start).Seconds())
 }
 
 func (a *automation) close() { a.srv.Close() }

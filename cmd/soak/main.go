@@ -198,7 +198,7 @@ func run(clients int, duration time.Duration, kills int, round time.Duration, da
 			st.print(fmt.Sprintf("mail round %d", k+1))
 		}
 	}
-	auto.waitDeliveries(ld.ticketCount(), time.Minute)
+	auto.waitDeliveries(ld.ticketCount(), 5*time.Minute)
 	s.stop()
 
 	fmt.Printf("== %s: every acknowledged write exactly once\n", engine)

@@ -782,34 +782,50 @@ func (d *Desk) queueWebhook(ctx context.Context, st *store.Tx, hookID int64, eve
 type webhookWorker struct {
 	river.WorkerDefaults[WebhookJob]
 	d *Desk
-	// busy counts this node's deliveries in flight per webhook: a
+	// slots bounds this node's deliveries in flight per webhook: a
 	// receiver that hangs holds at most perHook workers, and its other
 	// deliveries wait (snoozed, no attempt spent) instead of taking the
-	// workers every other webhook needs. Never held across I/O.
-	mu   sync.Mutex
-	busy map[int64]int
+	// workers every other webhook needs. A delivery first waits briefly
+	// for a slot: a healthy receiver frees one within milliseconds, and
+	// snoozing every job past the first two would make a busy desk's
+	// deliveries crawl. The mutex only guards the map.
+	mu    sync.Mutex
+	slots map[int64]chan struct{}
 }
 
-// perHook bounds the deliveries in flight to one webhook on one node.
-const perHook = 2
+// perHook bounds the deliveries in flight to one webhook on one node;
+// slotWait is how long a delivery waits for a slot before it is snoozed.
+const (
+	perHook  = 2
+	slotWait = 250 * time.Millisecond
+)
+
+func (w *webhookWorker) slot(id int64) chan struct{} {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.slots == nil {
+		w.slots = map[int64]chan struct{}{}
+	}
+	c, ok := w.slots[id]
+	if !ok {
+		c = make(chan struct{}, perHook)
+		w.slots[id] = c
+	}
+	return c
+}
 
 func (w *webhookWorker) Work(ctx context.Context, job *river.Job[WebhookJob]) error {
-	id := job.Args.WebhookID
-	w.mu.Lock()
-	if w.busy == nil {
-		w.busy = map[int64]int{}
-	}
-	if w.busy[id] >= perHook {
-		w.mu.Unlock()
+	c := w.slot(job.Args.WebhookID)
+	t := time.NewTimer(slotWait)
+	defer t.Stop()
+	select {
+	case c <- struct{}{}:
+	case <-t.C:
 		return river.JobSnooze(2 * time.Second)
+	case <-ctx.Done():
+		return ctx.Err()
 	}
-	w.busy[id]++
-	w.mu.Unlock()
-	defer func() {
-		w.mu.Lock()
-		w.busy[id]--
-		w.mu.Unlock()
-	}()
+	defer func() { <-c }()
 	return w.deliver(ctx, job)
 }
 

@@ -297,8 +297,14 @@ func (tx *Tx) AssignCandidates(ctx context.Context, teamID int64) (mode string, 
 		Last     *time.Time `db:"last_assigned_at"`
 		OpenOnes int        `db:"open_count"`
 	}
+	// Open tickets are counted only when the decision needs them (least
+	// loaded, or a cap): turn by turn without a cap, they are not read.
+	open := `(SELECT COUNT(*) FROM tickets t WHERE t.assignee_id = a.id AND t.status IN ('new','open'))`
+	if set[0].Mode == routing.RoundRobin && set[0].Cap == 0 {
+		open = `0`
+	}
 	err = tx.sel(ctx, &rows, `SELECT a.id, a.availability, a.language, a.skill_languages, a.skill_topics, m.last_assigned_at,
- (SELECT COUNT(*) FROM tickets t WHERE t.assignee_id = a.id AND t.status IN ('new','open')) AS open_count
+ `+open+` AS open_count
 FROM team_members m JOIN agents a ON a.id = m.agent_id WHERE m.team_id = ? AND a.active = TRUE ORDER BY a.id`, teamID)
 	if err != nil {
 		return "", 0, nil, fmt.Errorf("reading team members for assignment: %w", err)

@@ -110,6 +110,7 @@ type ruleForm struct {
 	Conds      []condRow
 	Acts       []actRow
 	Errors     map[string]string // "name", "conditions.2", "actions.0" …
+	Other      []string          // problems of no field the form shows
 	C          ruleChoices
 }
 
@@ -358,11 +359,17 @@ func (h *handler) ruleSave(w http.ResponseWriter, r *http.Request) error {
 			key := p.Field
 			if m := ruleProblem.FindStringSubmatch(p.Field); m != nil {
 				key = m[1] + "." + m[2]
+				if m[1] == "events" {
+					key = "events" // shown once, under the events
+				}
 			} else if strings.HasPrefix(key, "time.") {
 				key = "time"
 			}
 			if _, seen := f.Errors[key]; !seen {
 				f.Errors[key] = ruleMessage(pr.T("form."+p.Rule), p)
+				if !shownOnForm(key) {
+					f.Other = append(f.Other, p.Field+": "+f.Errors[key])
+				}
 			}
 		}
 		return h.ruleEditor(w, r, http.StatusUnprocessableEntity, f)
@@ -372,6 +379,16 @@ func (h *handler) ruleSave(w http.ResponseWriter, r *http.Request) error {
 	}
 	http.Redirect(w, r, "/admin/rules?saved="+strconv.FormatInt(rule.ID, 10), http.StatusSeeOther)
 	return nil
+}
+
+// shownOnForm reports whether the rule editor shows a problem of key
+// under its field (others go to the summary at the top).
+func shownOnForm(key string) bool {
+	switch key {
+	case "name", "events", "time", "match", "conditions", "actions":
+		return true
+	}
+	return strings.HasPrefix(key, "conditions.") || strings.HasPrefix(key, "actions.")
 }
 
 // ruleMessage is a problem as the editor shows it: the rule's own words

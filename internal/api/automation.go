@@ -5,35 +5,15 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/sportello/sportello/internal/agent"
 	"github.com/sportello/sportello/internal/automation"
 	"github.com/sportello/sportello/internal/fault"
 	"github.com/sportello/sportello/internal/httpx"
-	"github.com/sportello/sportello/internal/ticket"
 	"github.com/sportello/sportello/internal/webhook"
 )
 
 // Automation is what the API does with rules, macros, webhooks and
-// escalations (app.Automation; the workspace uses the same).
-type Automation interface {
-	Rules(ctx context.Context) ([]automation.Rule, map[int64]int64, error)
-	Rule(ctx context.Context, id int64) (*automation.Rule, error)
-	SaveRule(ctx context.Context, r *automation.Rule, since time.Time) error
-	DeleteRule(ctx context.Context, id int64) error
-	DryRun(ctx context.Context, actor ticket.Actor, ticketID int64, event string) ([]automation.DryRule, error)
-	Macros(ctx context.Context, me *agent.Agent) ([]automation.Macro, error)
-	Macro(ctx context.Context, me *agent.Agent, id int64) (*automation.Macro, error)
-	SaveMacro(ctx context.Context, me *agent.Agent, m *automation.Macro, shared bool, since time.Time) error
-	DeleteMacro(ctx context.Context, me *agent.Agent, id int64) error
-	Webhooks(ctx context.Context) ([]webhook.Webhook, error)
-	Webhook(ctx context.Context, id int64) (*webhook.Webhook, error)
-	SaveWebhook(ctx context.Context, w *webhook.Webhook, since time.Time) error
-	DeleteWebhook(ctx context.Context, id int64) error
-	Deliveries(ctx context.Context, id int64) ([]webhook.Delivery, error)
-	Escalate(ctx context.Context, me *agent.Agent, ticketID int64, from, to *int64, reason string, tell bool) (*ticket.Ticket, error)
-	RenderMacro(ctx context.Context, me *agent.Agent, macroID, ticketID int64) (*automation.Rendered, error)
-	MacroUsed(ctx context.Context, me *agent.Agent, macroID, ticketID int64) error
-}
+// escalations: the same surface as the workspace's (app.Automation).
+type Automation = automation.Surface
 
 // RuleJSON is a rule as the API shows and takes it.
 type RuleJSON struct {

@@ -1,7 +1,7 @@
 package web
 
 import (
-	"errors"
+	"context"
 	"net/http"
 	"slices"
 	"strconv"
@@ -9,7 +9,6 @@ import (
 
 	"github.com/sportello/sportello/internal/agent"
 	"github.com/sportello/sportello/internal/automation"
-	"github.com/sportello/sportello/internal/fault"
 	"github.com/sportello/sportello/internal/httpx"
 	"github.com/sportello/sportello/internal/i18n"
 	"github.com/sportello/sportello/internal/kb"
@@ -83,9 +82,9 @@ func (h *handler) macroNew(w http.ResponseWriter, r *http.Request) error {
 
 // macroShow: GET /macros/{id}
 func (h *handler) macroShow(w http.ResponseWriter, r *http.Request) error {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	id, err := pathID(r, automation.ErrMacroNotFound)
 	if err != nil {
-		return automation.ErrMacroNotFound
+		return err
 	}
 	m, err := h.Auto.Macro(r.Context(), current(r), id)
 	if err != nil {
@@ -149,9 +148,9 @@ func (h *handler) macroSave(w http.ResponseWriter, r *http.Request) error {
 	m := &automation.Macro{}
 	isNew := r.PathValue("id") == ""
 	if !isNew {
-		id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+		id, err := pathID(r, automation.ErrMacroNotFound)
 		if err != nil {
-			return automation.ErrMacroNotFound
+			return err
 		}
 		if m, err = h.Auto.Macro(r.Context(), a, id); err != nil {
 			return err
@@ -202,35 +201,24 @@ func (h *handler) macroSave(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// macroDelete: POST /macros/{id}/delete — asks first.
+// macroDelete: POST /macros/{id}/delete — asks first; a shared macro's
+// confirmation says how often it was used.
 func (h *handler) macroDelete(w http.ResponseWriter, r *http.Request) error {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil {
-		return automation.ErrMacroNotFound
-	}
-	if err := h.parseForm(w, r, 4<<10); err != nil {
-		return err
-	}
 	a := current(r)
-	m, err := h.Auto.Macro(r.Context(), a, id)
-	if err != nil {
-		return err
-	}
-	if !mayEditMacro(a, m) {
-		return errForbidden(httpx.Lead)
-	}
-	if !confirmed(r) {
-		pr := h.printer(r, a)
-		msg := pr.T("confirm.macro.personal")
-		if m.OwnerID == nil {
-			msg = pr.T("confirm.macro.shared", "Count", m.UsageCount)
-		}
-		return h.askFirst(w, r, confirmData{Title: pr.T("confirm.macro.title", "Name", m.Name), Message: msg,
-			Button: pr.T("confirm.macro.yes"), Back: "/macros"})
-	}
-	if err := h.Auto.DeleteMacro(r.Context(), a, id); err != nil && !errors.Is(err, fault.NotFound) {
-		return err
-	}
-	http.Redirect(w, r, "/macros", http.StatusSeeOther)
-	return nil
+	pr := h.printer(r, a)
+	return h.deleteAsked(w, r, deletion{Kind: "macro", List: "/macros", NotFound: automation.ErrMacroNotFound,
+		Read: func(ctx context.Context, id int64) (string, string, error) {
+			m, err := h.Auto.Macro(ctx, a, id)
+			if err != nil {
+				return "", "", err
+			}
+			if !mayEditMacro(a, m) {
+				return "", "", errForbidden(httpx.Lead)
+			}
+			if m.OwnerID == nil {
+				return m.Name, pr.T("confirm.macro.shared", "Count", m.UsageCount), nil
+			}
+			return m.Name, pr.T("confirm.macro.personal"), nil
+		},
+		Delete: func(ctx context.Context, id int64) error { return h.Auto.DeleteMacro(ctx, a, id) }})
 }

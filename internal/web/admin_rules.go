@@ -169,9 +169,9 @@ func (h *handler) ruleNew(w http.ResponseWriter, r *http.Request) error {
 
 // ruleShow: GET /admin/rules/{id}
 func (h *handler) ruleShow(w http.ResponseWriter, r *http.Request) error {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	id, err := pathID(r, automation.ErrNotFound)
 	if err != nil {
-		return automation.ErrNotFound
+		return err
 	}
 	rule, err := h.Auto.Rule(r.Context(), id)
 	if err != nil {
@@ -274,9 +274,9 @@ func (h *handler) ruleSave(w http.ResponseWriter, r *http.Request) error {
 	rule := &automation.Rule{}
 	isNew := r.PathValue("id") == ""
 	if !isNew {
-		id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+		id, err := pathID(r, automation.ErrNotFound)
 		if err != nil {
-			return automation.ErrNotFound
+			return err
 		}
 		if rule, err = h.Auto.Rule(r.Context(), id); err != nil {
 			return err
@@ -423,9 +423,9 @@ func splitList(s string) []string {
 
 // ruleToggle: POST /admin/rules/{id}/toggle — on or off.
 func (h *handler) ruleToggle(w http.ResponseWriter, r *http.Request) error {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	id, err := pathID(r, automation.ErrNotFound)
 	if err != nil {
-		return automation.ErrNotFound
+		return err
 	}
 	if err := h.parseForm(w, r, 4<<10); err != nil {
 		return err
@@ -441,9 +441,9 @@ func (h *handler) ruleToggle(w http.ResponseWriter, r *http.Request) error {
 
 // ruleMove: POST /admin/rules/{id}/move — up or down one place.
 func (h *handler) ruleMove(w http.ResponseWriter, r *http.Request) error {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	id, err := pathID(r, automation.ErrNotFound)
 	if err != nil {
-		return automation.ErrNotFound
+		return err
 	}
 	if err := h.parseForm(w, r, 4<<10); err != nil {
 		return err
@@ -461,27 +461,16 @@ func (h *handler) ruleMove(w http.ResponseWriter, r *http.Request) error {
 
 // ruleDelete: POST /admin/rules/{id}/delete — asks first.
 func (h *handler) ruleDelete(w http.ResponseWriter, r *http.Request) error {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil {
-		return automation.ErrNotFound
-	}
-	if err := h.parseForm(w, r, 4<<10); err != nil {
-		return err
-	}
-	rule, err := h.Auto.Rule(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	if !confirmed(r) {
-		pr := h.printer(r, current(r))
-		return h.askFirst(w, r, confirmData{Title: pr.T("confirm.rule.title", "Name", rule.Name),
-			Message: pr.T("confirm.rule.message"), Button: pr.T("confirm.rule.yes"), Back: "/admin/rules"})
-	}
-	if err := h.Auto.DeleteRule(r.Context(), id); err != nil && !errors.Is(err, fault.NotFound) {
-		return err
-	}
-	http.Redirect(w, r, "/admin/rules", http.StatusSeeOther)
-	return nil
+	pr := h.printer(r, current(r))
+	return h.deleteAsked(w, r, deletion{Kind: "rule", List: "/admin/rules", NotFound: automation.ErrNotFound,
+		Read: func(ctx context.Context, id int64) (string, string, error) {
+			rule, err := h.Auto.Rule(ctx, id)
+			if err != nil {
+				return "", "", err
+			}
+			return rule.Name, pr.T("confirm.rule.message"), nil
+		},
+		Delete: h.Auto.DeleteRule})
 }
 
 // ruleTrigger describes a rule's trigger in the agent's language.

@@ -1,13 +1,11 @@
 package web
 
 import (
-	"errors"
+	"context"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/sportello/sportello/internal/automation"
-	"github.com/sportello/sportello/internal/fault"
 	"github.com/sportello/sportello/internal/webhook"
 )
 
@@ -58,9 +56,9 @@ func (h *handler) webhookNew(w http.ResponseWriter, r *http.Request) error {
 
 // webhookShow: GET /admin/webhooks/{id} — the form and the delivery log.
 func (h *handler) webhookShow(w http.ResponseWriter, r *http.Request) error {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	id, err := pathID(r, webhook.ErrNotFound)
 	if err != nil {
-		return webhook.ErrNotFound
+		return err
 	}
 	x, err := h.Auto.Webhook(r.Context(), id)
 	if err != nil {
@@ -107,9 +105,9 @@ func (h *handler) webhookSave(w http.ResponseWriter, r *http.Request) error {
 	x := &webhook.Webhook{}
 	isNew := r.PathValue("id") == ""
 	if !isNew {
-		id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+		id, err := pathID(r, webhook.ErrNotFound)
 		if err != nil {
-			return webhook.ErrNotFound
+			return err
 		}
 		if x, err = h.Auto.Webhook(r.Context(), id); err != nil {
 			return err
@@ -151,25 +149,14 @@ func (h *handler) webhookSave(w http.ResponseWriter, r *http.Request) error {
 
 // webhookDelete: POST /admin/webhooks/{id}/delete — asks first.
 func (h *handler) webhookDelete(w http.ResponseWriter, r *http.Request) error {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil {
-		return webhook.ErrNotFound
-	}
-	if err := h.parseForm(w, r, 4<<10); err != nil {
-		return err
-	}
-	x, err := h.Auto.Webhook(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	if !confirmed(r) {
-		pr := h.printer(r, current(r))
-		return h.askFirst(w, r, confirmData{Title: pr.T("confirm.webhook.title", "Name", x.Name),
-			Message: pr.T("confirm.webhook.message"), Button: pr.T("confirm.webhook.yes"), Back: "/admin/webhooks"})
-	}
-	if err := h.Auto.DeleteWebhook(r.Context(), id); err != nil && !errors.Is(err, fault.NotFound) {
-		return err
-	}
-	http.Redirect(w, r, "/admin/webhooks", http.StatusSeeOther)
-	return nil
+	pr := h.printer(r, current(r))
+	return h.deleteAsked(w, r, deletion{Kind: "webhook", List: "/admin/webhooks", NotFound: webhook.ErrNotFound,
+		Read: func(ctx context.Context, id int64) (string, string, error) {
+			x, err := h.Auto.Webhook(ctx, id)
+			if err != nil {
+				return "", "", err
+			}
+			return x.Name, pr.T("confirm.webhook.message"), nil
+		},
+		Delete: h.Auto.DeleteWebhook})
 }

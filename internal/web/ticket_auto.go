@@ -1,43 +1,19 @@
 package web
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
-	"github.com/sportello/sportello/internal/agent"
 	"github.com/sportello/sportello/internal/automation"
 	"github.com/sportello/sportello/internal/fault"
 	"github.com/sportello/sportello/internal/ticket"
-	"github.com/sportello/sportello/internal/webhook"
 )
 
-// Automation is what the workspace does with macros, escalations and
-// rules (app.Automation; the API uses the same).
-type Automation interface {
-	Rules(ctx context.Context) ([]automation.Rule, map[int64]int64, error)
-	Rule(ctx context.Context, id int64) (*automation.Rule, error)
-	SaveRule(ctx context.Context, r *automation.Rule, since time.Time) error
-	SetRuleActive(ctx context.Context, id int64, on bool) error
-	MoveRule(ctx context.Context, id int64, up bool) error
-	DeleteRule(ctx context.Context, id int64) error
-	DryRun(ctx context.Context, actor ticket.Actor, ticketID int64, event string) ([]automation.DryRule, error)
-	Macro(ctx context.Context, me *agent.Agent, id int64) (*automation.Macro, error)
-	SaveMacro(ctx context.Context, me *agent.Agent, m *automation.Macro, shared bool, since time.Time) error
-	DeleteMacro(ctx context.Context, me *agent.Agent, id int64) error
-	Webhooks(ctx context.Context) ([]webhook.Webhook, error)
-	Webhook(ctx context.Context, id int64) (*webhook.Webhook, error)
-	SaveWebhook(ctx context.Context, w *webhook.Webhook, since time.Time) error
-	DeleteWebhook(ctx context.Context, id int64) error
-	Deliveries(ctx context.Context, id int64) ([]webhook.Delivery, error)
-	Macros(ctx context.Context, me *agent.Agent) ([]automation.Macro, error)
-	RenderMacro(ctx context.Context, me *agent.Agent, macroID, ticketID int64) (*automation.Rendered, error)
-	MacroUsed(ctx context.Context, me *agent.Agent, macroID, ticketID int64) error
-	Escalate(ctx context.Context, me *agent.Agent, ticketID int64, from, to *int64, reason string, tell bool) (*ticket.Ticket, error)
-}
+// Automation is what the workspace does with rules, macros, webhooks and
+// escalations: the same surface as the API's (app.Automation).
+type Automation = automation.Surface
 
 // lookupMacros: GET /tickets/{number}/macros?q= — the macros whose name
 // holds q, each filled for this ticket in its language: the composer

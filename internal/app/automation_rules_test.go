@@ -512,6 +512,9 @@ func TestEachMessageLanguage(t *testing.T) {
 		// The agent corrects it on the ticket's page; a bad code is named.
 		b := signedIn(t, k, "agent")
 		page := fmt.Sprintf("/tickets/%d", it.num("number"))
+		if _, _, body := b.req("GET", page, nil, ""); !strings.Contains(body, `class="badge" lang="en"`) {
+			t.Errorf("the English line is not marked on the Italian ticket's page")
+		}
 		if st, _, body := b.req("POST", page, url.Values{"language": {"en!"}, "was_language": {"it"}}, ""); st != 422 || !strings.Contains(body, `id="language-error"`) {
 			t.Fatalf("a bad language code: %d %.1500s", st, body)
 		}

@@ -27,17 +27,20 @@ import (
 type threadItem struct {
 	ID              int64
 	Kind, KindLabel string
-	Author          string
-	Text, HTML      string
-	HasHTML         bool
-	At, AtAgo       string
-	Attachments     []ticket.Attachment
-	Raw             string     // the download of the raw mail, for messages that came by mail
-	Mails           []mailView // the mail that carried a reply to the customer
-	Event           bool
-	Last            bool
-	at              time.Time
-	seq             int64 // history order among items at the same time
+	// Lang is a customer message's language when it is not the ticket's
+	// (the customer switched): the agent sees it before answering.
+	Lang        string
+	Author      string
+	Text, HTML  string
+	HasHTML     bool
+	At, AtAgo   string
+	Attachments []ticket.Attachment
+	Raw         string     // the download of the raw mail, for messages that came by mail
+	Mails       []mailView // the mail that carried a reply to the customer
+	Event       bool
+	Last        bool
+	at          time.Time
+	seq         int64 // history order among items at the same time
 }
 
 // mailView is one outgoing mail of a ticket with its delivery state.
@@ -297,6 +300,9 @@ func (h *handler) ticketPage(w http.ResponseWriter, r *http.Request, n int64, st
 		it := threadItem{ID: m.ID, Kind: string(m.Kind), KindLabel: pr.T("kind." + string(m.Kind)), Text: m.BodyText,
 			HTML: m.BodyHTML, HasHTML: strings.Contains(m.BodyHTML, "<") && m.Kind == ticket.KindCustomer && !isPlainParagraphs(m.BodyHTML),
 			At: pr.Date(m.CreatedAt), AtAgo: pr.Ago(m.CreatedAt, now), Attachments: m.Attachments}
+		if l := m.Language(); l != "" && l != t.Language {
+			it.Lang = l
+		}
 		switch {
 		case m.AuthorAgentID != nil:
 			it.Author = agentName[*m.AuthorAgentID]

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -28,6 +29,7 @@ type automation struct {
 	churned       atomic.Int64
 	mu            sync.Mutex
 	deliveries    map[string]bool // X-Sportello-Delivery ids heard
+	soakHeard     map[string]bool // those of the load's tickets (not the mail rounds')
 	received, bad atomic.Int64
 }
 
@@ -56,7 +58,7 @@ func (ld *load) call(method, path string, in, out any, want int) error {
 // that act on every ticket and reply, one rule that a goroutine switches
 // all along, and a webhook to a receiver on 127.0.0.1.
 func (ld *load) automate() (*automation, error) {
-	a := &automation{deliveries: map[string]bool{}, stopChurn: make(chan struct{})}
+	a := &automation{deliveries: map[string]bool{}, soakHeard: map[string]bool{}, stopChurn: make(chan struct{})}
 	var id struct {
 		ID     int64  `json:"id"`
 		Secret string `json:"secret"`
@@ -131,27 +133,43 @@ func (a *automation) receive(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.received.Add(1)
+	var p struct {
+		Ticket struct {
+			Subject string `json:"subject"`
+		} `json:"ticket"`
+	}
+	_ = json.Unmarshal(body, &p)
+	id := r.Header.Get("X-Sportello-Delivery")
 	a.mu.Lock()
-	a.deliveries[r.Header.Get("X-Sportello-Delivery")] = true
+	a.deliveries[id] = true
+	if strings.HasPrefix(p.Ticket.Subject, "Ordine soak-") {
+		a.soakHeard[id] = true
+	}
 	a.mu.Unlock()
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (a *automation) heard() int {
+// heard is how many distinct deliveries the receiver heard, and how many
+// of them were of the load's tickets.
+func (a *automation) heard() (all, load int) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return len(a.deliveries)
+	return len(a.deliveries), len(a.soakHeard)
 }
 
 // waitDeliveries waits (at most d) until the receiver heard n distinct
 // deliveries: the queue drains after the load.
 func (a *automation) waitDeliveries(n int, d time.Duration) {
 	close(a.stopChurn)
-	start, from := time.Now(), a.heard()
-	for end := time.Now().Add(d); time.Now().Before(end) && a.heard() < n; {
-		time.Sleep(200 * time.Millisecond)
+	from, _ := a.heard()
+	start := time.Now()
+	for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(200 * time.Millisecond) {
+		if _, load := a.heard(); load >= n {
+			break
+		}
 	}
-	got := a.heard() - from
+	all, _ := a.heard()
+	got := all - from
 	fmt.Printf("  webhook queue after the load: %d deliveries in %s (%.0f/s)\n", got, time.Since(start).Round(time.Second), float64(got)/time.Since(start).Seconds())
 }
 
@@ -207,9 +225,9 @@ func (ld *load) checkAutomation(s *server, engine string, a *automation) error {
 		hi = max(hi, n)
 	}
 	rows.Close()
-	heard := a.heard()
-	fmt.Printf("| %s | %d tickets, %d unassigned, turn spread %d (%d–%d per agent) | rule on new tickets fired on %d, twice on %d | rule on replies fired on %d of %d replied, twice on %d | switched rule: %d switches, %d actions | webhook: %d deliveries heard (%d requests), %d unsigned |\n",
-		engine, tickets, unassigned, hi-lo, lo, hi, newFired, newTwice, replyFired, replied, replyTwice, a.churned.Load(), never, heard, a.received.Load(), a.bad.Load())
+	all, heard := a.heard()
+	fmt.Printf("| %s | %d tickets, %d unassigned, turn spread %d (%d–%d per agent) | rule on new tickets fired on %d, twice on %d | rule on replies fired on %d of %d replied, twice on %d | switched rule: %d switches, %d actions | webhook: %d deliveries heard (%d of the load's tickets, %d requests), %d unsigned |\n",
+		engine, tickets, unassigned, hi-lo, lo, hi, newFired, newTwice, replyFired, replied, replyTwice, a.churned.Load(), never, all, heard, a.received.Load(), a.bad.Load())
 	var errs []error
 	if unassigned > 0 {
 		errs = append(errs, fmt.Errorf("%d tickets left unassigned with four agents online", unassigned))

@@ -129,10 +129,14 @@ func occurred(r ticket.Reaction) ([]automation.Event, []string) {
 }
 
 // automationInTx runs inside every ticket change's transaction, after the
-// desk's other reactions: a new ticket (or one moved to a team) without an
-// agent is assigned by its team's mode, the requester's language is
-// learnt, rules listening for what happened fire, and subscribed webhooks
-// get a delivery queued.
+// desk's other reactions: the requester's language is learnt, rules
+// listening for what happened fire, then a new ticket (or one moved to a
+// team) still without an agent is assigned by its team's mode, and last
+// subscribed webhooks get a delivery queued with the ticket as all that
+// left it. Rules come before the assignment so that a routing rule (this
+// subject to that team) is followed by an assignment in the team it chose,
+// not preceded by one in the team it left; and the team's lock, taken by
+// the assignment, is held only for what remains of the transaction.
 func (d *Desk) automationInTx(ctx context.Context, st *store.Tx, r ticket.Reaction) error {
 	t := r.Ticket
 	evs, changed := occurred(r)
@@ -141,17 +145,45 @@ func (d *Desk) automationInTx(ctx context.Context, st *store.Tx, r ticket.Reacti
 			return err
 		}
 	}
-	if t.AssigneeID == nil && t.TeamID != nil && t.Status.Unsolved() && (r.Created || slices.Contains(changed, "team")) {
-		if _, err := d.assignIn(ctx, st, t, r.Now); err != nil {
+	for _, e := range evs {
+		if err := d.runRules(ctx, st, e, t.ID, automation.Facts{Message: r.Message, Changed: changed}, r.Now); err != nil {
 			return err
 		}
 	}
-	for _, e := range evs {
-		if err := d.queueWebhooks(ctx, st, string(e), t, r.Now); err != nil {
+	if r.Created || slices.Contains(changed, "team") {
+		// As the rules left it (they may have moved it, assigned it, or
+		// solved it).
+		now, err := st.TicketForUpdate(ctx, t.ID)
+		if err != nil {
 			return err
 		}
-		if err := d.runRules(ctx, st, e, t.ID, automation.Facts{Message: r.Message, Changed: changed}, r.Now); err != nil {
+		if now.AssigneeID == nil && now.TeamID != nil && now.Status.Unsolved() {
+			if _, err := d.assignIn(ctx, st, now, r.Now); err != nil {
+				return err
+			}
+		}
+	}
+	if len(evs) == 0 {
+		return nil
+	}
+	var last *ticket.Ticket
+	for _, e := range evs {
+		ids, err := st.SubscribedWebhooks(ctx, string(e))
+		if err != nil {
 			return err
+		}
+		if len(ids) == 0 {
+			continue
+		}
+		if last == nil {
+			if last, err = st.TicketForUpdate(ctx, t.ID); err != nil {
+				return err
+			}
+		}
+		for _, id := range ids {
+			if err := d.queueWebhook(ctx, st, id, string(e), last, r.Now); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

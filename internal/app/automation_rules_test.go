@@ -551,3 +551,32 @@ func TestEachMessageLanguage(t *testing.T) {
 		}
 	})
 }
+
+// A routing rule comes before the assignment: a new ticket a rule sends
+// to another team is assigned in that team, not left with an agent of the
+// team it arrived in; the webhook hears it with its final agent.
+func TestRoutingRuleThenAssignment(t *testing.T) {
+	testdb.Each(t, func(t *testing.T, db testdb.DB) {
+		k := newDesk(t, db)
+		lead, ag := k.agents["lead"].ID, k.agents["agent"].ID
+		k.must(200, "admin", "PATCH", fmt.Sprintf("/api/v1/teams/%d", k.teamID), map[string]any{"assign_mode": "round_robin", "member_ids": []int64{lead}})
+		billing := k.must(201, "admin", "POST", "/api/v1/teams", map[string]any{"name": "Amministrazione", "tier": 1, "member_ids": []int64{ag}, "assign_mode": "round_robin"}).num("id")
+		for _, id := range []int64{lead, ag} {
+			k.must(200, "admin", "PATCH", fmt.Sprintf("/api/v1/agents/%d", id), map[string]any{"availability": "online"})
+		}
+		k.must(201, "admin", "POST", "/api/v1/rules", map[string]any{"name": "Fatture all'amministrazione", "active": true, "events": []string{"ticket_created"},
+			"conditions": []map[string]any{{"field": "subject", "op": "contains", "value": "fattura"}},
+			"actions":    []map[string]any{{"type": "set_team", "value": fmt.Sprint(billing)}}})
+		n := k.must(201, "admin", "POST", "/api/v1/tickets", map[string]any{"subject": "Fattura di marzo sbagliata", "body": "L'IVA della fattura di marzo è sbagliata.",
+			"requester": map[string]any{"email": "r@example.com"}, "team_id": k.teamID}).num("number")
+		got := k.must(200, "admin", "GET", fmt.Sprintf("/api/v1/tickets/%d", n), nil)
+		if got.num("team_id") != billing || got.num("assignee_id") != ag {
+			t.Fatalf("routed ticket: team %d assignee %d, want team %d and its agent %d", got.num("team_id"), got.num("assignee_id"), billing, ag)
+		}
+		other := k.must(201, "admin", "POST", "/api/v1/tickets", map[string]any{"subject": "Ordine in ritardo", "body": "Il mio ordine non è arrivato.",
+			"requester": map[string]any{"email": "s@example.com"}, "team_id": k.teamID})
+		if other.num("team_id") != k.teamID || k.must(200, "admin", "GET", fmt.Sprintf("/api/v1/tickets/%d", other.num("number")), nil).num("assignee_id") != lead {
+			t.Fatalf("a ticket no rule moves stays and is assigned in its team: %s", other)
+		}
+	})
+}

@@ -1,7 +1,7 @@
 package web
 
 import (
-	"errors"
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -294,27 +294,16 @@ func (h *handler) calendarImport(w http.ResponseWriter, r *http.Request) error {
 
 // calendarDelete: POST /admin/calendars/{id}/delete
 func (h *handler) calendarDelete(w http.ResponseWriter, r *http.Request) error {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil {
-		return sla.ErrCalendarNotFound
-	}
-	if err := h.parseForm(w, r, 4<<10); err != nil {
-		return err
-	}
-	if !confirmed(r) {
-		c, err := h.SLA.Calendar(r.Context(), id)
-		if err != nil {
-			return err
-		}
-		pr := h.printer(r, current(r))
-		return h.askFirst(w, r, confirmData{Title: pr.T("confirm.calendar.title", "Name", c.Name), Message: pr.T("confirm.calendar.message"),
-			Button: pr.T("confirm.calendar.yes"), Back: "/admin/sla"})
-	}
-	if err := h.SLA.DeleteCalendar(r.Context(), id); err != nil {
-		return err
-	}
-	http.Redirect(w, r, "/admin/sla", http.StatusSeeOther)
-	return nil
+	pr := h.printer(r, current(r))
+	return h.deleteAsked(w, r, deletion{Kind: "calendar", List: "/admin/sla", NotFound: sla.ErrCalendarNotFound,
+		Read: func(ctx context.Context, id int64) (string, string, error) {
+			c, err := h.SLA.Calendar(ctx, id)
+			if err != nil {
+				return "", "", err
+			}
+			return c.Name, pr.T("confirm.calendar.message"), nil
+		},
+		Delete: h.SLA.DeleteCalendar})
 }
 
 func policyFormOf(p *sla.Policy) policyForm {
@@ -473,27 +462,16 @@ func (h *handler) policySave(w http.ResponseWriter, r *http.Request) error {
 
 // policyDelete: POST /admin/policies/{id}/delete
 func (h *handler) policyDelete(w http.ResponseWriter, r *http.Request) error {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil {
-		return sla.ErrPolicyNotFound
-	}
-	if err := h.parseForm(w, r, 4<<10); err != nil {
-		return err
-	}
-	if !confirmed(r) {
-		p, err := h.SLA.Policy(r.Context(), id)
-		if err != nil {
-			return err
-		}
-		pr := h.printer(r, current(r))
-		return h.askFirst(w, r, confirmData{Title: pr.T("confirm.policy.title", "Name", p.Name), Message: pr.T("confirm.policy.message"),
-			Button: pr.T("confirm.policy.yes"), Back: "/admin/sla"})
-	}
-	if err := h.SLA.DeletePolicy(r.Context(), id); err != nil && !errors.Is(err, fault.NotFound) {
-		return err
-	}
-	http.Redirect(w, r, "/admin/sla", http.StatusSeeOther)
-	return nil
+	pr := h.printer(r, current(r))
+	return h.deleteAsked(w, r, deletion{Kind: "policy", List: "/admin/sla", NotFound: sla.ErrPolicyNotFound,
+		Read: func(ctx context.Context, id int64) (string, string, error) {
+			p, err := h.SLA.Policy(ctx, id)
+			if err != nil {
+				return "", "", err
+			}
+			return p.Name, pr.T("confirm.policy.message"), nil
+		},
+		Delete: h.SLA.DeletePolicy})
 }
 
 // noticesShow: GET /notices — the agent's notifications, newest first,

@@ -57,8 +57,9 @@ func pathID(r *http.Request, notFound error) (int64, error) {
 }
 
 // deletion is a delete that asks first: Read names what goes (and fails
-// when it is gone or not the agent's to delete) with the confirmation's
-// message; Delete removes it; List is where both pages lead back. The
+// when it is gone or not the agent's to see) with the confirmation's
+// message; Delete removes it, checking who may; List is where both pages
+// lead back. The
 // confirmation's title and button are confirm.<Kind>.title and .yes.
 type deletion struct {
 	Kind, List string
@@ -78,11 +79,11 @@ func (h *handler) deleteAsked(w http.ResponseWriter, r *http.Request, d deletion
 	if err := h.parseForm(w, r, 4<<10); err != nil {
 		return err
 	}
-	name, msg, err := d.Read(r.Context(), id)
-	if err != nil {
-		return err
-	}
 	if !confirmed(r) {
+		name, msg, err := d.Read(r.Context(), id)
+		if err != nil {
+			return err
+		}
 		pr := h.printer(r, current(r))
 		return h.askFirst(w, r, confirmData{Title: pr.T("confirm."+d.Kind+".title", "Name", name), Message: msg,
 			Button: pr.T("confirm." + d.Kind + ".yes"), Back: d.List})

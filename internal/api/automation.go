@@ -409,3 +409,17 @@ func (h *handler) applyMacro(w http.ResponseWriter, r *http.Request) error {
 	}
 	return httpx.JSON(w, http.StatusOK, ticketJSON(t))
 }
+
+// testWebhook: POST /api/v1/webhooks/{id}/test — a signed test delivery
+// (event "ping") sent now; the answer is the delivery as logged.
+func (h *handler) testWebhook(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	d, err := h.Auto.PingWebhook(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	return httpx.JSON(w, http.StatusOK, d)
+}

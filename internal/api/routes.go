@@ -77,6 +77,7 @@ func Routes() []Route {
 		{"PUT", "/api/v1/webhooks/{id}", httpx.WebhookAdmin, (*handler).saveWebhook},
 		{"DELETE", "/api/v1/webhooks/{id}", httpx.WebhookAdmin, (*handler).deleteWebhook},
 		{"GET", "/api/v1/webhooks/{id}/deliveries", httpx.WebhookAdmin, (*handler).listDeliveries},
+		{"POST", "/api/v1/webhooks/{id}/test", httpx.WebhookAdmin, (*handler).testWebhook},
 
 		{"GET", "/api/v1/calendars", httpx.DirectoryRead, (*handler).listCalendars},
 		{"POST", "/api/v1/calendars", httpx.SLAAdmin, (*handler).createCalendar},

@@ -877,11 +877,24 @@ func (w *webhookWorker) deliver(ctx context.Context, job *river.Job[WebhookJob])
 		Delivery string `json:"delivery"`
 	}
 	_ = json.Unmarshal(job.Args.Payload, &p)
-	res := d.hooks.Send(ctx, h, job.Args.Event, p.Delivery, job.Args.Payload, d.Now())
-	del := &webhook.Delivery{WebhookID: h.ID, Event: job.Args.Event, Attempt: job.Attempt, StatusCode: res.StatusCode,
+	del := d.sendLogged(ctx, h, job.Args.Event, p.Delivery, job.Args.Payload, job.Attempt, job.Args.TicketID)
+	if del.OK {
+		return nil
+	}
+	if del.Error == webhook.ErrPrivate.Error() {
+		return river.JobCancel(webhook.ErrPrivate)
+	}
+	return errors.New(del.Error)
+}
+
+// sendLogged posts one delivery to a webhook and records it in the
+// webhook's log (what it answered, how long it took, why it failed).
+func (d *Desk) sendLogged(ctx context.Context, h *webhook.Webhook, event, id string, payload []byte, attempt int, ticketID int64) *webhook.Delivery {
+	res := d.hooks.Send(ctx, h, event, id, payload, d.Now())
+	del := &webhook.Delivery{WebhookID: h.ID, Event: event, Attempt: attempt, StatusCode: res.StatusCode,
 		OK: res.OK(), DurationMS: res.Duration.Milliseconds(), CreatedAt: d.Now()}
-	if job.Args.TicketID != 0 {
-		del.TicketID = &job.Args.TicketID
+	if ticketID != 0 {
+		del.TicketID = &ticketID
 	}
 	if res.Err != nil {
 		del.Error = res.Err.Error()
@@ -891,13 +904,28 @@ func (w *webhookWorker) deliver(ctx context.Context, job *river.Job[WebhookJob])
 	if err := d.Store.InsertDelivery(ctx, del); err != nil {
 		d.Log.Warn("logging webhook delivery", "webhook", h.ID, "err", err)
 	}
-	if res.OK() {
-		return nil
+	return del
+}
+
+// PingEvent is the event of a test delivery.
+const PingEvent = "ping"
+
+// PingWebhook sends a webhook a signed test delivery now (event "ping",
+// no ticket) and returns what came back; it is logged with the others.
+// An admin setting up a receiver sees at once whether it answers and
+// checks the signature.
+func (d *Desk) PingWebhook(ctx context.Context, id int64) (*webhook.Delivery, error) {
+	h, err := d.Store.Webhook(ctx, id)
+	if err != nil {
+		return nil, err
 	}
-	if errors.Is(res.Err, webhook.ErrPrivate) {
-		return river.JobCancel(res.Err)
+	now := d.Now().UTC()
+	delivery := fmt.Sprintf("%d-ping-%d", h.ID, now.UnixNano())
+	body, err := json.Marshal(map[string]any{"event": PingEvent, "at": now, "delivery": delivery})
+	if err != nil {
+		return nil, err
 	}
-	return errors.New(del.Error)
+	return d.sendLogged(ctx, h, PingEvent, delivery, body, 1, 0), nil
 }
 
 // NextRetry backs off from the desk's base wait, doubling up to an hour.

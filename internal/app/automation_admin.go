@@ -306,6 +306,12 @@ func (a *Automation) DeleteWebhook(ctx context.Context, id int64) error {
 	return a.d.Store.DeleteWebhook(ctx, id)
 }
 
+// PingWebhook sends a webhook a signed test delivery and says what it
+// answered.
+func (a *Automation) PingWebhook(ctx context.Context, id int64) (*webhook.Delivery, error) {
+	return a.d.PingWebhook(ctx, id)
+}
+
 // Deliveries lists a webhook's latest deliveries.
 func (a *Automation) Deliveries(ctx context.Context, id int64) ([]webhook.Delivery, error) {
 	if _, err := a.d.Store.Webhook(ctx, id); err != nil {

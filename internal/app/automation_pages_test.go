@@ -2,11 +2,17 @@ package app_test
 
 import (
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/sportello/sportello/internal/testdb"
+	"github.com/sportello/sportello/internal/webhook"
 )
 
 // The rules, reply scripts and webhooks pages do what the API does, with
@@ -176,6 +182,36 @@ func TestAutomationPages(t *testing.T) {
 		if st, _, _ := agentB.req("GET", "/admin/webhooks", nil, "en"); st != 403 {
 			t.Fatalf("an agent on the webhooks page: %d", st)
 		}
+
+		// "Send a test": a signed ping now, its answer on the page and in
+		// the log; a receiver that is not there is a failed delivery, not
+		// an error page.
+		var secret string
+		var pings atomic.Int64
+		recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			body, _ := io.ReadAll(r.Body)
+			if webhook.Verify(secret, r.Header.Get("X-Sportello-Signature"), body, time.Now(), 5*time.Minute) != nil || !strings.Contains(string(body), `"event":"ping"`) {
+				w.WriteHeader(401)
+				return
+			}
+			pings.Add(1)
+			w.WriteHeader(204)
+		}))
+		defer recv.Close()
+		ping := k.must(201, "admin", "POST", "/api/v1/webhooks", map[string]any{"name": "Prova", "url": recv.URL + "/hook", "events": []string{"ticket_created"}, "allow_private": true})
+		secret = ping.JSON["secret"].(string)
+		st, _, body = admin.req("POST", fmt.Sprintf("/admin/webhooks/%d/test", ping.num("id")), url.Values{}, "it")
+		if st != 200 || !strings.Contains(body, "data-ping") || !strings.Contains(body, "204") || pings.Load() != 1 {
+			t.Fatalf("test delivery: %d, %d pings heard: %.3000s", st, pings.Load(), body)
+		}
+		if ds := k.must(200, "admin", "GET", fmt.Sprintf("/api/v1/webhooks/%d/deliveries", ping.num("id")), nil); !strings.Contains(ds.String(), `"event":"ping"`) {
+			t.Fatalf("the test is not in the log: %s", ds)
+		}
+		recv.Close()
+		if got := k.must(200, "admin", "POST", fmt.Sprintf("/api/v1/webhooks/%d/test", ping.num("id")), nil); got.JSON["ok"] != false || got.JSON["error"] == "" {
+			t.Fatalf("a test to a receiver that is gone: %s", got)
+		}
+		k.must(403, "lead", "POST", fmt.Sprintf("/api/v1/webhooks/%d/test", ping.num("id")), nil)
 	})
 }
 

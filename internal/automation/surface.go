@@ -28,6 +28,7 @@ type Surface interface {
 	SaveWebhook(ctx context.Context, w *webhook.Webhook, since time.Time) error
 	DeleteWebhook(ctx context.Context, id int64) error
 	Deliveries(ctx context.Context, id int64) ([]webhook.Delivery, error)
+	PingWebhook(ctx context.Context, id int64) (*webhook.Delivery, error)
 	Macros(ctx context.Context, me *agent.Agent) ([]Macro, error)
 	RenderMacro(ctx context.Context, me *agent.Agent, macroID, ticketID int64) (*Rendered, error)
 	MacroUsed(ctx context.Context, me *agent.Agent, macroID, ticketID int64) error

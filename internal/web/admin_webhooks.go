@@ -26,6 +26,7 @@ type webhookForm struct {
 	Errors     map[string]string
 	Deliveries []webhook.Delivery
 	When       map[int64]string
+	Ping       *webhook.Delivery // the test delivery just sent
 }
 
 // webhooksShow: GET /admin/webhooks — each with its latest delivery.
@@ -145,6 +146,27 @@ func (h *handler) webhookSave(w http.ResponseWriter, r *http.Request) error {
 	}
 	http.Redirect(w, r, "/admin/webhooks", http.StatusSeeOther)
 	return nil
+}
+
+// webhookTest: POST /admin/webhooks/{id}/test — sends a signed test
+// delivery now and shows what the receiver answered.
+func (h *handler) webhookTest(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, webhook.ErrNotFound)
+	if err != nil {
+		return err
+	}
+	if err := h.parseForm(w, r, 4<<10); err != nil {
+		return err
+	}
+	ping, err := h.Auto.PingWebhook(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	x, err := h.Auto.Webhook(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	return h.webhookEditor(w, r, http.StatusOK, &webhookForm{W: x, Ping: ping})
 }
 
 // webhookDelete: POST /admin/webhooks/{id}/delete — asks first.

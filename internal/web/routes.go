@@ -66,6 +66,7 @@ func Routes() []Route {
 		{"GET", "/admin/webhooks/{id}", httpx.WebhookAdmin, (*handler).webhookShow},
 		{"POST", "/admin/webhooks/{id}", httpx.WebhookAdmin, (*handler).webhookSave},
 		{"POST", "/admin/webhooks/{id}/delete", httpx.WebhookAdmin, (*handler).webhookDelete},
+		{"POST", "/admin/webhooks/{id}/test", httpx.WebhookAdmin, (*handler).webhookTest},
 		{"GET", "/admin/fields", httpx.FieldAdmin, (*handler).fieldsShow},
 		{"POST", "/admin/fields", httpx.FieldAdmin, (*handler).fieldCreate},
 		{"POST", "/admin/fields/{id}/toggle", httpx.FieldAdmin, (*handler).fieldToggle},

@@ -113,7 +113,7 @@ func run(out, chromium string) error {
 	if err := d.Automation().SaveWebhook(ctx, hook, time.Time{}); err != nil {
 		return err
 	}
-	rules, _, err := d.Automation().Rules(ctx)
+	rules, err := d.Automation().Rules(ctx)
 	if err != nil || len(rules) == 0 {
 		return errors.Join(errors.New("no shipped rules"), err)
 	}

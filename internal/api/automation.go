@@ -82,9 +82,9 @@ func readAt(t *time.Time) time.Time {
 	return *t
 }
 
-func ruleJSON(r *automation.Rule, fired int64) RuleJSON {
+func ruleJSON(r *automation.Rule) RuleJSON {
 	out := RuleJSON{ID: r.ID, Name: r.Name, Position: r.Position, Active: r.Active, Events: r.Events, Time: r.Time,
-		Match: r.Match, Conditions: r.Conditions, Actions: r.Actions, Fired: fired, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+		Match: r.Match, Conditions: r.Conditions, Actions: r.Actions, Fired: r.Fired, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
 	if out.Conditions == nil {
 		out.Conditions = []automation.Condition{}
 	}
@@ -93,28 +93,20 @@ func ruleJSON(r *automation.Rule, fired int64) RuleJSON {
 
 // listRules: GET /api/v1/rules
 func (h *handler) listRules(w http.ResponseWriter, r *http.Request) error {
-	rs, fired, err := h.Auto.Rules(r.Context())
+	rs, err := h.Auto.Rules(r.Context())
 	if err != nil {
 		return err
 	}
 	out := make([]RuleJSON, len(rs))
 	for i := range rs {
-		out[i] = ruleJSON(&rs[i], fired[rs[i].ID])
+		out[i] = ruleJSON(&rs[i])
 	}
 	return httpx.JSON(w, http.StatusOK, map[string]any{"rules": out})
 }
 
 // getRule: GET /api/v1/rules/{id}
 func (h *handler) getRule(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	rule, err := h.Auto.Rule(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	return httpx.JSON(w, http.StatusOK, ruleJSON(rule, 0))
+	return showByID(w, r, h.Auto.Rule, func(rule *automation.Rule) any { return ruleJSON(rule) })
 }
 
 // saveRule: POST /api/v1/rules and PUT /api/v1/rules/{id} (the fields
@@ -138,7 +130,7 @@ func (h *handler) saveRule(w http.ResponseWriter, r *http.Request) error {
 	if err := h.Auto.SaveRule(r.Context(), rule, readAt(in.UpdatedAt)); err != nil {
 		return err
 	}
-	return saved(w, id == 0, "/api/v1/rules/"+itoa(rule.ID), ruleJSON(rule, 0))
+	return saved(w, id == 0, "/api/v1/rules/"+itoa(rule.ID), ruleJSON(rule))
 }
 
 // deleteRule: DELETE /api/v1/rules/{id}
@@ -203,15 +195,10 @@ func (h *handler) listMacros(w http.ResponseWriter, r *http.Request) error {
 
 // getMacro: GET /api/v1/macros/{id}
 func (h *handler) getMacro(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
+	get := func(ctx context.Context, id int64) (*automation.Macro, error) {
+		return h.Auto.Macro(ctx, current(r), id)
 	}
-	m, err := h.Auto.Macro(r.Context(), current(r), id)
-	if err != nil {
-		return err
-	}
-	return httpx.JSON(w, http.StatusOK, macroJSON(m))
+	return showByID(w, r, get, func(m *automation.Macro) any { return macroJSON(m) })
 }
 
 // saveMacro: POST /api/v1/macros and PUT /api/v1/macros/{id} (the fields
@@ -280,15 +267,7 @@ func (h *handler) listWebhooks(w http.ResponseWriter, r *http.Request) error {
 
 // getWebhook: GET /api/v1/webhooks/{id}
 func (h *handler) getWebhook(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	wh, err := h.Auto.Webhook(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	return httpx.JSON(w, http.StatusOK, WebhookJSON{Webhook: *wh})
+	return showByID(w, r, h.Auto.Webhook, func(wh *webhook.Webhook) any { return WebhookJSON{Webhook: *wh} })
 }
 
 // saveWebhook: POST /api/v1/webhooks (active unless said otherwise) and
@@ -330,18 +309,12 @@ func (h *handler) deleteWebhook(w http.ResponseWriter, r *http.Request) error {
 
 // listDeliveries: GET /api/v1/webhooks/{id}/deliveries — the latest 100.
 func (h *handler) listDeliveries(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	ds, err := h.Auto.Deliveries(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	if ds == nil {
-		ds = []webhook.Delivery{}
-	}
-	return httpx.JSON(w, http.StatusOK, map[string]any{"deliveries": ds})
+	return showByID(w, r, h.Auto.Deliveries, func(ds []webhook.Delivery) any {
+		if ds == nil {
+			ds = []webhook.Delivery{}
+		}
+		return map[string]any{"deliveries": ds}
+	})
 }
 
 // escalateTicket: POST /api/v1/tickets/{number}/escalate — to the next
@@ -413,13 +386,5 @@ func (h *handler) applyMacro(w http.ResponseWriter, r *http.Request) error {
 // testWebhook: POST /api/v1/webhooks/{id}/test — a signed test delivery
 // (event "ping") sent now; the answer is the delivery as logged.
 func (h *handler) testWebhook(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	d, err := h.Auto.PingWebhook(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	return httpx.JSON(w, http.StatusOK, d)
+	return showByID(w, r, h.Auto.PingWebhook, func(d *webhook.Delivery) any { return d })
 }

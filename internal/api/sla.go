@@ -178,6 +178,20 @@ func deleteByID(w http.ResponseWriter, r *http.Request, del func(context.Context
 	return nil
 }
 
+// showByID answers with the thing the path's {id} names: read by get,
+// shown as show makes it (200).
+func showByID[T any](w http.ResponseWriter, r *http.Request, get func(context.Context, int64) (T, error), show func(T) any) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	v, err := get(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	return httpx.JSON(w, http.StatusOK, show(v))
+}
+
 // saved answers a create (201 with Location) or an update (200).
 func saved(w http.ResponseWriter, created bool, location string, body any) error {
 	if created {

@@ -23,19 +23,28 @@ type Automation struct{ d *Desk }
 // Automation returns the desk's automation surface.
 func (d *Desk) Automation() *Automation { return &Automation{d} }
 
-// Rules lists every rule in order, with how many tickets each acted on.
-func (a *Automation) Rules(ctx context.Context) ([]automation.Rule, map[int64]int64, error) {
+// Rules lists every rule in order, each with how many tickets it acted on.
+func (a *Automation) Rules(ctx context.Context) ([]automation.Rule, error) {
 	rs, err := a.d.Store.Rules(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	n, err := a.d.Store.RuleFireCounts(ctx)
-	return rs, n, err
+	n, err := a.d.Store.RuleFireCounts(ctx, 0)
+	for i := range rs {
+		rs[i].Fired = n[rs[i].ID]
+	}
+	return rs, err
 }
 
-// Rule reads one rule.
+// Rule reads one rule, with how many tickets it acted on.
 func (a *Automation) Rule(ctx context.Context, id int64) (*automation.Rule, error) {
-	return a.d.Store.Rule(ctx, id)
+	r, err := a.d.Store.Rule(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	n, err := a.d.Store.RuleFireCounts(ctx, id)
+	r.Fired = n[id]
+	return r, err
 }
 
 // SaveRule validates and stores a rule (ID 0 creates); since is the

@@ -35,7 +35,7 @@ func TestAutomationPages(t *testing.T) {
 			"act_type": {"add_tags", "note", ""}, "act_value": {"fatture, amministrazione", "", ""}, "act_key": {"", "", ""},
 			"act_text": {"", "Fattura: controlla l'IVA per {{customer.first_name}}.", ""}, "act_macro": {"0", "0", "0"}, "act_tell": {"0", "0", "0"}}
 		st, _, body := admin.req("POST", "/admin/rules", form, "it")
-		if st != 422 || !strings.Contains(body, `id="c-err-1"`) || !strings.Contains(body, "bigger") || !strings.Contains(body, `value="fattura"`) {
+		if st != 422 || !strings.Contains(body, `id="c-err-1"`) || !strings.Contains(body, "Per «priorità» i confronti possibili sono: è, non è") || !strings.Contains(body, `value="fattura"`) {
 			t.Fatalf("bad condition: %d, want 422 with the row's error and the rows kept: %.3000s", st, body)
 		}
 		form["cond_op"] = []string{"contains", "is", "is"}
@@ -140,7 +140,7 @@ func TestAutomationPages(t *testing.T) {
 		mf := url.Values{"name": {"Grazie"}, "kind": {"closure"}, "variant_lang": {"it", "en"},
 			"variant_text": {"Grazie {{cliente}}!", "Thanks {{customer.first_name}}!"}, "set_status": {"solved"}}
 		st, _, body = agentB.req("POST", "/macros", mf, "it")
-		if st != 422 || !strings.Contains(body, `id="m-v-it-error"`) || !strings.Contains(body, "{{cliente}}") {
+		if st != 422 || !strings.Contains(body, `id="m-v-it-error"`) || !strings.Contains(body, "Segnaposto sconosciuto {{cliente}}") {
 			t.Fatalf("unknown placeholder: %d %.3000s", st, body)
 		}
 		mf["variant_text"] = []string{"Grazie {{customer.first_name}}!", "Thanks {{customer.first_name}}!"}
@@ -164,7 +164,7 @@ func TestAutomationPages(t *testing.T) {
 		// secret shows once; the same create again is refused.
 		wf := url.Values{"name": {"CRM"}, "url": {"http://127.0.0.1:9/hook"}, "events": {"ticket_created"}, "active": {"1"}}
 		st, _, body = admin.req("POST", "/admin/webhooks", wf, "en")
-		if st != 422 || !strings.Contains(body, `id="w-url-error"`) {
+		if st != 422 || !strings.Contains(body, `id="w-url-error"`) || !strings.Contains(body, "rete privata") {
 			t.Fatalf("private webhook: %d %.2000s", st, body)
 		}
 		wf["url"] = []string{"https://crm.example.com/hook"}

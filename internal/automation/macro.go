@@ -56,9 +56,18 @@ var fieldKey = regexp.MustCompile(`^field\.[a-z0-9_]{1,64}$`)
 // CheckPlaceholders says what is wrong with a text's placeholders ("" when
 // every one is known).
 func CheckPlaceholders(text string) string {
+	if name := UnknownPlaceholder(text); name != "" {
+		return fmt.Sprintf("unknown placeholder {{%s}}; use one of %s or field.<key>", name, strings.Join(Placeholders, ", "))
+	}
+	return ""
+}
+
+// UnknownPlaceholder is the first placeholder of text that is neither one
+// of Placeholders nor field.<key> ("" when there is none).
+func UnknownPlaceholder(text string) string {
 	for _, m := range placeholder.FindAllStringSubmatch(text, -1) {
 		if !slices.Contains(Placeholders, m[1]) && !fieldKey.MatchString(m[1]) {
-			return fmt.Sprintf("unknown placeholder {{%s}}; use one of %s or field.<key>", m[1], strings.Join(Placeholders, ", "))
+			return m[1]
 		}
 	}
 	return ""

@@ -164,6 +164,15 @@ func ConditionFields() []string {
 
 var customOps = []string{OpIs, OpIsNot, OpContains, OpGt, OpLt, OpPresent, OpAbsent}
 
+// Operators lists the operators a condition field accepts (nil for a
+// field no condition may test).
+func Operators(field string) []string {
+	if strings.HasPrefix(field, "custom_fields.") {
+		return customOps
+	}
+	return fieldOps[field]
+}
+
 // Action types.
 const (
 	ActSetTeam     = "set_team"

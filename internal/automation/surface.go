@@ -13,7 +13,7 @@ import (
 // webhooks and escalations (app.Automation): one set of methods, so both
 // surfaces apply the same validation and the same row rules.
 type Surface interface {
-	Rules(ctx context.Context) ([]Rule, map[int64]int64, error)
+	Rules(ctx context.Context) ([]Rule, error)
 	Rule(ctx context.Context, id int64) (*Rule, error)
 	SaveRule(ctx context.Context, r *Rule, since time.Time) error
 	SetRuleActive(ctx context.Context, id int64, on bool) error

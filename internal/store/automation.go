@@ -199,12 +199,16 @@ func (s *Store) DeleteRule(ctx context.Context, id int64, now time.Time) error {
 
 // RuleFireCounts counts, per rule, the tickets each has acted on (from
 // the history: each action is an event by the rule).
-func (s *Store) RuleFireCounts(ctx context.Context) (map[int64]int64, error) {
+func (s *Store) RuleFireCounts(ctx context.Context, ruleID int64) (map[int64]int64, error) {
 	var rows []struct {
 		ID int64 `db:"actor_id"`
 		N  int64 `db:"n"`
 	}
-	if err := s.sel(ctx, &rows, `SELECT actor_id, COUNT(DISTINCT ticket_id) AS n FROM ticket_events WHERE actor_type = 'rule' AND field = 'rule' GROUP BY actor_id`); err != nil {
+	q, args := `SELECT actor_id, COUNT(DISTINCT ticket_id) AS n FROM ticket_events WHERE actor_type = 'rule' AND field = 'rule'`, []any{}
+	if ruleID != 0 {
+		q, args = q+` AND actor_id = ?`, append(args, ruleID)
+	}
+	if err := s.sel(ctx, &rows, q+` GROUP BY actor_id`, args...); err != nil {
 		return nil, fmt.Errorf("counting rule runs: %w", err)
 	}
 	out := map[int64]int64{}

@@ -176,10 +176,11 @@ func (h *handler) macroSave(w http.ResponseWriter, r *http.Request) error {
 	if ps := problemsOf(err); ps != nil {
 		for _, p := range ps {
 			msg := pr.T("form." + p.Rule)
-			if p.Rule == "placeholder" || p.Rule == "enum" {
-				msg += " " + p.Detail
+			lang, isVariant := strings.CutPrefix(p.Field, "variants.")
+			if name := automation.UnknownPlaceholder(m.Variants[lang]); isVariant && p.Rule == "placeholder" && name != "" {
+				msg = pr.T("macros.bad_placeholder", "Name", "{{"+name+"}}")
 			}
-			if lang, ok := strings.CutPrefix(p.Field, "variants."); ok {
+			if isVariant {
 				for i := range f.Variants {
 					if f.Variants[i].Lang == lang {
 						f.Variants[i].Error = msg

@@ -36,7 +36,6 @@ const spareRows = 2
 
 type rulesData struct {
 	Rules  []automation.Rule
-	Fired  map[int64]int64
 	Events []automation.Event
 	// The dry run: the ticket and event asked, and the answer.
 	DryTicket, DryEvent string
@@ -129,7 +128,7 @@ func (h *handler) rulesShow(w http.ResponseWriter, r *http.Request) error {
 	pr := h.printer(r, a)
 	d := rulesData{Events: automation.Events}
 	var err error
-	if d.Rules, d.Fired, err = h.Auto.Rules(r.Context()); err != nil {
+	if d.Rules, err = h.Auto.Rules(r.Context()); err != nil {
 		return err
 	}
 	q := r.URL.Query()
@@ -347,7 +346,7 @@ func (h *handler) ruleSave(w http.ResponseWriter, r *http.Request) error {
 	}
 	if isNew {
 		rule.ID = 0
-		rs, _, err := h.Auto.Rules(r.Context())
+		rs, err := h.Auto.Rules(r.Context())
 		if err != nil {
 			return err
 		}
@@ -366,7 +365,7 @@ func (h *handler) ruleSave(w http.ResponseWriter, r *http.Request) error {
 				key = "time"
 			}
 			if _, seen := f.Errors[key]; !seen {
-				f.Errors[key] = ruleMessage(pr.T("form."+p.Rule), p)
+				f.Errors[key] = ruleMessage(pr, p, f.Conds)
 				if !shownOnForm(key) {
 					f.Other = append(f.Other, p.Field+": "+f.Errors[key])
 				}
@@ -391,14 +390,28 @@ func shownOnForm(key string) bool {
 	return strings.HasPrefix(key, "conditions.") || strings.HasPrefix(key, "actions.")
 }
 
-// ruleMessage is a problem as the editor shows it: the rule's own words
-// (which operator a field takes, which ids exist) after the general one.
-func ruleMessage(general string, p fault.Problem) string {
-	switch p.Rule {
-	case "enum", "value", "exists", "regexp":
-		return general + " " + p.Detail
+// ruleMessage is a problem as the editor shows it, in the agent's
+// language: for an operator the field does not take, the ones it does;
+// for a value, the value refused; otherwise the general rule.
+func ruleMessage(pr *i18n.Printer, p fault.Problem, conds []condRow) string {
+	if m := ruleProblem.FindStringSubmatch(p.Field); m != nil && m[1] == "conditions" {
+		i, _ := strconv.Atoi(m[2])
+		if i < len(conds) {
+			c := conds[i]
+			switch {
+			case strings.HasSuffix(p.Field, ".op") && p.Rule == "enum":
+				ops := automation.Operators(c.Field)
+				names := make([]string, len(ops))
+				for j, op := range ops {
+					names[j] = pr.T("rules.op." + op)
+				}
+				return pr.T("rules.ops_allowed", "Field", fieldName(pr, c.Field), "Ops", strings.Join(names, ", "))
+			case strings.HasSuffix(p.Field, ".value") && p.Rule == "value":
+				return pr.T("rules.value_refused", "Value", c.Value, "Field", fieldName(pr, c.Field))
+			}
+		}
 	}
-	return general
+	return pr.T("form." + p.Rule)
 }
 
 // at is xs[i], or "" past its end (a browser sends no value for an

@@ -129,8 +129,11 @@ func (h *handler) webhookSave(w http.ResponseWriter, r *http.Request) error {
 				continue
 			}
 			msg := pr.T("form." + p.Rule)
-			if p.Rule == "url" || p.Rule == "enum" {
-				msg += " " + p.Detail
+			if p.Rule == "url" {
+				msg = pr.T("webhooks.bad_url")
+				if webhook.CheckURL(x.URL, true) == "" { // fine but for where it points
+					msg = pr.T("webhooks.private_refused")
+				}
 			}
 			f.Errors[key] = msg
 		}

@@ -332,14 +332,13 @@ func (h *handler) ticketPage(w http.ResponseWriter, r *http.Request, n int64, st
 	if len(d.EscalateError) > 200 {
 		d.EscalateError = ""
 	}
+	// Every firing of a rule starts with a "rule" event naming it: the
+	// history says which rule acted, under the name it had then (a rule
+	// renamed or deleted since still reads as it was).
 	ruleName := map[int64]string{}
-	if h.Auto != nil && slices.ContainsFunc(evs, func(e ticket.Event) bool { return e.ActorType == ticket.ActorRule }) {
-		rs, _, err := h.Auto.Rules(ctx)
-		if err != nil {
-			return err
-		}
-		for _, x := range rs {
-			ruleName[x.ID] = x.Name
+	for _, e := range evs {
+		if e.ActorType == ticket.ActorRule && e.Field == "rule" && e.ActorID != nil {
+			ruleName[*e.ActorID] = e.After
 		}
 	}
 	actorName := func(e ticket.Event) string {

@@ -166,24 +166,19 @@ func (d *Desk) automationInTx(ctx context.Context, st *store.Tx, r ticket.Reacti
 	if len(evs) == 0 {
 		return nil
 	}
+	// The payload is the ticket as rules and assignment left it, read
+	// again only when some webhook listens.
 	var last *ticket.Ticket
-	for _, e := range evs {
-		ids, err := st.SubscribedWebhooks(ctx, string(e))
-		if err != nil {
-			return err
-		}
-		if len(ids) == 0 {
-			continue
-		}
+	load := func() (*ticket.Ticket, error) {
+		var err error
 		if last == nil {
-			if last, err = st.TicketForUpdate(ctx, t.ID); err != nil {
-				return err
-			}
+			last, err = st.TicketForUpdate(ctx, t.ID)
 		}
-		for _, id := range ids {
-			if err := d.queueWebhook(ctx, st, id, string(e), last, r.Now); err != nil {
-				return err
-			}
+		return last, err
+	}
+	for _, e := range evs {
+		if err := d.queueWebhooks(ctx, st, string(e), load, r.Now); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -735,7 +730,7 @@ func (d *Desk) RunEvent(ctx context.Context, e RuleEvent) error {
 		if err != nil {
 			return err
 		}
-		if err := d.queueWebhooks(ctx, st, e.Event, t, now); err != nil {
+		if err := d.queueWebhooks(ctx, st, e.Event, func() (*ticket.Ticket, error) { return t, nil }, now); err != nil {
 			return err
 		}
 		return d.runRules(ctx, st, automation.Event(e.Event), e.TicketID, automation.Facts{SLAMetric: e.Metric, CSATRating: e.Rating}, now)
@@ -783,8 +778,15 @@ func (WebhookJob) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: jobs.QueueWebhooks, MaxAttempts: 8}
 }
 
-func (d *Desk) queueWebhooks(ctx context.Context, st *store.Tx, event string, t *ticket.Ticket, now time.Time) error {
+// queueWebhooks queues a delivery of event to every webhook subscribed
+// to it, in st; ticketOf gives the ticket for the payload (called only
+// when some webhook listens).
+func (d *Desk) queueWebhooks(ctx context.Context, st *store.Tx, event string, ticketOf func() (*ticket.Ticket, error), now time.Time) error {
 	ids, err := st.SubscribedWebhooks(ctx, event)
+	if err != nil || len(ids) == 0 {
+		return err
+	}
+	t, err := ticketOf()
 	if err != nil {
 		return err
 	}

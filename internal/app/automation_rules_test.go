@@ -554,7 +554,7 @@ func TestEachMessageLanguage(t *testing.T) {
 
 // A routing rule comes before the assignment: a new ticket a rule sends
 // to another team is assigned in that team, not left with an agent of the
-// team it arrived in; the webhook hears it with its final agent.
+// team it arrived in. A ticket no rule moves is assigned in its own team.
 func TestRoutingRuleThenAssignment(t *testing.T) {
 	testdb.Each(t, func(t *testing.T, db testdb.DB) {
 		k := newDesk(t, db)

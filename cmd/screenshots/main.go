@@ -302,6 +302,14 @@ func run(out, chromium string) error {
 			shot("rule-edit-narrow-"+lang, chromedp.EmulateViewport(800, 900),
 				chromedp.Navigate(fmt.Sprintf("%s/admin/rules/%d", base, rules[0].ID)), chromedp.WaitVisible(chromedp.ID("r-name"))),
 			chromedp.Do(bctx, chromedp.EmulateViewport(1280, 800)),
+			// A rule with a comparison its field does not take comes back
+			// with the row marked and the comparisons it does take.
+			shot("rule-error-"+lang, chromedp.Navigate(base+"/admin/rules/new"), chromedp.WaitVisible(chromedp.ID("r-name")),
+				chromedp.SendKeys(chromedp.ID("r-name"), map[string]string{"it": "Priorità alta ai clienti VIP", "en": "High priority for VIP customers"}[lang]),
+				chromedp.SetValue(chromedp.ID("cf-0"), "priority"), chromedp.SetValue(chromedp.ID("co-0"), "contains"), chromedp.SendKeys(chromedp.ID("cv-0"), "high"),
+				chromedp.SetValue(chromedp.ID("at-0"), "add_tags"), chromedp.SendKeys(chromedp.ID("av-0"), "vip"),
+				chromedp.Click(chromedp.CSS(`section.rule-edit form button[type=submit]`)), chromedp.WaitVisible(chromedp.ID("c-err-0")),
+				chromedp.ScrollIntoView(chromedp.ID("c-err-0"))),
 			shot("macro-edit-"+lang, chromedp.Navigate(fmt.Sprintf("%s/macros/%d", base, macros[0].ID)), chromedp.WaitVisible(chromedp.ID("m-name"))),
 			shot("webhook-"+lang, chromedp.Navigate(fmt.Sprintf("%s/admin/webhooks/%d", base, hook.ID)), chromedp.WaitVisible(chromedp.ID("w-name"))),
 			shot("mailbox-narrow-"+lang, chromedp.EmulateViewport(800, 900),
